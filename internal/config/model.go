@@ -1,0 +1,80 @@
+// Package config turns imagemake.yaml into the one project model: images, groups and tasks,
+// validated, interpolated and with every path resolved relative to the project root.
+package config
+
+// FileName is the name of the configuration file looked up by walking up from the working directory.
+const FileName = "imagemake.yaml"
+
+// Project is a validated imagemake.yaml. Paths are slash-separated and relative to Root unless
+// a field says otherwise.
+type Project struct {
+	Root    string // absolute directory holding the config file
+	File    string // absolute path of the config file
+	Repo    string
+	Tag     string
+	Cache   Cache
+	Exclude []string // patterns applied to every context
+	Compose []string // compose files, project-relative
+	Images  []*Image // sorted by name
+	Groups  map[string][]string
+	Tasks   map[string]*Task
+}
+
+// Cache is the cache: section.
+type Cache struct {
+	Repo   string   // empty: use the project repo
+	Tags   []string // empty strings dropped
+	Inline bool     // default true
+}
+
+// Image is one image of the project.
+type Image struct {
+	Name       string
+	Context    string // project-relative folder ("." for the root)
+	Dockerfile string // relative to Context
+	Include    []Include
+	Exclude    []string // per-image patterns (added to Project.Exclude and .dockerignore)
+	Args       map[string]string
+	Target     string
+	Platform   string
+	Network    string
+	Labels     map[string]string
+	Ref        string            // `image:` or {repo}/{name}:{tag}
+	Tags       []string          // extra refs
+	DependsOn  []string          // explicit dependencies (image names)
+	Contexts   map[string]string // BuildKit named contexts: name -> project-relative folder or "image:NAME"
+	Pos        Pos               // where the image is declared
+}
+
+// Include is a path merged into an image's build context.
+type Include struct {
+	From string // project-relative source path (file or folder)
+	To   string // destination inside the context, slash-separated, no leading slash
+}
+
+// Refs returns the image's ref followed by its extra tags.
+func (i *Image) Refs() []string { return append([]string{i.Ref}, i.Tags...) }
+
+// Task is a command run after the images, groups or tasks it needs.
+type Task struct {
+	Name  string
+	Needs []string
+	Run   string
+	Dir   string // project-relative working directory; "" = root
+	Env   map[string]string
+}
+
+// Pos is a position in the config file.
+type Pos struct {
+	Line, Col int
+}
+
+// Image returns the image with that name, or nil.
+func (p *Project) Image(name string) *Image {
+	for _, img := range p.Images {
+		if img.Name == name {
+			return img
+		}
+	}
+	return nil
+}
