@@ -13,11 +13,12 @@ type Project struct {
 	Repo    string
 	Tag     string
 	Cache   Cache
-	Exclude []string // patterns applied to every context
-	Compose []string // compose files, project-relative
-	Images  []*Image // sorted by name
-	Groups  map[string][]string
+	Exclude []string            // patterns applied to every context
+	Compose []string            // compose files, project-relative
+	Images  []*Image            // sorted by name
+	Groups  map[string][]string // group name -> image names
 	Tasks   map[string]*Task
+	Env     map[string]string // the variables interpolation used; DOCKER_TAG added in CI (see Env)
 }
 
 // Cache is the cache: section.
@@ -60,7 +61,7 @@ type Task struct {
 	Name  string
 	Needs []string
 	Run   string
-	Dir   string // project-relative working directory; "" = root
+	Dir   string // project-relative working directory; "." = root
 	Env   map[string]string
 }
 

@@ -1,0 +1,3 @@
+local M = {}
+function M.get(url) return "GET " .. url end
+return M

@@ -1,0 +1,3 @@
+local M = {}
+function M.encode(t) return "{}" end
+return M

@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+
+	"github.com/spf13/cobra"
+
+	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/inputs"
+	"github.com/imagemake/imagemake/internal/plan"
+	"github.com/imagemake/imagemake/internal/progress"
+)
+
+// InputsLabel is the label every image imagemake builds carries: the digest of its inputs.
+const InputsLabel = "imagemake.inputs"
+
+type buildOptions struct {
+	jobs      int
+	keepGoing bool
+	dryRun    bool
+	rebuild   bool
+	noCache   bool
+	output    string
+}
+
+func newBuild(g *global) *cobra.Command {
+	var o buildOptions
+	cmd := &cobra.Command{
+		Use:   "build [IMAGE|GROUP...]",
+		Short: "Build what is stale, in dependency order, in parallel",
+		Long: `build plans every named image (all images when none is named) and what it depends on, then
+builds the stale ones on the Docker engine with BuildKit, dependencies first, -j at a time. An
+image is up to date when the engine holds its ref labelled with its current inputs digest.`,
+		Example: `  imagemake build
+  imagemake build -n                # what would build, and why
+  imagemake build -j 8 -k services  # keep going past failures
+  imagemake build --output json | jq -c 'select(.event=="result")'`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBuild(cmd.Context(), g, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVarP(&o.jobs, "jobs", "j", 4, "build at most `N` images at once")
+	f.BoolVarP(&o.keepGoing, "keep-going", "k", false, "after a failure, go on with what does not depend on it")
+	f.BoolVarP(&o.dryRun, "dry-run", "n", false, "print what would build and why; build nothing")
+	f.BoolVarP(&o.rebuild, "always-make", "B", false, "rebuild every image, stale or not")
+	f.BoolVar(&o.noCache, "no-cache", false, "do not use the engine's build cache")
+	f.StringVar(&o.output, "output", "auto", "auto, line, grouped or json")
+	return cmd
+}
+
+func runBuild(ctx context.Context, g *global, o buildOptions, names []string) error {
+	if _, err := progress.New(o.output, io.Discard, nil); err != nil {
+		return usageErr(err)
+	}
+	s, err := g.prepare(ctx, names, o.rebuild)
+	if err != nil {
+		return err
+	}
+	if s.engineErr != nil {
+		return failedErr(fmt.Errorf("cannot build: %w", s.engineErr))
+	}
+	if err := s.recordSeen(); err != nil {
+		return err
+	}
+	if o.dryRun {
+		dryRun(g.io.Out, s.images)
+		return nil
+	}
+	rep, _ := progress.New(o.output, g.io.Out, planNames(s.images))
+	rep.Event(build.Event{Kind: build.Message, Line: runHeader(s)})
+	results := build.Schedule(ctx, s.jobs(o, rep.Event), build.Options{Jobs: o.jobs, KeepGoing: o.keepGoing}, rep.Event)
+	rep.Close(results)
+	return buildExit(ctx, results)
+}
+
+func runHeader(s *session) string {
+	stale := 0
+	for _, pi := range s.images {
+		if pi.Status != plan.UpToDate {
+			stale++
+		}
+	}
+	return fmt.Sprintf("imagemake: %d of %d images to build on %s", stale, len(s.images), s.engine.Endpoint())
+}
+
+func buildExit(ctx context.Context, results []build.Result) error {
+	if ctx.Err() != nil {
+		return silent(ExitInterrupted)
+	}
+	for _, r := range results {
+		if r.Status == build.Failed || r.Status == build.Skipped || r.Status == build.Cancelled {
+			return silent(ExitFailed)
+		}
+	}
+	return nil
+}
+
+func planNames(images []*plan.Image) []string {
+	var out []string
+	for _, pi := range images {
+		out = append(out, pi.Name)
+	}
+	return out
+}
+
+func dryRun(w io.Writer, images []*plan.Image) {
+	n := 0
+	for _, pi := range images {
+		if pi.Status != plan.UpToDate {
+			fmt.Fprintf(w, "would build %s: %s\n", pi.Name, pi.Reason)
+			n++
+		}
+	}
+	fmt.Fprintf(w, "%d of %d images would build\n", n, len(images))
+}
+
+// jobs turns the plan into scheduler jobs.
+func (s *session) jobs(o buildOptions, report func(build.Event)) []*build.Job {
+	var jobs []*build.Job
+	for _, pi := range s.images {
+		j := &build.Job{Name: pi.Name, Deps: s.model.Graph.DepNames(pi.Name),
+			Height: s.model.Graph.Height(pi.Name), Status: build.UpToDate, Reason: pi.Reason}
+		if pi.Status != plan.UpToDate {
+			j.Work = s.work(pi, o, report)
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs
+}
+
+func (s *session) work(pi *plan.Image, o buildOptions, report func(build.Event)) func(context.Context) (string, error) {
+	if pi.SameAs != "" && !o.rebuild {
+		return func(ctx context.Context) (string, error) {
+			for _, ref := range pi.Config.Refs() {
+				if err := s.engine.Tag(ctx, pi.SameAs, ref); err != nil {
+					return "", err
+				}
+			}
+			return build.Reused, nil
+		}
+	}
+	return func(ctx context.Context) (string, error) {
+		logs := func(line string) { report(build.Event{Kind: build.Log, Image: pi.Name, Line: line}) }
+		if _, err := s.engine.Build(ctx, s.request(pi, o), logs); err != nil {
+			return "", err
+		}
+		return build.Built, s.state.Record(pi.Manifest, true)
+	}
+}
+
+func (s *session) request(pi *plan.Image, o buildOptions) build.Request {
+	img := pi.Config
+	labels := maps.Clone(img.Labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[InputsLabel] = pi.Manifest.Digest
+	return build.Request{
+		Image:      img.Name,
+		Context:    func(w io.Writer) error { return inputs.WriteTar(w, pi.Entries) },
+		Dockerfile: img.Dockerfile,
+		Args:       s.model.BuildArgs(img),
+		Target:     img.Target,
+		Platform:   img.Platform,
+		Network:    img.Network,
+		Labels:     labels,
+		Refs:       img.Refs(),
+		NoCache:    o.noCache,
+	}
+}

@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/imagemake/imagemake/internal/project"
+)
+
+var graphFormats = map[string]func(io.Writer, *project.Model) error{
+	"text": graphText, "dot": graphDot, "mermaid": graphMermaid, "json": graphJSON,
+}
+
+func newGraph(g *global) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "graph",
+		Short: "Print the image graph (text, dot, mermaid or json)",
+		Example: `  imagemake graph
+  imagemake graph --format dot | dot -Tsvg > graph.svg
+  imagemake graph --format mermaid >> docs/images.md`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			write, ok := graphFormats[format]
+			if !ok {
+				return usageErr(fmt.Errorf("unknown --format %q (want text, dot, mermaid or json)", format))
+			}
+			m, err := g.load(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return write(g.io.Out, m)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "text, dot, mermaid or json")
+	return cmd
+}
+
+// graphText prints each image in build order with what it is built on.
+func graphText(w io.Writer, m *project.Model) error {
+	for _, name := range m.Graph.Order() {
+		deps := m.Graph.DepNames(name)
+		if len(deps) == 0 {
+			fmt.Fprintln(w, name)
+			continue
+		}
+		fmt.Fprintf(w, "%s <- %s\n", name, strings.Join(deps, ", "))
+	}
+	return nil
+}
+
+func graphDot(w io.Writer, m *project.Model) error {
+	fmt.Fprintln(w, "digraph images {\n  rankdir=BT;\n  node [shape=box];")
+	for _, name := range m.Graph.Order() {
+		fmt.Fprintf(w, "  %q;\n", name)
+		for _, d := range m.Graph.Deps(name) {
+			fmt.Fprintf(w, "  %q -> %q [tooltip=%q];\n", name, d.Name, d.Why)
+		}
+	}
+	fmt.Fprintln(w, "}")
+	return nil
+}
+
+func graphMermaid(w io.Writer, m *project.Model) error {
+	fmt.Fprintln(w, "graph BT")
+	id := func(name string) string { return "n_" + strings.NewReplacer(".", "_", "-", "_").Replace(name) }
+	for _, name := range m.Graph.Order() {
+		fmt.Fprintf(w, "  %s[\"%s\"]\n", id(name), name)
+	}
+	for _, name := range m.Graph.Order() {
+		for _, d := range m.Graph.DepNames(name) {
+			fmt.Fprintf(w, "  %s --> %s\n", id(name), id(d))
+		}
+	}
+	return nil
+}
+
+type graphEdge struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	Why  string `json:"why"`
+}
+
+func graphJSON(w io.Writer, m *project.Model) error {
+	out := struct {
+		Nodes []string    `json:"nodes"`
+		Edges []graphEdge `json:"edges"`
+	}{Nodes: m.Graph.Order(), Edges: []graphEdge{}}
+	for _, name := range out.Nodes {
+		for _, d := range m.Graph.Deps(name) {
+			out.Edges = append(out.Edges, graphEdge{From: name, To: d.Name, Why: d.Why})
+		}
+	}
+	return writeJSON(w, out)
+}

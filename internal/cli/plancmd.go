@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/imagemake/imagemake/internal/plan"
+)
+
+type planOptions struct {
+	asJSON  bool
+	check   bool
+	verbose bool
+}
+
+func newPlan(g *global) *cobra.Command {
+	var o planOptions
+	cmd := &cobra.Command{
+		Use:   "plan [IMAGE|GROUP...]",
+		Short: "Tell for each image whether it is up to date, and why not",
+		Long: `plan computes the inputs digest of every image (Dockerfile, build context after exclusions,
+build args, target, platform, base images) and asks the engine, once, which images it holds with
+that digest. Without a reachable engine every image is "unknown", and the reason says what changed
+since imagemake last saw the image.`,
+		Example: `  imagemake plan
+  imagemake plan api worker --json
+  imagemake plan --check || echo "something needs a build"`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.prepare(cmd.Context(), args, false)
+			if err != nil {
+				return err
+			}
+			if s.engineErr != nil && !o.asJSON {
+				fmt.Fprintf(g.io.Err, "imagemake: engine unreachable, status unknown: %v\n", oneLine(s.engineErr))
+			}
+			if err := s.recordSeen(); err != nil {
+				return err
+			}
+			if o.asJSON {
+				err = writeJSON(g.io.Out, planJSON(s))
+			} else {
+				planText(g.io.Out, s.images, o.verbose)
+			}
+			if err == nil && o.check && !allUpToDate(s.images) {
+				return silent(ExitFailed)
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&o.check, "check", false, "exit 1 when any image is not up to date")
+	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "also show each image's inputs digest and file count")
+	return cmd
+}
+
+type planImageJSON struct {
+	Name   string `json:"name"`
+	Ref    string `json:"ref"`
+	Status string `json:"status"`
+	Reason string `json:"reason"`
+	Inputs string `json:"inputs"`
+}
+
+type planOutputJSON struct {
+	Images      []planImageJSON `json:"images"`
+	EngineError string          `json:"engine_error,omitempty"`
+}
+
+func planJSON(s *session) planOutputJSON {
+	out := planOutputJSON{Images: []planImageJSON{}}
+	if s.engineErr != nil {
+		out.EngineError = oneLine(s.engineErr)
+	}
+	for _, pi := range s.images {
+		if pi.Requested {
+			out.Images = append(out.Images, planImageJSON{pi.Name, pi.Config.Ref, pi.Status, pi.Reason, pi.Manifest.Digest})
+		}
+	}
+	return out
+}
+
+func planText(w io.Writer, images []*plan.Image, verbose bool) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if verbose {
+		fmt.Fprintln(tw, "IMAGE\tSTATUS\tINPUTS\tFILES\tREASON")
+	} else {
+		fmt.Fprintln(tw, "IMAGE\tSTATUS\tREASON")
+	}
+	for _, pi := range images {
+		if !pi.Requested {
+			continue
+		}
+		if verbose {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", pi.Name, pi.Status, pi.Manifest.Digest, len(pi.Entries), pi.Reason)
+		} else {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", pi.Name, pi.Status, pi.Reason)
+		}
+	}
+	tw.Flush()
+}
+
+func allUpToDate(images []*plan.Image) bool {
+	for _, pi := range images {
+		if pi.Requested && pi.Status != plan.UpToDate {
+			return false
+		}
+	}
+	return true
+}

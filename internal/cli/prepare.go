@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/imagemake/imagemake/internal/engine/docker"
+	"github.com/imagemake/imagemake/internal/inputs"
+	"github.com/imagemake/imagemake/internal/plan"
+	"github.com/imagemake/imagemake/internal/project"
+)
+
+// session is what plan and build share: the model, the inputs of each image and what the
+// engine holds.
+type session struct {
+	model     *project.Model
+	scanner   *inputs.Scanner
+	state     *inputs.State
+	engine    *docker.Engine
+	engineErr error
+	images    []*plan.Image
+}
+
+// prepare loads the project, asks the engine once for every labelled image and plans names.
+// Without an engine (unreachable) the plan says "unknown" and engineErr says why.
+func (g *global) prepare(ctx context.Context, names []string, rebuild bool) (*session, error) {
+	m, err := g.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if names, err = m.Expand(names); err != nil {
+		return nil, usageErr(err)
+	}
+	s := &session{model: m, state: inputs.OpenState(m.Root)}
+	if s.scanner, err = inputs.NewScanner(m.Project); err != nil {
+		return nil, failedErr(err)
+	}
+	for _, w := range s.scanner.Warnings() {
+		fmt.Fprintln(g.io.Err, "imagemake: warning: "+w)
+	}
+	held := s.askEngine(ctx, m.Project.Env)
+	s.images, err = plan.Compute(m, s.scanner, s.state, plan.Options{Names: names, Engine: held, Rebuild: rebuild})
+	if err != nil {
+		return nil, failedErr(err)
+	}
+	if err := s.scanner.Save(); err != nil {
+		return nil, failedErr(err)
+	}
+	return s, nil
+}
+
+func (s *session) askEngine(ctx context.Context, env map[string]string) map[string]plan.EngineImage {
+	s.engine, s.engineErr = docker.New(ctx, env)
+	if s.engineErr != nil {
+		return nil
+	}
+	images, err := s.engine.Images(ctx)
+	if err != nil {
+		s.engineErr = err
+		return nil
+	}
+	held := map[string]plan.EngineImage{}
+	for ref, img := range images {
+		held[ref] = plan.EngineImage{ID: img.ID, Inputs: img.Inputs}
+	}
+	return held
+}
+
+// recordSeen remembers every planned image's inputs so the next run can explain changes.
+func (s *session) recordSeen() error {
+	for _, pi := range s.images {
+		if err := s.state.Record(pi.Manifest, true); err != nil {
+			return failedErr(err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+// Package dockerfile answers which images a Dockerfile reads from: the bases
+// named by FROM, and the images named by COPY --from and RUN --mount from=,
+// after the ARG expansion BuildKit would do.
+//
+// Parsing is BuildKit's own (frontend/dockerfile/parser and instructions), so
+// heredocs, line continuations, comments and the syntax and escape parser
+// directives behave exactly as in a build. The resolution rules follow
+// BuildKit's dockerfile2llb:
+//
+//   - FROM is expanded with the global ARGs (those declared before the first
+//     FROM) and the automatic platform args. A build arg applies only to an
+//     ARG declared there; unset variables expand to "".
+//   - COPY --from and RUN --mount from= are never expanded: BuildKit rejects
+//     variables there, and so does Parse.
+//   - A name that matches a stage is that stage, not an image; "scratch" is no
+//     image either.
+package dockerfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/distribution/reference"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// Kinds of instruction a Ref comes from.
+const (
+	KindFrom  = "from"
+	KindCopy  = "copy --from"
+	KindMount = "run --mount from"
+)
+
+// emptyImage is the base BuildKit treats as an empty filesystem.
+const emptyImage = "scratch"
+
+// Ref is one image a Dockerfile reads from.
+type Ref struct {
+	Ref      string // as written after ARG expansion, e.g. "acme/pybase:dev"
+	Kind     string // KindFrom, KindCopy or KindMount
+	Line     int    // 1-based line of the instruction
+	Stage    int    // index in Info.Stages of the stage holding the instruction
+	Platform string // FROM --platform after expansion; "" when absent or not a FROM
+}
+
+// Info is what a Dockerfile reads from.
+type Info struct {
+	Refs       []Ref    // external image refs of every stage, in file order, duplicates kept
+	GlobalArgs []string // names of the ARGs declared before the first FROM, in order, once each
+	Stages     []string // stage names, lowercased, in order ("" for an unnamed stage)
+	Target     int      // index in Stages of the stage a build produces
+
+	needs [][]int // for each stage, the stages it reads from
+}
+
+// Options tune how a Dockerfile is resolved. The zero value is a build of the
+// last stage for linux/amd64 without build args.
+type Options struct {
+	// Args are the build args (docker build --build-arg).
+	Args map[string]string
+	// Platform is the target platform ("linux/arm64"); it sets TARGETPLATFORM,
+	// TARGETOS, TARGETARCH and TARGETVARIANT. Default linux/amd64.
+	Platform string
+	// Target is the stage to build (docker build --target); default the last.
+	Target string
+}
+
+// Error is a problem in a Dockerfile, at a line when Line > 0.
+type Error struct {
+	Line int
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("line %d: %v", e.Line, e.Err)
+	}
+	return e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func errorf(line int, format string, a ...any) error {
+	return &Error{Line: line, Err: fmt.Errorf(format, a...)}
+}
+
+// Parse reads a Dockerfile built for linux/amd64 with the given build args.
+// See ParseOptions.
+func Parse(src []byte, args map[string]string) (*Info, error) {
+	return ParseOptions(src, Options{Args: args})
+}
+
+// ParseOptions reads a Dockerfile and returns the images it reads from. Every
+// error is an *Error naming the line when there is one.
+func ParseOptions(src []byte, opts Options) (*Info, error) {
+	res, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return nil, &Error{Line: errorLine(err), Err: err}
+	}
+	f, err := collect(res.AST)
+	if err != nil {
+		return nil, err
+	}
+	r, err := newResolver(f, opts, res.EscapeToken)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.resolve(); err != nil {
+		return nil, err
+	}
+	return r.info, nil
+}
+
+// errorLine is the first line a BuildKit error points at, or 0.
+func errorLine(err error) int {
+	var le *parser.LocationError
+	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+		return le.Locations[0][0].Start.Line
+	}
+	return 0
+}
+
+// TargetRefs returns the refs of the target stage and of the stages it reads
+// from, transitively: the images a build of the target actually pulls.
+func (i *Info) TargetRefs() []Ref {
+	seen := map[int]bool{}
+	var visit func(int)
+	visit = func(s int) {
+		if s < 0 || s >= len(i.needs) || seen[s] {
+			return
+		}
+		seen[s] = true
+		for _, n := range i.needs[s] {
+			visit(n)
+		}
+	}
+	visit(i.Target)
+	var out []Ref
+	for _, r := range i.Refs {
+		if seen[r.Stage] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Normalize returns the canonical form of an image reference, the one BuildKit
+// resolves: "alpine" becomes "docker.io/library/alpine:latest"; a digest is kept.
+func Normalize(ref string) (string, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return "", fmt.Errorf("image reference %q: %w", ref, err)
+	}
+	return reference.TagNameOnly(named).String(), nil
+}

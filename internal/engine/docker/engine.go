@@ -1,0 +1,105 @@
+// Package docker builds images with the BuildKit builder of a Docker engine, through the Engine
+// API: POST /build with version=2 and the context tar as the request body, no session.
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/docker/docker/api/types/versions"
+	"github.com/docker/docker/client"
+
+	"github.com/imagemake/imagemake/internal/build"
+)
+
+// minAPIVersion is the first Engine API with BuildKit builds (Docker 18.09).
+const minAPIVersion = "1.39"
+
+// ErrUnreachable is wrapped by the errors of an engine that cannot be reached.
+var ErrUnreachable = errors.New("cannot reach the Docker engine")
+
+// Engine is one Docker engine, reached as the docker CLI would reach it.
+type Engine struct {
+	api      *client.Client
+	endpoint endpoint
+}
+
+var _ build.Builder = (*Engine)(nil)
+
+// New resolves the engine's endpoint from env (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH,
+// DOCKER_CONTEXT, DOCKER_CONFIG, HOME), connects and checks that BuildKit builds are possible.
+// Errors wrap ErrUnreachable when the engine does not answer.
+func New(ctx context.Context, env map[string]string) (*Engine, error) {
+	ep, err := resolveEndpoint(env)
+	if err != nil {
+		return nil, err
+	}
+	opts := []client.Opt{client.WithAPIVersionNegotiation()}
+	if ep.tls != nil {
+		opts = append(opts, client.WithHTTPClient(&http.Client{
+			Transport:     &http.Transport{TLSClientConfig: ep.tls},
+			CheckRedirect: client.CheckRedirect,
+		}))
+	}
+	api, err := client.NewClientWithOpts(append(opts, client.WithHost(ep.host))...)
+	if err != nil {
+		return nil, fmt.Errorf("docker endpoint %s: %w", ep, err)
+	}
+	e := &Engine{api: api, endpoint: ep}
+	if err := e.Ping(ctx); err != nil {
+		_ = api.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Endpoint names where the engine is and how it was chosen, e.g.
+// `unix:///var/run/docker.sock (context "default")` or `tcp://10.0.0.2:2376 (DOCKER_HOST)`.
+func (e *Engine) Endpoint() string { return e.endpoint.String() }
+
+// Close releases the connections to the engine.
+func (e *Engine) Close() error { return e.api.Close() }
+
+// Ping checks that the engine answers and can run BuildKit builds.
+func (e *Engine) Ping(ctx context.Context) error {
+	p, err := e.api.Ping(ctx)
+	if err != nil {
+		return e.unreachable(err)
+	}
+	if p.OSType == "windows" {
+		return fmt.Errorf("the Docker engine at %s runs Windows containers, which have no BuildKit builder", e.Endpoint())
+	}
+	if p.APIVersion == "" || versions.LessThan(p.APIVersion, minAPIVersion) {
+		return fmt.Errorf("the Docker engine at %s speaks API %q; BuildKit builds need API %s or later (Docker 18.09+)",
+			e.Endpoint(), p.APIVersion, minAPIVersion)
+	}
+	e.api.NegotiateAPIVersionPing(p)
+	return nil
+}
+
+// wrap names the endpoint in connection failures; other errors pass through.
+func (e *Engine) wrap(err error) error {
+	if client.IsErrConnectionFailed(err) {
+		return e.unreachable(err)
+	}
+	return err
+}
+
+// unreachable names the endpoint. The client's generic "Cannot connect to the Docker daemon
+// at <address>. Is the docker daemon running?" repeats the address and hides the cause; a
+// socket that is not there is said so.
+func (e *Engine) unreachable(err error) error {
+	if client.IsErrConnectionFailed(err) && strings.HasPrefix(err.Error(), "Cannot connect to the Docker daemon") {
+		err = errors.New("connection failed; is the engine running?")
+		if path, ok := strings.CutPrefix(e.endpoint.host, "unix://"); ok {
+			if _, statErr := os.Stat(path); statErr != nil {
+				err = statErr
+			}
+		}
+	}
+	return fmt.Errorf("%w at %s: %w", ErrUnreachable, e.Endpoint(), err)
+}

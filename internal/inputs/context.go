@@ -1,0 +1,185 @@
+package inputs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/imagemake/imagemake/internal/config"
+)
+
+// Context returns what the build of img sees, sorted by name: every directory, regular file
+// and symlink under img.Context, plus each include, minus the excluded ones.
+//
+//   - An include lands at its To; a folder's tree merges there with what is already in the
+//     context, an include winning over the context (and a later include over an earlier one)
+//     for a file both hold. A directory and a non-directory on the same name is an error.
+//     Folders above To that the context lacks are made up (mode 0755).
+//   - The include's From is followed when it is a symlink (so a symlink to a shared folder
+//     brings the folder); nothing below it is: symlinks stay symlinks.
+//   - Exclusions, later ones winning: the context's ignore file (<Dockerfile>.dockerignore
+//     next to the Dockerfile when there is one, else .dockerignore, with Docker's semantics),
+//     then the project's excludes, then the image's (see ConfigPatterns). All apply to the
+//     in-context names, includes too. An excluded folder is kept only as the parent of
+//     something a `!` pattern re-includes.
+//   - The Dockerfile is always kept; the ignore file only when no pattern excludes it.
+//   - The project's .imagemake folder is never part of a context. Sockets, devices and
+//     fifos are skipped.
+func (s *Scanner) Context(img *config.Image) ([]Entry, error) {
+	ctxDir := s.abs(img.Context)
+	df, err := dockerfileName(img)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.contextMatcher(img, ctxDir, df)
+	if err != nil {
+		return nil, err
+	}
+	srcs := s.sources(img, ctxDir)
+	trees, err := s.walkAll(m, srcs)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := merge(trees)
+	if err != nil {
+		return nil, err
+	}
+	if entries, err = s.includeParents(entries, srcs[1:], trees[1:], ctxDir); err != nil {
+		return nil, err
+	}
+	return withDockerfile(entries, ctxDir, df)
+}
+
+// NamedContext returns the entries of a BuildKit named context of img that is a folder,
+// filtered by its own .dockerignore (as BuildKit does) and the project's and image's excludes.
+func (s *Scanner) NamedContext(img *config.Image, name string) ([]Entry, error) {
+	rel, ok := img.Contexts[name]
+	if !ok || !isFolderContext(rel) {
+		return nil, fmt.Errorf("named context %q of image %q is not a folder", name, img.Name)
+	}
+	dir := s.abs(rel)
+	m, err := s.contextMatcher(img, dir, "")
+	if err != nil {
+		return nil, err
+	}
+	trees, err := s.walkAll(m, []source{{src: dir}})
+	if err != nil {
+		return nil, fmt.Errorf("named context %q: %w", name, err)
+	}
+	return slices.Clone(trees[0]), nil
+}
+
+func isFolderContext(v string) bool {
+	return !strings.HasPrefix(v, "image:") && !strings.Contains(v, "://")
+}
+
+func (s *Scanner) abs(rel string) string {
+	if filepath.IsAbs(rel) {
+		return filepath.Clean(rel)
+	}
+	return filepath.Join(s.root, filepath.FromSlash(rel))
+}
+
+// dockerfileName is the Dockerfile's name inside the context.
+func dockerfileName(img *config.Image) (string, error) {
+	df := img.Dockerfile
+	if df == "" {
+		df = "Dockerfile"
+	}
+	df = path.Clean(filepath.ToSlash(df))
+	if df == ".." || strings.HasPrefix(df, "../") || path.IsAbs(df) {
+		return "", fmt.Errorf("dockerfile %s is outside the context %s; bring it in with include:", img.Dockerfile, img.Context)
+	}
+	return df, nil
+}
+
+func (s *Scanner) sources(img *config.Image, ctxDir string) []source {
+	out := []source{{src: ctxDir}}
+	for _, inc := range img.Include {
+		to := inc.To
+		if to == "" {
+			to = inc.From
+		}
+		to = strings.Trim(path.Clean(filepath.ToSlash(to)), "/")
+		out = append(out, source{src: s.abs(inc.From), to: to})
+	}
+	return out
+}
+
+func (s *Scanner) walkAll(m *matcher, sources []source) ([][]Entry, error) {
+	out := make([][]Entry, len(sources))
+	for i, src := range sources {
+		if src.to == "" {
+			if err := isDir(src.src); err != nil {
+				return nil, err
+			}
+		}
+		t, err := s.tree(m, src)
+		if err != nil && src.to != "" {
+			return nil, fmt.Errorf("include %s: %w", s.rel(src.src), err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+func isDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err == nil && !fi.IsDir() {
+		err = fmt.Errorf("context %s is not a folder", dir)
+	}
+	return err
+}
+
+func (s *Scanner) rel(abs string) string {
+	if r, err := filepath.Rel(s.root, abs); err == nil && !strings.HasPrefix(r, "..") {
+		return filepath.ToSlash(r)
+	}
+	return abs
+}
+
+// contextMatcher combines the ignore file of dir with the project's and the image's excludes.
+// df is the Dockerfile's name in the context, "" for a named context.
+func (s *Scanner) contextMatcher(img *config.Image, dir, df string) (*matcher, error) {
+	ignore, err := readIgnore(dir, df)
+	if err != nil {
+		return nil, err
+	}
+	return newMatcher(ignore,
+		patternSet{from: "exclude in " + config.FileName, patterns: ConfigPatterns(s.project.Exclude)},
+		patternSet{from: fmt.Sprintf("exclude of image %q", img.Name), patterns: ConfigPatterns(img.Exclude)})
+}
+
+// readIgnore reads the Dockerfile-specific ignore file when there is one, else .dockerignore.
+func readIgnore(dir, df string) (patternSet, error) {
+	names := []string{".dockerignore"}
+	if df != "" {
+		names = []string{df + ".dockerignore", ".dockerignore"}
+	}
+	for _, name := range names {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return patternSet{}, err
+		}
+		pats, err := ignorefile.ReadAll(bytes.NewReader(data))
+		if err != nil {
+			return patternSet{}, fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
+		}
+		return patternSet{from: filepath.Join(dir, name), patterns: pats}, nil
+	}
+	return patternSet{}, nil
+}

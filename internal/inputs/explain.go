@@ -1,0 +1,193 @@
+package inputs
+
+import (
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+)
+
+// Explain returns why cur's digest differs from old's, most telling first: the Dockerfile's
+// path, the images built on, the files (the Dockerfile first), build args, target, platform,
+// network, labels, named contexts. For example
+//
+//	base image pybase rebuilt
+//	file changed: src/luamods/http.lua
+//	3 files added under src/pylib
+//	build arg PYVER changed
+//
+// It returns nothing when old is nil (the caller knows why: "never built") or the digests
+// are equal.
+func Explain(old, cur *Manifest) []string {
+	if old == nil || cur == nil || old.Digest == cur.Digest {
+		return nil
+	}
+	var r []string
+	if old.Version != cur.Version {
+		r = append(r, fmt.Sprintf("inputs format changed (version %d to %d)", old.Version, cur.Version))
+	}
+	if old.Dockerfile != cur.Dockerfile {
+		r = append(r, fmt.Sprintf("Dockerfile path changed: %s to %s", old.Dockerfile, cur.Dockerfile))
+	}
+	r = append(r, upstreamReasons(old.Upstream, cur.Upstream)...)
+	r = append(r, fileReasons(old.Files, cur.Files, cur.Dockerfile)...)
+	r = append(r, mapReasons("build arg ", old.Args, cur.Args)...)
+	r = append(r, scalar("target", old.Target, cur.Target)...)
+	r = append(r, scalar("platform", old.Platform, cur.Platform)...)
+	r = append(r, scalar("network", old.Network, cur.Network)...)
+	if !maps.Equal(old.Labels, cur.Labels) {
+		r = append(r, "labels changed")
+	}
+	r = append(r, mapReasons("named context ", old.Contexts, cur.Contexts)...)
+	if len(r) == 0 {
+		r = append(r, "inputs changed")
+	}
+	return r
+}
+
+func upstreamReasons(old, cur map[string]string) []string {
+	var r []string
+	for _, name := range unionKeys(old, cur) {
+		o, inOld := old[name]
+		c, inCur := cur[name]
+		switch {
+		case !inOld:
+			r = append(r, "dependency "+name+" added")
+		case !inCur:
+			r = append(r, "dependency "+name+" removed")
+		case o != c:
+			r = append(r, "base image "+name+" rebuilt")
+		}
+	}
+	return r
+}
+
+func mapReasons(what string, old, cur map[string]string) []string {
+	var r []string
+	for _, k := range unionKeys(old, cur) {
+		o, inOld := old[k]
+		c, inCur := cur[k]
+		switch {
+		case !inOld:
+			r = append(r, what+k+" added")
+		case !inCur:
+			r = append(r, what+k+" removed")
+		case o != c:
+			r = append(r, what+k+" changed")
+		}
+	}
+	return r
+}
+
+func scalar(what, old, cur string) []string {
+	if old == cur {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s changed (%s to %s)", what, orNone(old), orNone(cur))}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func unionKeys(a, b map[string]string) []string {
+	keys := slices.Collect(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// fileDiff sorts the names whose entries differ by how they differ.
+type fileDiff struct {
+	changed, added, removed, mode []string
+	dirs                          map[string]bool
+}
+
+func fileReasons(old, cur map[string]string, dockerfile string) []string {
+	d := fileDiff{dirs: map[string]bool{}}
+	dfChanged := false
+	for _, name := range unionKeys(old, cur) {
+		o, inOld := old[name]
+		c, inCur := cur[name]
+		d.dirs[name] = strings.HasPrefix(c, "d") || (!inCur && strings.HasPrefix(o, "d"))
+		switch {
+		case o == c:
+		case name == dockerfile && inOld && inCur:
+			dfChanged = true
+		case !inOld:
+			d.added = append(d.added, name)
+		case !inCur:
+			d.removed = append(d.removed, name)
+		case len(o) >= 6 && len(c) >= 6 && o[0] == c[0] && o[6:] == c[6:]:
+			d.mode = append(d.mode, name)
+		default:
+			d.changed = append(d.changed, name)
+		}
+	}
+	var r []string
+	if dfChanged {
+		r = append(r, "Dockerfile changed: "+dockerfile)
+	}
+	for _, g := range []struct {
+		names []string
+		verb  string
+	}{{d.changed, "changed"}, {d.added, "added"}, {d.removed, "removed"}} {
+		if len(g.names) > 0 {
+			r = append(r, d.group(g.names, g.verb))
+		}
+	}
+	if len(d.mode) > 0 {
+		r = append(r, d.group(d.mode, "mode"))
+	}
+	return r
+}
+
+// group words one kind of difference, e.g. "file changed: a/b.lua", "3 files added under a",
+// "mode changed on 2 files: x, y". Folders are counted only when nothing else differs.
+func (d fileDiff) group(names []string, verb string) string {
+	noun := "file"
+	if files := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return d.dirs[n] }); len(files) > 0 {
+		names = files
+	} else {
+		noun = "folder"
+	}
+	if len(names) == 1 && verb == "mode" {
+		return "mode changed: " + names[0]
+	}
+	if len(names) == 1 {
+		return noun + " " + verb + ": " + names[0]
+	}
+	count := fmt.Sprintf("%d %ss", len(names), noun)
+	where := ": " + strings.Join(names[:2], ", ")
+	if dir := commonDir(names); dir != "" {
+		where = " under " + dir
+	} else if len(names) > 2 {
+		where += fmt.Sprintf(" and %d more", len(names)-2)
+	}
+	if verb == "mode" {
+		return "mode changed on " + count + where
+	}
+	return count + " " + verb + where
+}
+
+// commonDir is the deepest folder holding all names, "" for the context root.
+func commonDir(names []string) string {
+	dir := path.Dir(names[0])
+	for _, n := range names[1:] {
+		for dir != "." && !strings.HasPrefix(n, dir+"/") {
+			dir = path.Dir(dir)
+		}
+	}
+	if dir == "." {
+		return ""
+	}
+	return dir
+}

@@ -1,0 +1,188 @@
+package inputs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/imagemake/imagemake/internal/config"
+)
+
+// ManifestVersion is the version of the digest's encoding; changing the encoding changes it,
+// so that digests of different encodings never compare equal.
+const ManifestVersion = 1
+
+// Manifest is everything an image's inputs digest covers, kept so that a later run can tell
+// what changed (Explain).
+type Manifest struct {
+	Version    int               `json:"version"`
+	Image      string            `json:"image"`
+	Digest     string            `json:"digest"`     // "sha256:" + 64 hex digits
+	Dockerfile string            `json:"dockerfile"` // path inside the context
+	Files      map[string]string `json:"files"`      // entry name -> Entry value (see below)
+	Args       map[string]string `json:"args,omitempty"`
+	Target     string            `json:"target,omitempty"`
+	Platform   string            `json:"platform,omitempty"`
+	Network    string            `json:"network,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	Contexts   map[string]string `json:"contexts,omitempty"` // named context -> "dir sha256:…", "image NAME" or "url URL"
+	Upstream   map[string]string `json:"upstream,omitempty"` // project image built on -> its inputs digest
+	// ExtraArgs are build args passed to the build but left out of the digest: DOCKER_REPO
+	// and DOCKER_TAG only name project images (FROM ${DOCKER_REPO}/pybase:${DOCKER_TAG}),
+	// whose inputs Upstream already covers, and DOCKER_TAG changes with every commit in CI.
+	ExtraArgs map[string]string `json:"extra_args,omitempty"`
+}
+
+// BuildArgs are the args the build gets: ExtraArgs, then Args over them.
+func (m *Manifest) BuildArgs() map[string]string {
+	out := maps.Clone(m.ExtraArgs)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, m.Args)
+	return out
+}
+
+// Manifest hashes the regular files of entries (the result of Context for img) and returns
+// the manifest and digest of img's inputs. upstream maps each project image img builds on
+// (FROM, COPY --from, named contexts, depends_on) to its inputs digest. extraArgs are passed
+// to the build without being part of the digest (see Manifest.ExtraArgs); an arg img.Args
+// sets is not taken from extraArgs.
+//
+// Each entry's value in Files, the same text the digest covers:
+//
+//	f 0644 1234 <sha256 hex>   regular file: mode, size, content hash
+//	d 0755                     directory
+//	l 0777 "target"            symlink, target quoted as Go's strconv.Quote does
+//
+// Modes are octal, with 4000 setuid, 2000 setgid and 1000 sticky. Owners, times and inodes
+// are left out: the same tree checked out elsewhere has the same digest.
+func (s *Scanner) Manifest(img *config.Image, entries []Entry, upstream, extraArgs map[string]string) (*Manifest, error) {
+	df, err := dockerfileName(img)
+	if err != nil {
+		return nil, err
+	}
+	files, err := s.files(entries)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifest{
+		Version: ManifestVersion, Image: img.Name, Dockerfile: df, Files: files,
+		Args: maps.Clone(img.Args), Target: img.Target, Platform: img.Platform, Network: img.Network,
+		Labels: maps.Clone(img.Labels), Upstream: maps.Clone(upstream), ExtraArgs: map[string]string{},
+	}
+	for k, v := range extraArgs {
+		if _, set := img.Args[k]; !set {
+			m.ExtraArgs[k] = v
+		}
+	}
+	if m.Contexts, err = s.namedContexts(img); err != nil {
+		return nil, err
+	}
+	m.Digest = m.ComputeDigest()
+	return m, nil
+}
+
+func (s *Scanner) files(entries []Entry) (map[string]string, error) {
+	sums, err := s.sums(entries)
+	if err != nil {
+		return nil, err
+	}
+	files := make(map[string]string, len(entries))
+	for i, e := range entries {
+		files[e.Name] = e.value(sums[i])
+	}
+	return files, nil
+}
+
+// namedContexts describes img's BuildKit named contexts: a folder by the digest of its files,
+// a project image by its name (its digest is in Upstream), anything else by its text.
+func (s *Scanner) namedContexts(img *config.Image) (map[string]string, error) {
+	if len(img.Contexts) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for name, v := range img.Contexts {
+		switch {
+		case strings.HasPrefix(v, "image:"):
+			out[name] = "image " + strings.TrimPrefix(v, "image:")
+		case !isFolderContext(v):
+			out[name] = "url " + v
+		default:
+			entries, err := s.NamedContext(img, name)
+			if err != nil {
+				return nil, err
+			}
+			files, err := s.files(entries)
+			if err != nil {
+				return nil, fmt.Errorf("named context %q: %w", name, err)
+			}
+			out[name] = "dir " + treeDigest(files)
+		}
+	}
+	return out, nil
+}
+
+// ComputeDigest returns the digest of the manifest's content: "sha256:" and the hex sha256
+// of this encoding, where S(x) is x's length in bytes in decimal, ":", then x, every map is
+// written in the byte order of its keys, and each line ends with "\n":
+//
+//	imagemake-inputs S(Version)  Version in decimal: "imagemake-inputs 1:1"
+//	dockerfile S(Dockerfile)
+//	entry S(name) S(value)      for each entry of Files (value as documented on Manifest)
+//	arg S(name) S(value)        for each of Args
+//	target S(Target)
+//	platform S(Platform)
+//	network S(Network)
+//	label S(name) S(value)      for each of Labels
+//	context S(name) S(value)    for each of Contexts
+//	upstream S(image) S(digest) for each of Upstream
+//
+// ExtraArgs, Image and Digest are not part of it.
+func (m *Manifest) ComputeDigest() string {
+	d := digester{h: sha256.New()}
+	d.line("imagemake-inputs", strconv.Itoa(m.Version))
+	d.line("dockerfile", m.Dockerfile)
+	d.pairs("entry", m.Files)
+	d.pairs("arg", m.Args)
+	d.line("target", m.Target)
+	d.line("platform", m.Platform)
+	d.line("network", m.Network)
+	d.pairs("label", m.Labels)
+	d.pairs("context", m.Contexts)
+	d.pairs("upstream", m.Upstream)
+	return "sha256:" + hex.EncodeToString(d.h.Sum(nil))
+}
+
+// treeDigest is the digest of a named context folder: the entry lines of ComputeDigest alone.
+func treeDigest(files map[string]string) string {
+	d := digester{h: sha256.New()}
+	d.pairs("entry", files)
+	return "sha256:" + hex.EncodeToString(d.h.Sum(nil))
+}
+
+type digester struct {
+	h   hash.Hash
+	buf []byte
+}
+
+func (d *digester) line(key string, values ...string) {
+	b := append(d.buf[:0], key...)
+	for _, v := range values {
+		b = strconv.AppendInt(append(b, ' '), int64(len(v)), 10)
+		b = append(append(b, ':'), v...)
+	}
+	d.buf = append(b, '\n')
+	d.h.Write(d.buf)
+}
+
+func (d *digester) pairs(key string, m map[string]string) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		d.line(key, k, m[k])
+	}
+}

@@ -1,0 +1,175 @@
+package inputs
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// State keeps the manifests of the inputs seen per image, so that a later run can say what
+// changed since the engine's image was built, or since the image was last seen:
+//
+//	.imagemake/manifests/<image>/<hex>.json.gz   a Manifest as gzipped JSON, hex = its digest's
+//	.imagemake/manifests/<image>/last            "sha256:<hex>\n": the digest last seen
+//
+// <image> is the image's name, path-escaped. At most MaxManifests manifests are kept per
+// image, the least recently recorded going first (the last seen one always stays). Every file
+// is written atomically. Record is safe for concurrent use on different images.
+type State struct {
+	dir string
+}
+
+// MaxManifests is how many manifests State keeps per image.
+const MaxManifests = 5
+
+// OpenState returns the state of the project at root; nothing is read or written yet.
+func OpenState(root string) *State {
+	return &State{dir: filepath.Join(root, StateDir, "manifests")}
+}
+
+func (s *State) imageDir(image string) string {
+	name := url.PathEscape(image)
+	if name == "" || name == "." || name == ".." {
+		name = "_" + name
+	}
+	return filepath.Join(s.dir, name)
+}
+
+func (s *State) file(image, digest string) string {
+	return filepath.Join(s.imageDir(image), strings.TrimPrefix(digest, "sha256:")+".json.gz")
+}
+
+// Load returns the recorded manifest of image with that digest; nil and no error when there
+// is none, or when the file does not decode (state is a convenience, never a reason to fail).
+func (s *State) Load(image, digest string) (*Manifest, error) {
+	if !validDigest(digest) {
+		return nil, nil
+	}
+	data, err := os.ReadFile(s.file(image, digest))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading recorded inputs of %q: %w", image, err)
+	}
+	m, err := decodeManifest(data)
+	if err != nil || m.Digest != digest {
+		return nil, nil
+	}
+	return m, nil
+}
+
+// LastSeen returns the manifest last recorded as seen for image, nil when there is none.
+func (s *State) LastSeen(image string) (*Manifest, error) {
+	return s.Load(image, s.lastSeen(image))
+}
+
+// Record stores m; seen also makes it the image's last seen manifest. Recording a manifest
+// already stored only marks it recently used.
+func (s *State) Record(m *Manifest, seen bool) error {
+	if !validDigest(m.Digest) {
+		return fmt.Errorf("recording inputs of %q: bad digest %q", m.Image, m.Digest)
+	}
+	if err := s.store(m); err != nil {
+		return fmt.Errorf("recording inputs of %q: %w", m.Image, err)
+	}
+	if seen {
+		if err := writeAtomic(filepath.Join(s.imageDir(m.Image), "last"), []byte(m.Digest+"\n")); err != nil {
+			return fmt.Errorf("recording inputs of %q: %w", m.Image, err)
+		}
+	}
+	return s.prune(m.Image, m.Digest)
+}
+
+// lastSeen returns the digest recorded as last seen for image, "" when there is none.
+func (s *State) lastSeen(image string) string {
+	data, _ := os.ReadFile(filepath.Join(s.imageDir(image), "last"))
+	return strings.TrimSpace(string(data))
+}
+
+func (s *State) store(m *Manifest) error {
+	file := s.file(m.Image, m.Digest)
+	now := time.Now()
+	if err := os.Chtimes(file, now, now); err == nil {
+		return nil
+	}
+	data, err := encodeManifest(m)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(file, data)
+}
+
+// prune keeps the MaxManifests most recently recorded manifests of image, the just recorded
+// and the last seen ones always.
+func (s *State) prune(image, recorded string) error {
+	dir := s.imageDir(image)
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	type rec struct {
+		name string
+		t    time.Time
+	}
+	var recs []rec
+	for _, de := range des {
+		if fi, err := de.Info(); err == nil && strings.HasSuffix(de.Name(), ".json.gz") {
+			recs = append(recs, rec{de.Name(), fi.ModTime()})
+		}
+	}
+	slices.SortFunc(recs, func(a, b rec) int { return b.t.Compare(a.t) })
+	keep := map[string]bool{
+		filepath.Base(s.file(image, recorded)):          true,
+		filepath.Base(s.file(image, s.lastSeen(image))): true,
+	}
+	for i, r := range recs {
+		if i >= MaxManifests && !keep[r.name] {
+			if err := os.Remove(filepath.Join(dir, r.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func validDigest(d string) bool {
+	hex := strings.TrimPrefix(d, "sha256:")
+	return len(hex) == 64 && strings.Trim(hex, "0123456789abcdef") == ""
+}
+
+func encodeManifest(m *Manifest) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.NewEncoder(zw).Encode(m); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeManifest(data []byte) (*Manifest, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.NewDecoder(zr).Decode(&m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}

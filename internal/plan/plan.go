@@ -1,0 +1,203 @@
+// Package plan decides, for each image, whether it is up to date and why not: it computes the
+// inputs of every image in dependency order and compares them with what the engine holds.
+package plan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/imagemake/imagemake/internal/config"
+	"github.com/imagemake/imagemake/internal/dockerfile"
+	"github.com/imagemake/imagemake/internal/inputs"
+	"github.com/imagemake/imagemake/internal/project"
+)
+
+// Statuses of a planned image.
+const (
+	UpToDate = "up-to-date"
+	Stale    = "stale"
+	Unknown  = "unknown" // the engine could not be asked
+)
+
+// EngineImage is an image the engine holds with an imagemake.inputs label.
+type EngineImage struct {
+	ID     string
+	Inputs string
+}
+
+// Options say what to plan against.
+type Options struct {
+	Names   []string               // images to plan; their dependencies are planned too
+	Engine  map[string]EngineImage // normalised ref -> image; nil when the engine is unknown
+	Rebuild bool                   // -B: every planned image is stale
+}
+
+// Image is the plan of one image.
+type Image struct {
+	Name     string
+	Config   *config.Image
+	Entries  []inputs.Entry
+	Manifest *inputs.Manifest
+	Status   string
+	Reason   string
+	// SameAs is the ID of an engine image with the same inputs, when the image is stale only
+	// because some of its refs are missing: tagging it is enough.
+	SameAs string
+	// Requested is false for images planned only because a requested image depends on them.
+	Requested bool
+}
+
+// Compute plans the requested images and their dependencies, in dependency order.
+func Compute(m *project.Model, sc *inputs.Scanner, st *inputs.State, opt Options) ([]*Image, error) {
+	requested := map[string]bool{}
+	for _, n := range opt.Names {
+		requested[n] = true
+	}
+	byDigest := indexByDigest(opt.Engine)
+	digests := map[string]string{}
+	var out []*Image
+	for _, name := range m.Graph.Closure(opt.Names) {
+		img := m.Image(name)
+		pi := &Image{Name: name, Config: img, Requested: requested[name]}
+		if err := computeInputs(m, sc, pi, digests); err != nil {
+			return nil, err
+		}
+		if err := decide(st, pi, opt, byDigest); err != nil {
+			return nil, err
+		}
+		out = append(out, pi)
+	}
+	return out, nil
+}
+
+func computeInputs(m *project.Model, sc *inputs.Scanner, pi *Image, digests map[string]string) error {
+	entries, err := sc.Context(pi.Config)
+	if err != nil {
+		return fmt.Errorf("image %q: %w", pi.Name, err)
+	}
+	upstream := map[string]string{}
+	for _, d := range m.Graph.DepNames(pi.Name) {
+		upstream[d] = digests[d]
+	}
+	man, err := sc.Manifest(pi.Config, entries, upstream, m.ImplicitArgs(pi.Config))
+	if err != nil {
+		return fmt.Errorf("image %q: %w", pi.Name, err)
+	}
+	pi.Entries, pi.Manifest = entries, man
+	digests[pi.Name] = man.Digest
+	return nil
+}
+
+func indexByDigest(engine map[string]EngineImage) map[string]EngineImage {
+	out := map[string]EngineImage{}
+	for _, e := range engine {
+		out[e.Inputs] = e
+	}
+	return out
+}
+
+func decide(st *inputs.State, pi *Image, opt Options, byDigest map[string]EngineImage) error {
+	if opt.Engine == nil {
+		pi.Status = Unknown
+		return sinceLastSeen(st, pi)
+	}
+	pi.Status = Stale
+	digest := pi.Manifest.Digest
+	main, found := opt.Engine[normalize(pi.Config.Ref)]
+	switch {
+	case opt.Rebuild:
+		pi.Reason = "rebuild requested (-B)"
+	case found && main.Inputs == digest:
+		if missing := missingRefs(pi, opt.Engine); len(missing) > 0 {
+			pi.Reason, pi.SameAs = "ref "+missing[0]+" missing from engine", main.ID
+			return nil
+		}
+		pi.Status, pi.Reason = UpToDate, "inputs unchanged"
+	case found:
+		return changedSince(st, pi, main.Inputs)
+	default:
+		if same, ok := byDigest[digest]; ok {
+			pi.Reason, pi.SameAs = "ref "+pi.Config.Ref+" missing from engine; same inputs built as "+short(same.ID), same.ID
+			return nil
+		}
+		return missing(st, pi)
+	}
+	return nil
+}
+
+func missingRefs(pi *Image, engine map[string]EngineImage) []string {
+	var out []string
+	for _, r := range pi.Config.Refs() {
+		if e, ok := engine[normalize(r)]; !ok || e.Inputs != pi.Manifest.Digest {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func changedSince(st *inputs.State, pi *Image, engineDigest string) error {
+	old, err := st.Load(pi.Name, engineDigest)
+	if err != nil {
+		return err
+	}
+	if old == nil {
+		pi.Reason = "inputs changed since the engine's image was built (" + short(engineDigest) + ", built elsewhere)"
+		return nil
+	}
+	pi.Reason = join(inputs.Explain(old, pi.Manifest))
+	return nil
+}
+
+func missing(st *inputs.State, pi *Image) error {
+	seen, err := st.LastSeen(pi.Name)
+	if err != nil {
+		return err
+	}
+	pi.Reason = "never built"
+	if seen != nil {
+		pi.Reason = "image missing from engine"
+	}
+	return nil
+}
+
+func sinceLastSeen(st *inputs.State, pi *Image) error {
+	seen, err := st.LastSeen(pi.Name)
+	switch {
+	case err != nil:
+		return err
+	case seen == nil:
+		pi.Reason = "never seen before"
+	case seen.Digest == pi.Manifest.Digest:
+		pi.Reason = "inputs unchanged since last seen"
+	default:
+		pi.Reason = join(inputs.Explain(seen, pi.Manifest))
+	}
+	return nil
+}
+
+// join makes one line of reasons, the first ones in full.
+func join(reasons []string) string {
+	const shown = 3
+	if len(reasons) == 0 {
+		return "inputs changed"
+	}
+	if len(reasons) <= shown {
+		return strings.Join(reasons, "; ")
+	}
+	return fmt.Sprintf("%s (and %d more)", strings.Join(reasons[:shown], "; "), len(reasons)-shown)
+}
+
+func normalize(ref string) string {
+	if n, err := dockerfile.Normalize(ref); err == nil {
+		return n
+	}
+	return ref
+}
+
+func short(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

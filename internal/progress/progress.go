@@ -1,0 +1,187 @@
+// Package progress turns the events of a build run into what a person or a program reads:
+// prefixed lines, grouped logs, JSON lines, and the closing summary.
+package progress
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/imagemake/imagemake/internal/build"
+)
+
+// Modes accepted by New.
+var Modes = []string{"auto", "line", "grouped", "json"}
+
+// TailLines is how many log lines of a failed image are repeated under the summary.
+const TailLines = 30
+
+// Reporter receives the events of a run and writes them out; it is safe for concurrent use.
+type Reporter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	mode   string
+	width  int
+	logs   map[string][]string // grouped: whole logs; otherwise the last TailLines lines
+	failed map[string][]string
+}
+
+// New returns a reporter for mode ("auto" means "line" until a terminal view exists). names are
+// the images of the run, used to align prefixes.
+func New(mode string, w io.Writer, names []string) (*Reporter, error) {
+	switch mode {
+	case "auto", "":
+		mode = "line"
+	case "line", "grouped", "json":
+	default:
+		return nil, fmt.Errorf("unknown output %q (want one of %s)", mode, strings.Join(Modes, ", "))
+	}
+	r := &Reporter{w: w, mode: mode, logs: map[string][]string{}, failed: map[string][]string{}}
+	for _, n := range names {
+		r.width = max(r.width, len(n))
+	}
+	return r, nil
+}
+
+// Event writes one event.
+func (r *Reporter) Event(e build.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mode == "json" {
+		r.json(e)
+		return
+	}
+	switch e.Kind {
+	case build.Message:
+		fmt.Fprintln(r.w, e.Line)
+	case build.Started:
+		r.line(e.Image, "building: "+e.Reason)
+	case build.Log:
+		r.keep(e.Image, e.Line)
+		if r.mode == "line" {
+			r.line(e.Image, e.Line)
+		}
+	case build.Finished:
+		r.finished(e.Result)
+	}
+}
+
+func (r *Reporter) keep(image, line string) {
+	logs := append(r.logs[image], line)
+	if r.mode != "grouped" && len(logs) > TailLines {
+		logs = logs[len(logs)-TailLines:]
+	}
+	r.logs[image] = logs
+}
+
+func (r *Reporter) finished(res *build.Result) {
+	if res.Status == build.Failed {
+		r.failed[res.Name] = tail(r.logs[res.Name], TailLines)
+	}
+	if r.mode == "grouped" {
+		for _, l := range r.logs[res.Name] {
+			r.line(res.Name, l)
+		}
+	}
+	delete(r.logs, res.Name)
+	if res.Status == build.UpToDate {
+		return // the summary lists them; a no-op run stays quiet
+	}
+	msg := res.Status
+	if res.Duration > 0 {
+		msg += " in " + Duration(res.Duration)
+	}
+	if res.Status != build.Built {
+		msg += ": " + res.Reason
+	}
+	r.line(res.Name, msg)
+}
+
+func (r *Reporter) line(image, text string) {
+	fmt.Fprintf(r.w, "%-*s | %s\n", r.width, image, text)
+}
+
+func tail(lines []string, n int) []string {
+	if len(lines) > n {
+		return lines[len(lines)-n:]
+	}
+	return lines
+}
+
+type jsonEvent struct {
+	Event      string `json:"event"`
+	Image      string `json:"image,omitempty"`
+	Line       string `json:"line,omitempty"`
+	Status     string `json:"status,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	DurationMS *int64 `json:"duration_ms,omitempty"`
+}
+
+func (r *Reporter) json(e build.Event) {
+	je := jsonEvent{Image: e.Image, Line: e.Line, Reason: e.Reason}
+	switch e.Kind {
+	case build.Message:
+		je.Event = "message"
+	case build.Started:
+		je.Event = "start"
+	case build.Log:
+		je.Event = "log"
+	case build.Finished:
+		ms := e.Result.Duration.Milliseconds()
+		je = jsonEvent{Event: "result", Image: e.Image, Status: e.Result.Status, Reason: e.Result.Reason, DurationMS: &ms}
+	}
+	b, _ := json.Marshal(je)
+	r.w.Write(append(b, '\n'))
+}
+
+// Close writes the summary table and the log tail of each failed image (nothing in json mode).
+func (r *Reporter) Close(results []build.Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mode == "json" || len(results) == 0 {
+		return
+	}
+	fmt.Fprintln(r.w)
+	Table(r.w, results)
+	fmt.Fprintln(r.w, build.Summary(results))
+	for _, res := range results {
+		if lines, ok := r.failed[res.Name]; ok {
+			fmt.Fprintf(r.w, "\n--- %s: last %d log lines ---\n", res.Name, len(lines))
+			for _, l := range lines {
+				fmt.Fprintln(r.w, l)
+			}
+		}
+	}
+}
+
+// Table writes image, result, duration and reason, one row per result.
+func Table(w io.Writer, results []build.Result) {
+	width := len("IMAGE")
+	for _, res := range results {
+		width = max(width, len(res.Name))
+	}
+	fmt.Fprintf(w, "%-*s  %-10s  %8s  %s\n", width, "IMAGE", "RESULT", "TIME", "REASON")
+	for _, res := range results {
+		d := "-"
+		if res.Duration > 0 {
+			d = Duration(res.Duration)
+		}
+		fmt.Fprintf(w, "%-*s  %-10s  %8s  %s\n", width, res.Name, res.Status, d, firstLine(res.Reason))
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// Duration formats a duration for people: 0.4s, 12.3s, 2m05s.
+func Duration(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+}

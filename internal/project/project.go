@@ -1,0 +1,201 @@
+// Package project loads everything imagemake knows about a repository before it looks at files
+// or engines: the validated config, what each Dockerfile reads from, and the image graph.
+package project
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/imagemake/imagemake/internal/config"
+	"github.com/imagemake/imagemake/internal/dockerfile"
+	"github.com/imagemake/imagemake/internal/graph"
+)
+
+// Options say where the config is and what the environment holds.
+type Options struct {
+	File string            // -f; "" = find imagemake.yaml walking up from Dir
+	Dir  string            // -C; "" = the working directory
+	Env  map[string]string // the process environment
+}
+
+// Model is a loaded project.
+type Model struct {
+	*config.Project
+	Graph       *graph.Graph
+	Dockerfiles map[string]*dockerfile.Info // by image name
+}
+
+// Load reads and validates the config, parses every Dockerfile and builds the graph. Every
+// error it returns is the user's input being wrong (exit code 2).
+func Load(ctx context.Context, opt Options) (*Model, error) {
+	path, err := configPath(opt)
+	if err != nil {
+		return nil, err
+	}
+	p, err := config.Load(ctx, path, opt.Env)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Project: p, Dockerfiles: map[string]*dockerfile.Info{}}
+	refs := map[string][]dockerfile.Ref{}
+	for _, img := range p.Images {
+		info, err := parseDockerfile(p, img)
+		if err != nil {
+			return nil, err
+		}
+		m.Dockerfiles[img.Name] = info
+		refs[img.Name] = info.Refs
+	}
+	nodes, err := graph.Resolve(p, refs)
+	if err != nil {
+		return nil, err
+	}
+	if m.Graph, err = graph.New(nodes); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func configPath(opt Options) (string, error) {
+	dir := opt.Dir
+	if dir == "" {
+		dir = "."
+	}
+	if opt.File != "" {
+		if filepath.IsAbs(opt.File) || opt.Dir == "" {
+			return opt.File, nil
+		}
+		return filepath.Join(dir, opt.File), nil
+	}
+	return config.Find(dir)
+}
+
+// BuildArgs returns the build args an image is built with: DOCKER_REPO and DOCKER_TAG (so a
+// Dockerfile can say FROM ${DOCKER_REPO}/base:${DOCKER_TAG}) overridden by the image's args.
+func (m *Model) BuildArgs(img *config.Image) map[string]string {
+	args := m.ImplicitArgs(img)
+	for k, v := range img.Args {
+		args[k] = v
+	}
+	return args
+}
+
+// ImplicitArgs are the args imagemake passes without the config naming them; they are not part
+// of the inputs digest, because they only name project images whose inputs the digest covers.
+func (m *Model) ImplicitArgs(img *config.Image) map[string]string {
+	args := map[string]string{}
+	for k, v := range map[string]string{"DOCKER_REPO": m.Repo, "DOCKER_TAG": m.Tag} {
+		if _, set := img.Args[k]; !set {
+			args[k] = v
+		}
+	}
+	return args
+}
+
+func parseDockerfile(p *config.Project, img *config.Image) (*dockerfile.Info, error) {
+	rel := filepath.ToSlash(filepath.Join(img.Context, img.Dockerfile))
+	src, err := os.ReadFile(filepath.Join(p.Root, rel))
+	if err != nil {
+		return nil, fmt.Errorf("image %q: %w", img.Name, err)
+	}
+	args := map[string]string{"DOCKER_REPO": p.Repo, "DOCKER_TAG": p.Tag}
+	for k, v := range img.Args {
+		args[k] = v
+	}
+	info, err := dockerfile.Parse(src, args)
+	if err != nil {
+		return nil, fmt.Errorf("image %q: %s: %w", img.Name, rel, err)
+	}
+	return info, nil
+}
+
+// Expand turns image and group names into image names (groups recursively), sorted and
+// deduplicated. No names means every image.
+func (m *Model) Expand(names []string) ([]string, error) {
+	if len(names) == 0 {
+		return m.Graph.Names(), nil
+	}
+	set := map[string]bool{}
+	var add func(name string, seen map[string]bool) error
+	add = func(name string, seen map[string]bool) error {
+		if m.Graph.Has(name) {
+			set[name] = true
+			return nil
+		}
+		members, ok := m.Groups[name]
+		if !ok {
+			return fmt.Errorf("no image or group named %q%s", name, suggest(name, m.names()))
+		}
+		if seen[name] {
+			return fmt.Errorf("group %q contains itself", name)
+		}
+		seen[name] = true
+		for _, member := range members {
+			if err := add(member, seen); err != nil {
+				return err
+			}
+		}
+		delete(seen, name)
+		return nil
+	}
+	for _, n := range names {
+		if err := add(n, map[string]bool{}); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (m *Model) names() []string {
+	names := m.Graph.Names()
+	for g := range m.Groups {
+		names = append(names, g)
+	}
+	return names
+}
+
+// suggest returns ` (did you mean "x"?)` for the closest name, or "".
+func suggest(name string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if d := distance(name, n); d < bestD || (d == bestD && n < best) {
+			best, bestD = n, d
+		}
+	}
+	if best == "" && len(names) > 0 {
+		return " (known: " + strings.Join(names, ", ") + ")"
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

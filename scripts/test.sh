@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian machine: install and start the engine, then run every
+# test, the end-to-end ones included (they fail, not skip, when the engine cannot be reached).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/engine.sh
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change: $unformatted" >&2
+	exit 1
+fi
+go vet ./...
+export IMAGEMAKE_E2E=1
+go test -race -count=1 -timeout 30m ./... "$@"
