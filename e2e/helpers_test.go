@@ -60,6 +60,12 @@ func newRepo(t *testing.T, name string) *repo {
 	}
 	write(t, filepath.Join(dir, "third_party", "busybox"), string(bb), 0o755)
 	prefix := "e2e" + randomHex(4)
+	// Content of its own, so no image of another run has the same inputs (it would be reused).
+	for _, base := range []string{"base/py", "base/lua"} {
+		if _, err := os.Stat(filepath.Join(dir, base)); err == nil {
+			write(t, filepath.Join(dir, base, "e2e-run-id"), prefix, 0o644)
+		}
+	}
 	r := &repo{t: t, dir: dir, prefix: prefix, docker: c, env: map[string]string{
 		"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "DOCKER_REPO": prefix, "DOCKER_TAG": "t1",
 	}}

@@ -66,9 +66,14 @@ func (s *session) askEngine(ctx context.Context, env map[string]string) map[stri
 	return held
 }
 
-// recordSeen remembers every planned image's inputs so the next run can explain changes.
+// recordSeen remembers the inputs of the images the engine holds up to date (of every image when
+// the engine is unknown), so the next run can explain what changed. A stale image is recorded
+// once it is built: until then "never built" stays true.
 func (s *session) recordSeen() error {
 	for _, pi := range s.images {
+		if pi.Status == plan.Stale {
+			continue
+		}
 		if err := s.state.Record(pi.Manifest, true); err != nil {
 			return failedErr(err)
 		}

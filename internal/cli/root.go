@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/imagemake/imagemake/internal/config"
 	"github.com/imagemake/imagemake/internal/project"
 )
 
@@ -96,7 +97,12 @@ func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "imagemake: interrupted")
 		return ExitInterrupted
 	}
-	fmt.Fprintln(stderr, "imagemake: "+err.Error())
+	var cfg *config.Errors
+	if errors.As(err, &cfg) {
+		fmt.Fprintln(stderr, cfg.Error()) // each line already names file:line:col and field
+	} else {
+		fmt.Fprintln(stderr, "imagemake: "+err.Error())
+	}
 	var e *exitError
 	if errors.As(err, &e) {
 		return e.code

@@ -47,7 +47,7 @@ var interpolateCases = []struct {
 	{in: "${UNSET:-docker.io}/app:${UNSET2:-latest}-$SET", want: "docker.io/app:latest-value"},
 	{in: "${UNSET:-a}${UNSET:?second}", err: "required variable UNSET is missing a value: second"},
 	{in: "${", err: `invalid interpolation in "${" (write $$ for a literal $)`},
-	{in: "${SET:-x} ${", err: `invalid interpolation in " ${" (write $$ for a literal $)`},
+	{in: "${SET:-x} ${", err: `invalid interpolation in "${SET:-x} ${" (write $$ for a literal $)`},
 	{in: "${1BAD}", err: `invalid interpolation in "${1BAD}" (write $$ for a literal $)`},
 	{in: "${SET:x}", err: `invalid interpolation in "${SET:x}" (write $$ for a literal $)`},
 }
@@ -74,7 +74,7 @@ func composeLookup(name string) (string, bool) {
 // Interpolate reimplements the modifiers only to stay silent; it must agree with compose-go.
 func TestInterpolateMatchesCompose(t *testing.T) {
 	logrus.SetOutput(io.Discard)
-	defer logrus.SetOutput(io.Writer(nil))
+	defer logrus.SetOutput(io.Discard)
 	for _, tc := range interpolateCases {
 		assertSameAsCompose(t, tc.in)
 	}

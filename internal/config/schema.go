@@ -21,7 +21,7 @@ func (d *decoder) project(n ast.Node) *Project {
 		},
 		"groups": func(n ast.Node, field string) {
 			d.each(n, field, func(name string, v ast.Node, field string) {
-				var members []string
+				members := []string{}
 				d.strs(&members)(v, field)
 				p.Groups[name] = members
 			})

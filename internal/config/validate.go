@@ -61,7 +61,10 @@ func (d *decoder) checkTop(p *Project) {
 func (d *decoder) checkPatterns(field string, patterns []string) {
 	for i, pat := range patterns {
 		f := fmt.Sprintf("%s[%d]", field, i)
-		if _, err := patternmatcher.New([]string{pat}); err != nil && !d.bad[f] {
+		if d.bad[f] {
+			continue
+		}
+		if _, err := patternmatcher.New([]string{pat}); err != nil {
 			d.errField(f, "invalid pattern %q: %v", pat, err)
 		}
 	}
@@ -81,7 +84,7 @@ func (d *decoder) checkImage(p *Project, img *Image) {
 		d.checkInclude(&img.Include[i], fmt.Sprintf("%s.include[%d]", f, i))
 	}
 	d.checkPatterns(f+".exclude", img.Exclude)
-	if _, err := platforms.Parse(img.Platform); img.Platform != "" && err != nil {
+	if img.Platform != "" && !validPlatform(img.Platform) {
 		d.errField(f+".platform", "invalid platform %q (expected os/arch[/variant], such as linux/amd64)", img.Platform)
 	}
 	if img.Network != "" && !networkRE.MatchString(img.Network) {
@@ -90,6 +93,11 @@ func (d *decoder) checkImage(p *Project, img *Image) {
 	d.checkRefs(p, img, f)
 	d.checkDependsOn(p, img, f)
 	d.checkContexts(p, img, f)
+}
+
+func validPlatform(s string) bool {
+	_, err := platforms.Parse(s)
+	return err == nil
 }
 
 func (d *decoder) checkBuildFiles(img *Image, f string) {
@@ -239,16 +247,49 @@ func (d *decoder) checkContexts(p *Project, img *Image, f string) {
 	}
 }
 
+// checkGroups checks group members: images, or other groups as long as no group ends up
+// containing itself.
 func (d *decoder) checkGroups(p *Project) {
 	for _, g := range sortedKeys(p.Groups) {
 		f := "groups." + g
 		d.checkName(p, f, "group", g)
 		for i, m := range p.Groups[g] {
-			if fi := fmt.Sprintf("%s[%d]", f, i); !d.bad[fi] {
-				d.checkImageName(p, fi, m)
+			fi := fmt.Sprintf("%s[%d]", f, i)
+			switch {
+			case d.bad[fi] || p.Image(m) != nil:
+			case m == g:
+				d.errField(fi, "a group cannot contain itself")
+			case isGroup(p, m):
+				if path := groupPath(p, m, g, map[string]bool{}); path != nil {
+					d.errField(fi, "group cycle: %s -> %s", g, strings.Join(path, " -> "))
+				}
+			case m == "":
+				d.errField(fi, "empty name")
+			default:
+				all := append(imageNames(p), sortedKeys(p.Groups)...)
+				d.errField(fi, "no image or group named %q%s", m, didYouMean(m, all))
 			}
 		}
 	}
+}
+
+// groupPath is the chain of groups from group from to group to, both included; nil if none.
+func groupPath(p *Project, from, to string, seen map[string]bool) []string {
+	if from == to {
+		return []string{to}
+	}
+	if seen[from] {
+		return nil
+	}
+	seen[from] = true
+	for _, m := range p.Groups[from] {
+		if isGroup(p, m) {
+			if rest := groupPath(p, m, to, seen); rest != nil {
+				return append([]string{from}, rest...)
+			}
+		}
+	}
+	return nil
 }
 
 // checkName checks a group or task name: it must be usable on the command line and name one

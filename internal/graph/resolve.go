@@ -35,13 +35,17 @@ func Resolve(p *config.Project, refs map[string][]dockerfile.Ref) ([]Node, error
 				continue // not a valid reference: the engine will say so; it is no project image
 			}
 			if name, ok := owner[norm]; ok && name != img.Name {
-				why := fmt.Sprintf("%s %s (%s line %d)", strings.ToUpper(r.Kind), r.Ref, img.Dockerfile, r.Line)
+				why := fmt.Sprintf("%s %s (%s line %d)", kindText[r.Kind], r.Ref, img.Dockerfile, r.Line)
 				n.Deps = append(n.Deps, Dep{Name: name, Why: why})
 			}
 		}
 		nodes = append(nodes, n)
 	}
 	return nodes, nil
+}
+
+var kindText = map[string]string{
+	dockerfile.KindFrom: "FROM", dockerfile.KindCopy: "COPY --from", dockerfile.KindMount: "RUN --mount from",
 }
 
 // refOwners maps every normalised ref and tag of the project to its image.

@@ -84,12 +84,12 @@ func scalar(what, old, cur string) []string {
 	if old == cur {
 		return nil
 	}
-	return []string{fmt.Sprintf("%s changed (%s to %s)", what, orNone(old), orNone(cur))}
+	return []string{fmt.Sprintf("%s changed (%s to %s)", what, orDefault(old), orDefault(cur))}
 }
 
-func orNone(s string) string {
+func orDefault(s string) string {
 	if s == "" {
-		return "none"
+		return "default"
 	}
 	return s
 }

@@ -60,6 +60,9 @@ func (r *Reporter) Event(e build.Event) {
 	case build.Started:
 		r.line(e.Image, "building: "+e.Reason)
 	case build.Log:
+		if strings.TrimSpace(e.Line) == "" {
+			return // BuildKit's plain output separates steps with blank lines; the prefix does that
+		}
 		r.keep(e.Image, e.Line)
 		if r.mode == "line" {
 			r.line(e.Image, e.Line)

@@ -48,7 +48,7 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 			return nil, err
 		}
 		m.Dockerfiles[img.Name] = info
-		refs[img.Name] = info.Refs
+		refs[img.Name] = info.TargetRefs()
 	}
 	nodes, err := graph.Resolve(p, refs)
 	if err != nil {
@@ -57,7 +57,28 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 	if m.Graph, err = graph.New(nodes); err != nil {
 		return nil, err
 	}
+	if err := checkTaskCycles(p); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// checkTaskCycles rejects tasks that need themselves through other tasks.
+func checkTaskCycles(p *config.Project) error {
+	var nodes []graph.Node
+	for name, t := range p.Tasks {
+		n := graph.Node{Name: name}
+		for _, need := range t.Needs {
+			if _, ok := p.Tasks[need]; ok {
+				n.Deps = append(n.Deps, graph.Dep{Name: need, Why: "needs"})
+			}
+		}
+		nodes = append(nodes, n)
+	}
+	if _, err := graph.New(nodes); err != nil {
+		return fmt.Errorf("tasks: %w", err)
+	}
+	return nil
 }
 
 func configPath(opt Options) (string, error) {
@@ -106,7 +127,7 @@ func parseDockerfile(p *config.Project, img *config.Image) (*dockerfile.Info, er
 	for k, v := range img.Args {
 		args[k] = v
 	}
-	info, err := dockerfile.Parse(src, args)
+	info, err := dockerfile.ParseOptions(src, dockerfile.Options{Args: args, Platform: img.Platform, Target: img.Target})
 	if err != nil {
 		return nil, fmt.Errorf("image %q: %s: %w", img.Name, rel, err)
 	}

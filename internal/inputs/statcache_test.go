@@ -1,0 +1,151 @@
+package inputs
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imagemake/imagemake/internal/config"
+)
+
+// run scans and hashes every image of p once, saves, and returns the scanner.
+func run(t *testing.T, p *config.Project, trusted bool) *Scanner {
+	t.Helper()
+	s, err := NewScanner(p)
+	must(t, err)
+	if trusted {
+		s.start = time.Now().Add(time.Hour)
+	}
+	for _, img := range p.Images {
+		_, err := s.Manifest(img, contextOf(t, s, img), nil, nil)
+		must(t, err)
+	}
+	must(t, s.Save())
+	return s
+}
+
+func cacheProject(t *testing.T) *config.Project {
+	root := t.TempDir()
+	mkTree(t, root, "a/Dockerfile", "a/x", "a/sub/y", "b/Dockerfile", "lib/z")
+	p := project(root)
+	a, b := image("a", "a"), image("b", "b")
+	b.Include = []config.Include{{From: "lib", To: "lib"}}
+	p.Images = []*config.Image{a, b}
+	return p
+}
+
+func TestStatCache(t *testing.T) {
+	p := cacheProject(t)
+	if st := run(t, p, true).Stats(); st.Hashed != 5 || st.CacheHits != 0 {
+		t.Fatalf("first run: %+v, want 5 hashed", st)
+	}
+	if st := run(t, p, true).Stats(); st.Hashed != 0 || st.CacheHits != 5 {
+		t.Fatalf("no-op run: %+v, want 0 hashed, 5 cache hits", st)
+	}
+	write(p.Root, "lib/z", "changed")
+	if st := run(t, p, true).Stats(); st.Hashed != 1 || st.CacheHits != 4 {
+		t.Fatalf("after a change: %+v, want 1 hashed", st)
+	}
+	if st := run(t, p, true).Stats(); st.Hashed != 0 {
+		t.Fatalf("after the change was saved: %+v, want 0 hashed", st)
+	}
+}
+
+func TestStatCacheSkipsRacyFiles(t *testing.T) {
+	p := cacheProject(t)
+	run(t, p, false) // every file changed just now: nothing is trusted later
+	if st := run(t, p, true).Stats(); st.Hashed != 5 {
+		t.Fatalf("after a run on fresh files: %+v, want 5 hashed", st)
+	}
+}
+
+func TestStatCacheSavesOnlyWhenChanged(t *testing.T) {
+	p := cacheProject(t)
+	run(t, p, true)
+	file := filepath.Join(p.Root, StateDir, cacheFile)
+	before, err := os.Stat(file)
+	must(t, err)
+	must(t, os.Remove(filepath.Join(p.Root, "a/x"))) // a deletion alone is not worth a write
+	run(t, p, true)
+	after, err := os.Stat(file)
+	must(t, err)
+	if !os.SameFile(before, after) || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("the cache was rewritten on a run that learnt nothing")
+	}
+	des, err := os.ReadDir(filepath.Dir(file))
+	must(t, err)
+	if len(des) != 1 {
+		t.Errorf("state dir holds %d files, want the cache alone", len(des))
+	}
+}
+
+func TestStatCacheDropsGoneFiles(t *testing.T) {
+	p := cacheProject(t)
+	run(t, p, true)
+	must(t, os.Remove(filepath.Join(p.Root, "a/x")))
+	write(p.Root, "a/sub/y", "changed")
+	run(t, p, true)
+	recs, err := loadCache(filepath.Join(p.Root, StateDir, cacheFile), p.Root)
+	must(t, err)
+	if _, ok := recs["a/x"]; ok || len(recs) != 4 {
+		t.Errorf("cache holds %d records, a/x among them: %v", len(recs), recs)
+	}
+}
+
+func TestStatCacheDiscarded(t *testing.T) {
+	tests := []struct {
+		name    string
+		mangle  func(data []byte, root string) []byte
+		warning string
+	}{
+		{"truncated", func(d []byte, _ string) []byte { return d[:len(d)/2] }, "corrupt"},
+		{"flipped bit", func(d []byte, _ string) []byte { d[len(d)-10] ^= 1; return d }, "corrupt"},
+		{"garbage", func([]byte, string) []byte { return []byte("hello") }, "corrupt"},
+		{"empty", func([]byte, string) []byte { return nil }, "corrupt"},
+		{"foreign root", func(_ []byte, root string) []byte {
+			return encodeCache(root+"-elsewhere", map[string]statRec{"a/x": {}})
+		}, ""},
+		{"other version", func(d []byte, _ string) []byte { d[len(cacheMagic)] = 99; return d }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := cacheProject(t)
+			run(t, p, true)
+			file := filepath.Join(p.Root, StateDir, cacheFile)
+			data, err := os.ReadFile(file)
+			must(t, err)
+			must(t, os.WriteFile(file, tt.mangle(data, p.Root), 0o644))
+			s := run(t, p, true)
+			if st := s.Stats(); st.Hashed != 5 {
+				t.Errorf("stats %+v, want every file hashed", st)
+			}
+			w := strings.Join(s.Warnings(), "\n")
+			if (tt.warning == "") != (w == "") || !strings.Contains(w, tt.warning) || strings.Contains(w, "\n") {
+				t.Errorf("warnings %q, want one line with %q", w, tt.warning)
+			}
+			if st := run(t, p, true).Stats(); st.Hashed != 0 {
+				t.Errorf("the cache was not rewritten: %+v", st)
+			}
+		})
+	}
+}
+
+func TestStatCacheRoundTrip(t *testing.T) {
+	recs := map[string]statRec{
+		"a/b":     {st: fileStat{mode: 0o644, size: 3, mtime: -5, ctime: 1 << 60, ino: 7}, sum: [32]byte{1}},
+		"a/bc":    {st: fileStat{mode: 0o755, size: 1 << 40}},
+		"/abs/zz": {sum: [32]byte{31: 9}},
+	}
+	got, err := decodeCache(encodeCache("/root", recs), "/root")
+	must(t, err)
+	if len(got) != len(recs) {
+		t.Fatalf("got %d records, want %d", len(got), len(recs))
+	}
+	for k, r := range recs {
+		if got[k] != r {
+			t.Errorf("%s: got %+v, want %+v", k, got[k], r)
+		}
+	}
+}
