@@ -98,7 +98,9 @@ func TestDigestChanges(t *testing.T) {
 		{"setuid", func(r string, _ *config.Image, _, _ map[string]string) {
 			os.Chmod(filepath.Join(r, "svc/app/main.py"), 0o644|fs.ModeSetuid)
 		}, true},
-		{"folder mode", func(r string, _ *config.Image, _, _ map[string]string) { os.Chmod(filepath.Join(r, "svc/empty"), 0o700) }, true},
+		{"folder mode", func(r string, _ *config.Image, _, _ map[string]string) {
+			os.Chmod(filepath.Join(r, "svc/empty"), 0o700)
+		}, true},
 		{"symlink target", func(r string, _ *config.Image, _, _ map[string]string) {
 			os.Remove(filepath.Join(r, "svc/link"))
 			os.Symlink("app/util.py", filepath.Join(r, "svc/link"))
@@ -107,7 +109,9 @@ func TestDigestChanges(t *testing.T) {
 		{"added empty folder", func(r string, _ *config.Image, _, _ map[string]string) {
 			os.Mkdir(filepath.Join(r, "svc/more"), 0o755)
 		}, true},
-		{"removed file", func(r string, _ *config.Image, _, _ map[string]string) { os.Remove(filepath.Join(r, "svc/app/util.py")) }, true},
+		{"removed file", func(r string, _ *config.Image, _, _ map[string]string) {
+			os.Remove(filepath.Join(r, "svc/app/util.py"))
+		}, true},
 		{"arg", func(_ string, img *config.Image, _, _ map[string]string) { img.Args["PYVER"] = "3.13" }, true},
 		{"target", func(_ string, img *config.Image, _, _ map[string]string) { img.Target = "runtime" }, true},
 		{"platform", func(_ string, img *config.Image, _, _ map[string]string) { img.Platform = "linux/arm64" }, true},
@@ -117,7 +121,9 @@ func TestDigestChanges(t *testing.T) {
 			write(r, "svc/Other", "FROM scratch\n")
 			img.Dockerfile = "Other"
 		}, true},
-		{"upstream", func(_ string, _ *config.Image, up, _ map[string]string) { up["pybase"] = "sha256:" + strings.Repeat("2", 64) }, true},
+		{"upstream", func(_ string, _ *config.Image, up, _ map[string]string) {
+			up["pybase"] = "sha256:" + strings.Repeat("2", 64)
+		}, true},
 		{"mtime touch", func(r string, _ *config.Image, _, _ map[string]string) {
 			later := time.Now().Add(time.Hour)
 			os.Chtimes(filepath.Join(r, "svc/app/main.py"), later, later)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/imagemake/imagemake/internal/config"
@@ -65,6 +66,8 @@ func Generate(o Options) (*Repo, error) {
 	if err := g.services(o, r); err != nil {
 		return nil, err
 	}
+	slices.SortFunc(r.Project.Images, func(a, b *config.Image) int { return strings.Compare(a.Name, b.Name) })
+	r.Project.Groups = map[string][]string{"services": serviceNames(r.Project)}
 	if err := g.config(r.Project); err != nil {
 		return nil, err
 	}
@@ -172,7 +175,7 @@ func (g *gen) image(name, dir, include string) *config.Image {
 
 func (g *gen) services(o Options, r *Repo) error {
 	n := o.Images - 2
-	left := o.Files - g.files - o.Files*15/100
+	left := o.Files - g.files
 	for i := range n {
 		name := fmt.Sprintf("svc%02d", i+1)
 		s := shared[i%len(shared)]
@@ -218,19 +221,19 @@ func (g *gen) config(p *config.Project) error {
 		}
 		b.WriteString("    network: none\n")
 	}
-	b.WriteString("groups:\n  services: [" + serviceNames(p) + "]\n")
+	b.WriteString("groups:\n  services: [" + strings.Join(p.Groups["services"], ", ") + "]\n")
 	if err := os.WriteFile(filepath.Join(g.root, config.FileName), []byte(b.String()), 0o644); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(g.root, ".gitignore"), []byte("/.imagemake/\n"), 0o644)
 }
 
-func serviceNames(p *config.Project) string {
+func serviceNames(p *config.Project) []string {
 	var names []string
 	for _, img := range p.Images {
 		if strings.HasPrefix(img.Name, "svc") {
 			names = append(names, img.Name)
 		}
 	}
-	return strings.Join(names, ", ")
+	return names
 }
