@@ -60,15 +60,18 @@ func runBuild(ctx context.Context, g *global, o buildOptions, names []string) er
 	if err != nil {
 		return err
 	}
+	if o.dryRun {
+		dryRun(g.io.Out, s.images, s.engineErr)
+		return nil
+	}
 	if s.engineErr != nil {
 		return failedErr(fmt.Errorf("cannot build: %w", s.engineErr))
 	}
-	if err := s.recordSeen(); err != nil {
+	if err := unsupported(s); err != nil {
 		return err
 	}
-	if o.dryRun {
-		dryRun(g.io.Out, s.images)
-		return nil
+	if err := s.recordSeen(); err != nil {
+		return err
 	}
 	rep, _ := progress.New(o.output, g.io.Out, planNames(s.images))
 	rep.Event(build.Event{Kind: build.Message, Line: runHeader(s)})
@@ -107,7 +110,21 @@ func planNames(images []*plan.Image) []string {
 	return out
 }
 
-func dryRun(w io.Writer, images []*plan.Image) {
+// unsupported rejects what the Docker engine backend cannot build, before anything starts.
+func unsupported(s *session) error {
+	for _, pi := range s.images {
+		if pi.Status != plan.UpToDate && len(pi.Config.Contexts) > 0 {
+			return usageErr(s.model.ImageError(pi.Config, "contexts",
+				"named build contexts cannot be sent to the Docker engine yet (its Engine API build takes one tar); use include: instead"))
+		}
+	}
+	return nil
+}
+
+func dryRun(w io.Writer, images []*plan.Image, engineErr error) {
+	if engineErr != nil {
+		fmt.Fprintf(w, "engine unreachable (%s): listing every image with what changed since last seen\n", oneLine(engineErr))
+	}
 	n := 0
 	for _, pi := range images {
 		if pi.Status != plan.UpToDate {

@@ -195,7 +195,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{[]string{"build", "nope"}, `no image or group named "nope"`},
 		{[]string{"graph", "--format", "png"}, `unknown --format "png"`},
-		{[]string{"context", "nope"}, `no image named "nope"`},
+		{[]string{"context", "nope"}, `no image or group named "nope"`},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"build", "--jobz", "3"}, "unknown flag: --jobz"},
 		{[]string{"build", "--output", "fancy"}, `unknown output "fancy"`},

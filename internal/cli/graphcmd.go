@@ -66,8 +66,10 @@ func graphDot(w io.Writer, m *project.Model) error {
 
 func graphMermaid(w io.Writer, m *project.Model) error {
 	fmt.Fprintln(w, "graph BT")
-	id := func(name string) string { return "n_" + strings.NewReplacer(".", "_", "-", "_").Replace(name) }
-	for _, name := range m.Graph.Order() {
+	ids := map[string]string{}
+	id := func(name string) string { return ids[name] }
+	for i, name := range m.Graph.Order() {
+		ids[name] = fmt.Sprintf("n%d", i)
 		fmt.Fprintf(w, "  %s[\"%s\"]\n", id(name), name)
 	}
 	for _, name := range m.Graph.Order() {

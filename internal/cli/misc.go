@@ -26,7 +26,11 @@ func newContext(g *global) *cobra.Command {
 			}
 			img := m.Image(args[0])
 			if img == nil {
-				return usageErr(fmt.Errorf("no image named %q", args[0]))
+				_, err := m.Expand(args)
+				if err == nil {
+					err = fmt.Errorf("%q is a group; context takes one image", args[0])
+				}
+				return usageErr(err)
 			}
 			sc, err := inputs.NewScanner(m.Project)
 			if err != nil {

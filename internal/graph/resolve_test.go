@@ -18,9 +18,9 @@ func TestResolve(t *testing.T) {
 	refs := map[string][]dockerfile.Ref{
 		"pybase": {{Ref: "acme/pybase:dev", Kind: dockerfile.KindFrom, Line: 1}}, // its own ref: no edge
 		"svc": {
-			{Ref: "acme/pybase", Kind: dockerfile.KindFrom, Line: 3},                   // :latest tag
+			{Ref: "acme/pybase", Kind: dockerfile.KindFrom, Line: 3},                    // :latest tag
 			{Ref: "docker.io/library/tools:latest", Kind: dockerfile.KindCopy, Line: 5}, // normalised
-			{Ref: "busybox:1.36", Kind: dockerfile.KindFrom, Line: 7},                  // not a project image
+			{Ref: "busybox:1.36", Kind: dockerfile.KindFrom, Line: 7},                   // not a project image
 		},
 		"web": {{Ref: "acme/svc:dev", Kind: dockerfile.KindMount, Line: 2}},
 	}

@@ -1,10 +1,6 @@
 package inputs
 
 import (
-	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -14,7 +10,8 @@ import (
 type dirent struct {
 	name string
 	st   fileStat
-	link string // symlink target
+	link string    // symlink target
+	cell *hashCell // regular files
 }
 
 type listing struct {
@@ -24,18 +21,16 @@ type listing struct {
 }
 
 // dirCache memoizes directory listings for a run: a folder that several images include is
-// listed and stat'ed once. prefetch lists folders in the background, a few at a time, so that
-// a walk finds the listings of the folders it is about to enter ready.
+// listed and stat'ed once.
 type dirCache struct {
 	mu      sync.Mutex
 	m       map[string]*listing
-	slots   chan struct{}
 	listed  atomic.Int64
 	statted atomic.Int64
 }
 
-func newDirCache(workers int) *dirCache {
-	return &dirCache{m: map[string]*listing{}, slots: make(chan struct{}, workers)}
+func newDirCache() *dirCache {
+	return &dirCache{m: map[string]*listing{}}
 }
 
 // get returns the listing of an absolute directory, reading it unless some goroutine did.
@@ -54,60 +49,24 @@ func (c *dirCache) get(dir string) ([]dirent, error) {
 	return l.ents, l.err
 }
 
-// prefetch starts reading dir in the background when a slot is free; otherwise the walk
-// reads it itself when it gets there.
-func (c *dirCache) prefetch(dir string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.m[dir]; ok {
-		return
-	}
-	select {
-	case c.slots <- struct{}{}:
-	default:
-		return
-	}
-	l := &listing{done: make(chan struct{})}
-	c.m[dir] = l
-	go func() {
-		c.read(dir, l)
-		<-c.slots
-	}()
-}
-
 func (c *dirCache) read(dir string, l *listing) {
 	defer close(l.done)
 	c.listed.Add(1)
-	des, err := os.ReadDir(dir)
-	if err != nil {
-		l.err = err
-		return
-	}
-	l.ents = make([]dirent, 0, len(des))
-	for _, de := range des {
-		d, err := c.stat(dir, de)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // removed since the listing
+	ents, statted, err := readDir(dir)
+	c.statted.Add(int64(statted))
+	l.ents, l.err = ents, err
+	files := 0
+	for _, d := range ents {
+		if d.st.mode.IsRegular() {
+			files++
 		}
-		if err != nil {
-			l.err = err
-			return
+	}
+	cells := make([]hashCell, files)
+	for i := range ents {
+		if ents[i].st.mode.IsRegular() {
+			ents[i].cell, cells = &cells[0], cells[1:]
 		}
-		l.ents = append(l.ents, d)
 	}
-}
-
-func (c *dirCache) stat(dir string, de fs.DirEntry) (dirent, error) {
-	c.statted.Add(1)
-	fi, err := de.Info()
-	if err != nil {
-		return dirent{}, err
-	}
-	d := dirent{name: de.Name(), st: statOf(fi)}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		d.link, err = os.Readlink(filepath.Join(dir, d.name))
-	}
-	return d, err
 }
 
 // has tells whether a listing made during this run holds name as a regular file. known is

@@ -18,6 +18,7 @@ type Entry struct {
 	Size int64       // regular files only; 0 otherwise
 	Link string      // symlink target, as os.Readlink returns it
 	st   fileStat    // as listed, so that the stat cache needs no second stat
+	cell *hashCell   // the listing's, shared by every image holding the file
 }
 
 // IsDir, IsFile and IsLink tell the entry's type.
@@ -46,8 +47,8 @@ func kept(m fs.FileMode) bool {
 }
 
 // entryOf makes the entry for a listed file; link is its target when it is a symlink.
-func entryOf(name, src string, st fileStat, link string) Entry {
-	e := Entry{Name: name, Src: src, Mode: st.mode & keptMode, Link: link, st: st}
+func entryOf(name, src string, st fileStat, link string, cell *hashCell) Entry {
+	e := Entry{Name: name, Src: src, Mode: st.mode & keptMode, Link: link, st: st, cell: cell}
 	if st.mode.IsRegular() {
 		e.Size = st.size
 	}
@@ -70,7 +71,7 @@ func lstatEntry(name, src string, follow bool) (Entry, error) {
 			return Entry{}, err
 		}
 	}
-	return entryOf(name, src, statOf(fi), link), nil
+	return entryOf(name, src, statOf(fi), link, nil), nil
 }
 
 // unixMode is the mode as tar and the manifest write it: permission bits plus 04000 setuid,

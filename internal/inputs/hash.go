@@ -5,90 +5,123 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 )
 
-// hashCell is the content hash of one file for the run; done closes when sum or err is set.
+// hashCell is the content hash of one file for the run. The listing that finds a file makes
+// its cell, so that every image holding the file shares it; the first caller to claim it fills
+// it from the stat cache or has the file read.
 type hashCell struct {
-	done chan struct{}
-	sum  string // sha256 hex
-	err  error
+	claim sync.Once
+	done  chan struct{} // made by the claim; closed once sum or err is set
+	sum   [32]byte
+	err   error
+
+	// The entry value (see Manifest), made once: many images hold the file.
+	valued sync.Once
+	mode   fs.FileMode
+	size   int64
+	value  string
 }
 
+// closed is the done channel of cells filled when claimed.
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
 type hashJob struct {
-	e    Entry
+	src  string
+	st   fileStat
 	cell *hashCell
 }
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
-// sums returns the content hash (hex) of each regular file of entries, "" for the others.
-// Files whose stat matches the stat cache are not read; the others are read by a few
-// workers; a file several calls ask for is hashed once.
-func (s *Scanner) sums(entries []Entry) ([]string, error) {
+// values returns the manifest value of each entry. Files whose stat matches the stat cache
+// are not read; the others are read by a few workers, once per run however many images
+// hold them.
+func (s *Scanner) values(entries []Entry) ([]string, error) {
 	cells := make([]*hashCell, len(entries))
 	var todo []hashJob
+	reused := 0
 	for i, e := range entries {
 		if !e.IsFile() {
 			continue
 		}
-		c, mine := s.cell(e.Src)
-		cells[i] = c
-		if !mine {
-			s.reused.Add(1)
-			continue
-		}
-		if job, ok := s.fromCache(e, c); !ok {
+		cells[i] = s.cellOf(e)
+		job, mine, first := s.claim(cells[i], e)
+		if mine {
 			todo = append(todo, job)
+		} else if !first {
+			reused++
 		}
 	}
+	s.reused.Add(int64(reused))
 	s.hashAll(todo)
-	out := make([]string, len(entries))
-	for i, c := range cells {
-		if c == nil {
-			continue
+	values := make([]string, len(entries))
+	for i, e := range entries {
+		if c := cells[i]; c != nil {
+			<-c.done
+			if c.err != nil {
+				return nil, fmt.Errorf("%s: %w", e.Name, c.err)
+			}
 		}
-		<-c.done
-		if c.err != nil {
-			return nil, fmt.Errorf("%s: %w", entries[i].Name, c.err)
-		}
-		out[i] = c.sum
+		values[i] = valueOf(e, cells[i])
 	}
-	return out, nil
+	return values, nil
 }
 
-// cell returns the run's hash cell of a file; mine is true for the caller that must fill it.
-func (s *Scanner) cell(src string) (c *hashCell, mine bool) {
+// cellOf returns the hash cell of a file: its listing's, or for a file no listing found (an
+// include's From, an entry made by hand) one per path.
+func (s *Scanner) cellOf(e Entry) *hashCell {
+	if e.cell != nil {
+		return e.cell
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c, ok := s.hashes[src]; ok {
-		return c, false
+	c, ok := s.hashes[e.Src]
+	if !ok {
+		c = &hashCell{}
+		s.hashes[e.Src] = c
 	}
-	c = &hashCell{done: make(chan struct{})}
-	s.hashes[src] = c
-	return c, true
+	return c
 }
 
-// fromCache fills the cell from the stat cache when the file's stat matches; otherwise it
-// returns the job that hashes the file.
-func (s *Scanner) fromCache(e Entry, c *hashCell) (hashJob, bool) {
-	if e.st == (fileStat{}) {
-		fi, err := os.Stat(e.Src)
-		if err != nil {
-			c.err = err
-			close(c.done)
-			return hashJob{}, true
+// claim fills a new cell from the stat cache when the file's stat matches it; mine tells
+// the caller to have the file read. first is false when the cell was claimed before.
+func (s *Scanner) claim(c *hashCell, e Entry) (job hashJob, mine, first bool) {
+	c.claim.Do(func() {
+		first = true
+		st := e.st
+		if st == (fileStat{}) {
+			fi, err := os.Stat(e.Src)
+			if err != nil {
+				c.err, c.done = err, closed
+				return
+			}
+			st = statOf(fi)
 		}
-		e.st = statOf(fi)
+		if sum, ok := s.cache.lookup(cacheKey(s.root, e.Src), st); ok {
+			s.hits.Add(1)
+			c.sum, c.done = sum, closed
+			return
+		}
+		c.done, mine = make(chan struct{}), true
+		job = hashJob{src: e.Src, st: st, cell: c}
+	})
+	return job, mine, first
+}
+
+// valueOf is e's value in the manifest, c its filled hash cell (nil but for files).
+func valueOf(e Entry, c *hashCell) string {
+	if c == nil {
+		return e.value("")
 	}
-	if sum, ok := s.cache.lookup(cacheKey(s.root, e.Src), e.st); ok {
-		s.hits.Add(1)
-		c.sum = hex.EncodeToString(sum[:])
-		close(c.done)
-		return hashJob{}, true
+	c.valued.Do(func() { c.mode, c.size, c.value = e.Mode, e.Size, e.value(hex.EncodeToString(c.sum[:])) })
+	if c.mode != e.Mode || c.size != e.Size {
+		return e.value(hex.EncodeToString(c.sum[:]))
 	}
-	return hashJob{e: e, cell: c}, false
+	return c.value
 }
 
 func (s *Scanner) hashAll(todo []hashJob) {
@@ -112,16 +145,16 @@ func (s *Scanner) hashAll(todo []hashJob) {
 
 func (s *Scanner) hash(j hashJob) {
 	defer close(j.cell.done)
-	sum, after, err := hashFile(j.e.Src)
+	sum, after, err := hashFile(j.src)
 	if err != nil {
 		j.cell.err = err
 		return
 	}
 	s.hashed.Add(1)
 	s.bytesHashed.Add(after.size)
-	j.cell.sum = hex.EncodeToString(sum[:])
-	if after == j.e.st && !s.racy(after) {
-		s.cache.add(cacheKey(s.root, j.e.Src), statRec{st: after, sum: sum})
+	j.cell.sum = sum
+	if after == j.st && !s.racy(after) {
+		s.cache.add(cacheKey(s.root, j.src), statRec{st: after, sum: sum})
 	}
 }
 

@@ -56,9 +56,9 @@ func image(name, context string) *config.Image {
 	return &config.Image{Name: name, Context: context, Dockerfile: "Dockerfile"}
 }
 
-// scanner returns a scanner that trusts every file as old enough for the stat cache: test
+// newTestScanner returns a scanner that trusts every file as old enough for the stat cache: test
 // files are all younger than the racy window.
-func scanner(t testing.TB, p *config.Project) *Scanner {
+func newTestScanner(t testing.TB, p *config.Project) *Scanner {
 	t.Helper()
 	s, err := NewScanner(p)
 	must(t, err)
@@ -91,8 +91,11 @@ func contextOf(t testing.TB, s *Scanner, img *config.Image) []Entry {
 
 func digestOf(t testing.TB, p *config.Project, img *config.Image, upstream, extra map[string]string) *Manifest {
 	t.Helper()
-	s := scanner(t, p)
+	s := newTestScanner(t, p)
 	m, err := s.Manifest(img, contextOf(t, s, img), upstream, extra)
 	must(t, err)
+	if again := m.ComputeDigest(); again != m.Digest {
+		t.Fatalf("ComputeDigest %s, Manifest made %s", again, m.Digest)
+	}
 	return m
 }

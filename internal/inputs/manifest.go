@@ -67,14 +67,21 @@ func (s *Scanner) Manifest(img *config.Image, entries []Entry, upstream, extraAr
 	if err != nil {
 		return nil, err
 	}
-	files, err := s.files(entries)
+	if !slices.IsSortedFunc(entries, byName) {
+		entries = slices.Clone(entries)
+		slices.SortFunc(entries, byName)
+	}
+	values, err := s.values(entries)
 	if err != nil {
 		return nil, err
 	}
 	m := &Manifest{
-		Version: ManifestVersion, Image: img.Name, Dockerfile: df, Files: files,
+		Version: ManifestVersion, Image: img.Name, Dockerfile: df, Files: make(map[string]string, len(entries)),
 		Args: maps.Clone(img.Args), Target: img.Target, Platform: img.Platform, Network: img.Network,
 		Labels: maps.Clone(img.Labels), Upstream: maps.Clone(upstream), ExtraArgs: map[string]string{},
+	}
+	for i, e := range entries {
+		m.Files[e.Name] = values[i]
 	}
 	for k, v := range extraArgs {
 		if _, set := img.Args[k]; !set {
@@ -84,20 +91,8 @@ func (s *Scanner) Manifest(img *config.Image, entries []Entry, upstream, extraAr
 	if m.Contexts, err = s.namedContexts(img); err != nil {
 		return nil, err
 	}
-	m.Digest = m.ComputeDigest()
+	m.Digest = m.digest(entries, values)
 	return m, nil
-}
-
-func (s *Scanner) files(entries []Entry) (map[string]string, error) {
-	sums, err := s.sums(entries)
-	if err != nil {
-		return nil, err
-	}
-	files := make(map[string]string, len(entries))
-	for i, e := range entries {
-		files[e.Name] = e.value(sums[i])
-	}
-	return files, nil
 }
 
 // namedContexts describes img's BuildKit named contexts: a folder by the digest of its files,
@@ -118,11 +113,13 @@ func (s *Scanner) namedContexts(img *config.Image) (map[string]string, error) {
 			if err != nil {
 				return nil, err
 			}
-			files, err := s.files(entries)
+			values, err := s.values(entries)
 			if err != nil {
 				return nil, fmt.Errorf("named context %q: %w", name, err)
 			}
-			out[name] = "dir " + treeDigest(files)
+			d := digester{h: sha256.New()}
+			d.entries(entries, values)
+			out[name] = "dir " + d.sum()
 		}
 	}
 	return out, nil
@@ -146,9 +143,36 @@ func (s *Scanner) namedContexts(img *config.Image) (map[string]string, error) {
 // ExtraArgs, Image and Digest are not part of it.
 func (m *Manifest) ComputeDigest() string {
 	d := digester{h: sha256.New()}
+	d.head(m)
+	d.pairs("entry", m.Files)
+	d.tail(m)
+	return d.sum()
+}
+
+// digest is ComputeDigest with the files given as entries sorted by name and their values,
+// which spares sorting the map.
+func (m *Manifest) digest(entries []Entry, values []string) string {
+	if len(m.Files) != len(entries) {
+		return m.ComputeDigest() // names repeat: the map kept the last of each
+	}
+	d := digester{h: sha256.New()}
+	d.head(m)
+	d.entries(entries, values)
+	d.tail(m)
+	return d.sum()
+}
+
+type digester struct {
+	h   hash.Hash
+	buf []byte
+}
+
+func (d *digester) head(m *Manifest) {
 	d.line("imagemake-inputs", strconv.Itoa(m.Version))
 	d.line("dockerfile", m.Dockerfile)
-	d.pairs("entry", m.Files)
+}
+
+func (d *digester) tail(m *Manifest) {
 	d.pairs("arg", m.Args)
 	d.line("target", m.Target)
 	d.line("platform", m.Platform)
@@ -156,19 +180,14 @@ func (m *Manifest) ComputeDigest() string {
 	d.pairs("label", m.Labels)
 	d.pairs("context", m.Contexts)
 	d.pairs("upstream", m.Upstream)
-	return "sha256:" + hex.EncodeToString(d.h.Sum(nil))
 }
 
-// treeDigest is the digest of a named context folder: the entry lines of ComputeDigest alone.
-func treeDigest(files map[string]string) string {
-	d := digester{h: sha256.New()}
-	d.pairs("entry", files)
-	return "sha256:" + hex.EncodeToString(d.h.Sum(nil))
-}
+func (d *digester) sum() string { return "sha256:" + hex.EncodeToString(d.h.Sum(nil)) }
 
-type digester struct {
-	h   hash.Hash
-	buf []byte
+func (d *digester) entries(entries []Entry, values []string) {
+	for i, e := range entries {
+		d.line("entry", e.Name, values[i])
+	}
 }
 
 func (d *digester) line(key string, values ...string) {

@@ -201,7 +201,7 @@ func TestNamedContexts(t *testing.T) {
 	img := image("svc", "svc")
 	img.Contexts = map[string]string{"shared": "shared", "base": "image:pybase"}
 	p := project(root)
-	s := scanner(t, p)
+	s := newTestScanner(t, p)
 	entries, err := s.NamedContext(img, "shared")
 	must(t, err)
 	if got := strings.Join(names(entries), ","); got != ".dockerignore,a" {

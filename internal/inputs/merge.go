@@ -8,31 +8,42 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // merge joins sorted trees into one sorted list; for a name several trees hold, the last tree
 // wins, and a directory may only meet a directory.
 func merge(trees [][]Entry) ([]Entry, error) {
-	if len(trees) == 1 {
-		return slices.Clone(trees[0]), nil
-	}
-	var all []Entry
-	for _, t := range trees {
-		all = append(all, t...)
-	}
-	slices.SortStableFunc(all, byName)
-	out := all[:0]
-	for _, e := range all {
-		if n := len(out); n > 0 && out[n-1].Name == e.Name {
-			if out[n-1].IsDir() != e.IsDir() {
-				return nil, conflict(out[n-1], e)
-			}
-			out[n-1] = e
-			continue
+	out := slices.Clone(trees[0])
+	for _, t := range trees[1:] {
+		var err error
+		if out, err = merge2(out, t); err != nil {
+			return nil, err
 		}
-		out = append(out, e)
 	}
 	return out, nil
+}
+
+// merge2 merges two sorted lists, b winning for a name both hold.
+func merge2(a, b []Entry) ([]Entry, error) {
+	out := make([]Entry, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch c := strings.Compare(a[i].Name, b[j].Name); {
+		case c < 0:
+			out = append(out, a[i])
+			i++
+		case c > 0:
+			out = append(out, b[j])
+			j++
+		case a[i].IsDir() != b[j].IsDir():
+			return nil, conflict(a[i], b[j])
+		default:
+			out = append(out, b[j])
+			i, j = i+1, j+1
+		}
+	}
+	return append(append(out, a[i:]...), b[j:]...), nil
 }
 
 func conflict(a, b Entry) error {
@@ -97,13 +108,14 @@ func parents(entries, add []Entry, name, ctxDir string) ([]Entry, error) {
 	return out, nil
 }
 
+// sorted adds to sorted entries the ones of add, whose names they lack.
 func sorted(entries, add []Entry) []Entry {
 	if len(add) == 0 {
 		return entries
 	}
-	entries = append(entries, add...)
-	slices.SortFunc(entries, byName)
-	return entries
+	slices.SortFunc(add, byName)
+	out, _ := merge2(entries, add)
+	return out
 }
 
 // withDockerfile keeps the Dockerfile even when a pattern excludes it, as Docker does.

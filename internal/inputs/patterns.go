@@ -46,10 +46,9 @@ func configPattern(p string) string {
 	return p
 }
 
-// matcher decides which paths of a context are excluded. Like patternmatcher's, it is not
-// safe for concurrent use: every Context call makes its own.
+// matcher decides which paths of a context are excluded. It is safe for concurrent use.
 type matcher struct {
-	pm    *patternmatcher.PatternMatcher
+	pats  []pattern
 	key   string   // the patterns: walks with equal keys see equal results
 	reinc []string // literal prefixes of the `!` patterns, when all are literal
 	globs bool     // some `!` pattern has a glob before its end: excluded dirs can't be pruned
@@ -74,12 +73,12 @@ func newMatcher(sets ...patternSet) (*matcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &matcher{pm: pm, key: strings.Join(all, "\x00")}
-	for _, p := range pm.Patterns() {
-		if !p.Exclusion() {
+	m := &matcher{pats: compilePatterns(pm), key: strings.Join(all, "\x00")}
+	for _, p := range m.pats {
+		if !p.exclusion {
 			continue
 		}
-		lit := withoutTrailingGlob(p.String())
+		lit := withoutTrailingGlob(p.text)
 		if strings.ContainsAny(lit, `*?[]\^`) {
 			m.globs = true
 		}
@@ -88,12 +87,13 @@ func newMatcher(sets ...patternSet) (*matcher, error) {
 	return m, nil
 }
 
-// match tells whether name is excluded, given what its parent directory's match returned.
-func (m *matcher) match(name string, parent patternmatcher.MatchInfo) (bool, patternmatcher.MatchInfo, error) {
-	if len(m.pm.Patterns()) == 0 {
-		return false, parent, nil
+// match tells whether name is excluded, given what the call on its parent folder returned
+// (nil for the top of a walk). The returned info is for a folder's children, nil for a file.
+func (m *matcher) match(name string, parent matchInfo, isDir bool) (bool, matchInfo, error) {
+	if len(m.pats) == 0 {
+		return false, nil, nil
 	}
-	return m.pm.MatchesUsingParentResults(name, parent)
+	return matches(m.pats, name, parent, isDir)
 }
 
 // prunable tells whether nothing below an excluded directory could be re-included, so that

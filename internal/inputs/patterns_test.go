@@ -1,6 +1,7 @@
 package inputs
 
 import (
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -74,6 +75,50 @@ func FuzzConfigPattern(f *testing.F) {
 			if got, _ := pm.MatchesOrParentMatches(dir + "/" + name); got != atRoot {
 				t.Fatalf("%q (as %q): %q matches %v but %q matches %v", pattern, q, name, atRoot, dir+"/"+name, got)
 			}
+		}
+	})
+}
+
+// FuzzMatcher checks the matcher against patternmatcher's MatchesUsingParentResults, folder
+// by folder down a path as a walk calls it, and with nothing known of the parents.
+func FuzzMatcher(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"**/*.egg-info", "a/b.egg-info/c"}, {"build\n!build/keep", "build/keep/x"}, {"a|b", "a/x"},
+		{"**", "x"}, {"a/**", "a/b"}, {"**/a**", "x/ab"}, {`\d`, "1"}, {"[a-", "a"}, {"a{2}", "aa"},
+		{"*.md\n!README.md\n**/node_modules", "web/node_modules/README.md"}, {"x\\", "x\\"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, patterns, file string) {
+		if file == "" || path.Clean(file) != file || strings.HasPrefix(file, "/") || file == "." ||
+			file == ".." || strings.HasPrefix(file, "../") {
+			return
+		}
+		list := strings.Split(patterns, "\n")
+		pm, err := patternmatcher.New(list)
+		if err != nil {
+			return
+		}
+		m, err := newMatcher(patternSet{patterns: list})
+		if err != nil {
+			t.Fatalf("patternmatcher accepts %q, newMatcher does not: %v", list, err)
+		}
+		var theirs patternmatcher.MatchInfo
+		var ours matchInfo
+		parts := strings.Split(file, "/")
+		for i := range parts {
+			name := strings.Join(parts[:i+1], "/")
+			want, wantInfo, wantErr := pm.MatchesUsingParentResults(name, theirs)
+			got, gotInfo, gotErr := m.match(name, ours, true)
+			if got != want || (gotErr == nil) != (wantErr == nil) {
+				t.Fatalf("%q on %q: got %v, %v; patternmatcher %v, %v", list, name, got, gotErr, want, wantErr)
+			}
+			theirs, ours = wantInfo, gotInfo
+		}
+		want, _, wantErr := pm.MatchesUsingParentResults(file, patternmatcher.MatchInfo{})
+		got, _, gotErr := m.match(file, nil, false)
+		if got != want || (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("%q on %q, parents unknown: got %v, %v; patternmatcher %v, %v", list, file, got, gotErr, want, wantErr)
 		}
 	})
 }

@@ -72,7 +72,7 @@ func NewScanner(p *config.Project) (*Scanner, error) {
 		trees:    map[string]*tree{},
 		hashes:   map[string]*hashCell{},
 	}
-	s.dirs = newDirCache(2 * s.workers)
+	s.dirs = newDirCache()
 	recs, err := loadCache(s.cacheFile(), root)
 	if err == errCorrupt {
 		s.warnings = append(s.warnings, fmt.Sprintf("stat cache %s is corrupt and was discarded: every file is read again", s.cacheFile()))

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,24 +47,27 @@ type statRec struct {
 	sum [32]byte
 }
 
-// statCache is the loaded cache plus what this run learnt.
+// statCache is the loaded cache plus what this run learnt. recs is read-only once loaded,
+// so lookups take no lock.
 type statCache struct {
-	mu    sync.Mutex
-	recs  map[string]statRec // from the file, minus the records found stale
-	fresh map[string]statRec // hashed in this run and old enough to trust later
-	stale bool               // some loaded record was found stale
+	recs  map[string]statRec // from the file
+	stale atomic.Bool        // some record of recs was found stale
+
+	mu       sync.Mutex
+	fresh    map[string]statRec // hashed in this run and old enough to trust later
+	staleKey []string
 }
 
 func (c *statCache) lookup(key string, st fileStat) ([32]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	r, ok := c.recs[key]
 	if ok && r.st == st {
 		return r.sum, true
 	}
 	if ok {
-		delete(c.recs, key)
-		c.stale = true
+		c.stale.Store(true)
+		c.mu.Lock()
+		c.staleKey = append(c.staleKey, key)
+		c.mu.Unlock()
 	}
 	return [32]byte{}, false
 }
@@ -79,7 +83,7 @@ func (c *statCache) add(key string, r statRec) {
 func (c *statCache) changed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.stale || len(c.fresh) > 0
+	return c.stale.Load() || len(c.fresh) > 0
 }
 
 var errCorrupt = errors.New("corrupt")
@@ -226,8 +230,8 @@ func commonPrefix(a, b string) int {
 	return n
 }
 
-// merged is what the next save writes: the loaded records minus those of files the listings
-// of this run show gone, plus the fresh ones.
+// merged is what the next save writes: the loaded records minus the stale ones and those of
+// files the listings of this run show gone, plus the fresh ones.
 func (c *statCache) merged(root string, dirs *dirCache) map[string]statRec {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -238,6 +242,9 @@ func (c *statCache) merged(root string, dirs *dirCache) map[string]statRec {
 			continue
 		}
 		out[k] = r
+	}
+	for _, k := range c.staleKey {
+		delete(out, k)
 	}
 	for k, r := range c.fresh {
 		out[k] = r

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
-	"github.com/moby/patternmatcher"
 )
 
 // source is a folder or file of the disk that lands in a context.
@@ -37,116 +35,160 @@ func (s *Scanner) tree(m *matcher, src source) ([]Entry, error) {
 	}
 	s.mu.Unlock()
 	t.once.Do(func() {
-		w := &walker{s: s, m: m}
-		t.err = w.source(src)
-		slices.SortFunc(w.out, byName)
-		t.entries = w.out
+		w := &walker{s: s, m: m, slots: make(chan struct{}, 2*s.workers)}
+		t.entries, t.err = w.walk(src)
 	})
 	return t.entries, t.err
 }
 
 func byName(a, b Entry) int { return strings.Compare(a.Name, b.Name) }
 
-// walker collects the entries of one source. An excluded directory is entered only when a
-// `!` pattern could re-include something below it, and kept only when something was.
+// walker collects the entries of one source, reading folders in parallel: a folder goes to a
+// new goroutine when a slot is free, else the walk enters it itself. An excluded folder is
+// entered only when a `!` pattern could re-include something below it, and kept only when
+// something was.
 type walker struct {
-	s   *Scanner
-	m   *matcher
-	out []Entry
+	s     *Scanner
+	m     *matcher
+	slots chan struct{}
+	wg    sync.WaitGroup
+
+	mu   sync.Mutex
+	out  []Entry // kept
+	held []Entry // excluded folders entered: kept when something below them is
+	err  error
 }
 
-func (w *walker) source(src source) error {
+func (w *walker) walk(src source) ([]Entry, error) {
 	if src.to == "" {
-		return w.dir(src.src, "", patternmatcher.MatchInfo{})
+		w.enter(src.src, "", nil, false)
+	} else if err := w.root(src); err != nil {
+		return nil, err
 	}
+	w.wg.Wait()
+	if w.err != nil {
+		return nil, w.err
+	}
+	slices.SortFunc(w.out, byName)
+	return w.keepHeld(), nil
+}
+
+// root starts the walk of an include: its From, followed when a symlink, lands at its To.
+func (w *walker) root(src source) error {
 	root, err := lstatEntry(src.to, src.src, true)
 	if err != nil {
 		return err
 	}
-	excluded, info, err := w.m.match(src.to, patternmatcher.MatchInfo{})
-	if err != nil || !root.IsDir() {
-		if err == nil && !excluded && kept(root.Mode) {
+	excluded, info, err := w.m.match(src.to, nil, root.IsDir())
+	switch {
+	case err != nil:
+		return err
+	case !root.IsDir():
+		if !excluded && kept(root.Mode) {
 			w.out = append(w.out, root)
 		}
-		return err
-	}
-	if excluded && w.m.prunable(src.to) {
-		return nil
-	}
-	return w.keepDir(root, excluded, info)
-}
-
-// keepDir adds a directory and what is kept below it; an excluded one stays only as the
-// parent of something re-included.
-func (w *walker) keepDir(d Entry, excluded bool, info patternmatcher.MatchInfo) error {
-	mark := len(w.out)
-	w.out = append(w.out, d)
-	err := w.dir(d.Src, d.Name, info)
-	if excluded && len(w.out) == mark+1 {
-		w.out = w.out[:mark]
-	}
-	if excluded && errors.Is(err, fs.ErrPermission) {
-		return nil // BuildKit too skips an excluded folder it cannot read
-	}
-	return err
-}
-
-// child is one listed name with the pattern verdict on it.
-type child struct {
-	dirent
-	name     string
-	excluded bool
-	info     patternmatcher.MatchInfo
-}
-
-func (w *walker) dir(abs, name string, info patternmatcher.MatchInfo) error {
-	ents, err := w.s.dirs.get(abs)
-	if err != nil {
-		return fmt.Errorf("reading folder %s: %w", orDot(name), err)
-	}
-	children, err := w.judge(abs, name, ents, info)
-	if err != nil {
-		return err
-	}
-	for _, c := range children {
-		src := filepath.Join(abs, c.dirent.name)
-		e := entryOf(c.name, src, c.st, c.link)
-		if e.IsDir() {
-			if err := w.keepDir(e, c.excluded, c.info); err != nil {
-				return err
-			}
-		} else if !c.excluded {
-			w.out = append(w.out, e)
-		}
+	case !excluded:
+		w.out = append(w.out, root)
+		w.enter(root.Src, root.Name, info, false)
+	case !w.m.prunable(src.to):
+		w.held = append(w.held, root)
+		w.enter(root.Src, root.Name, info, true)
 	}
 	return nil
 }
 
-// judge matches the listed names against the patterns, drops what is neither kept nor to be
-// entered, and starts listing the folders to enter.
-func (w *walker) judge(abs, name string, ents []dirent, info patternmatcher.MatchInfo) ([]child, error) {
-	children := make([]child, 0, len(ents))
-	for _, d := range ents {
-		if !kept(d.st.mode) {
-			continue
+// keepHeld adds to the sorted out the held folders that something kept is below.
+func (w *walker) keepHeld() []Entry {
+	var add []Entry
+	for _, h := range w.held {
+		i, _ := slices.BinarySearchFunc(w.out, h.Name+"/", func(e Entry, name string) int { return strings.Compare(e.Name, name) })
+		if i < len(w.out) && strings.HasPrefix(w.out[i].Name, h.Name+"/") {
+			add = append(add, h)
 		}
-		c := child{dirent: d, name: joinName(name, d.name)}
-		var err error
-		if c.excluded, c.info, err = w.m.match(c.name, info); err != nil {
-			return nil, fmt.Errorf("matching %s: %w", c.name, err)
-		}
-		if d.st.mode.IsDir() {
-			sub := filepath.Join(abs, d.name)
-			if sub == w.s.stateDir || (c.excluded && w.m.prunable(c.name)) {
-				continue
-			}
-			w.s.dirs.prefetch(sub)
-		} else if c.excluded {
-			continue
-		}
-		children = append(children, c)
 	}
-	return children, nil
+	return sorted(w.out, add)
+}
+
+func (w *walker) enter(abs, name string, info matchInfo, excluded bool) {
+	w.wg.Add(1)
+	select {
+	case w.slots <- struct{}{}:
+		go func() {
+			defer func() { <-w.slots }()
+			w.dir(abs, name, info, excluded)
+		}()
+	default:
+		w.dir(abs, name, info, excluded)
+	}
+}
+
+// child is one listed name with the pattern verdict on it.
+type child struct {
+	Entry
+	excluded bool
+	info     matchInfo
+}
+
+func (w *walker) dir(abs, name string, info matchInfo, excluded bool) {
+	defer w.wg.Done()
+	ents, err := w.s.dirs.get(abs)
+	if excluded && errors.Is(err, fs.ErrPermission) {
+		return // BuildKit too skips an excluded folder it cannot read
+	}
+	if err != nil {
+		w.fail(fmt.Errorf("reading folder %s: %w", orDot(name), err))
+		return
+	}
+	var kept, held []Entry
+	var subs []child
+	for _, d := range ents {
+		c, enter, err := w.judge(abs, name, d, info)
+		if err != nil {
+			w.fail(err)
+			return
+		}
+		switch {
+		case c.excluded && enter:
+			held = append(held, c.Entry)
+		case !c.excluded:
+			kept = append(kept, c.Entry)
+		}
+		if enter {
+			subs = append(subs, c)
+		}
+	}
+	w.mu.Lock()
+	w.out, w.held = append(w.out, kept...), append(w.held, held...)
+	w.mu.Unlock()
+	for _, c := range subs {
+		w.enter(c.Src, c.Name, c.info, c.excluded)
+	}
+}
+
+// judge matches one listed name against the patterns; enter tells whether to walk it.
+func (w *walker) judge(abs, name string, d dirent, info matchInfo) (c child, enter bool, err error) {
+	c.Entry = entryOf(joinName(name, d.name), filepath.Join(abs, d.name), d.st, d.link, d.cell)
+	if !kept(d.st.mode) {
+		c.excluded = true
+		return c, false, nil
+	}
+	isDir := d.st.mode.IsDir()
+	if c.excluded, c.info, err = w.m.match(c.Name, info, isDir); err != nil {
+		return c, false, fmt.Errorf("matching %s: %w", c.Name, err)
+	}
+	if isDir && (c.Src == w.s.stateDir || (c.excluded && w.m.prunable(c.Name))) {
+		c.excluded = true
+		return c, false, nil
+	}
+	return c, isDir, nil
+}
+
+func (w *walker) fail(err error) {
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.mu.Unlock()
 }
 
 func joinName(dir, name string) string {

@@ -50,6 +50,9 @@ func New(mode string, w io.Writer, names []string) (*Reporter, error) {
 func (r *Reporter) Event(e build.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if e.Kind == build.Log && strings.TrimSpace(e.Line) == "" {
+		return // BuildKit's plain output separates steps with blank lines; prefixes do that here
+	}
 	if r.mode == "json" {
 		r.json(e)
 		return
@@ -60,9 +63,6 @@ func (r *Reporter) Event(e build.Event) {
 	case build.Started:
 		r.line(e.Image, "building: "+e.Reason)
 	case build.Log:
-		if strings.TrimSpace(e.Line) == "" {
-			return // BuildKit's plain output separates steps with blank lines; the prefix does that
-		}
 		r.keep(e.Image, e.Line)
 		if r.mode == "line" {
 			r.line(e.Image, e.Line)

@@ -4,6 +4,7 @@ package project
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -55,6 +56,10 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 		return nil, err
 	}
 	if m.Graph, err = graph.New(nodes); err != nil {
+		var cycle *graph.CycleError
+		if errors.As(err, &cycle) {
+			return nil, p.ImageError(p.Image(cycle.Path[0]), "", err.Error())
+		}
 		return nil, err
 	}
 	if err := checkTaskCycles(p); err != nil {
@@ -121,7 +126,7 @@ func parseDockerfile(p *config.Project, img *config.Image) (*dockerfile.Info, er
 	rel := filepath.ToSlash(filepath.Join(img.Context, img.Dockerfile))
 	src, err := os.ReadFile(filepath.Join(p.Root, rel))
 	if err != nil {
-		return nil, fmt.Errorf("image %q: %w", img.Name, err)
+		return nil, p.ImageError(img, "dockerfile", err.Error())
 	}
 	args := map[string]string{"DOCKER_REPO": p.Repo, "DOCKER_TAG": p.Tag}
 	for k, v := range img.Args {
@@ -129,7 +134,7 @@ func parseDockerfile(p *config.Project, img *config.Image) (*dockerfile.Info, er
 	}
 	info, err := dockerfile.ParseOptions(src, dockerfile.Options{Args: args, Platform: img.Platform, Target: img.Target})
 	if err != nil {
-		return nil, fmt.Errorf("image %q: %s: %w", img.Name, rel, err)
+		return nil, p.ImageError(img, "dockerfile", rel+": "+err.Error())
 	}
 	return info, nil
 }
