@@ -35,8 +35,15 @@ func (e *Engine) Build(ctx context.Context, req build.Request, logs func(string)
 	}
 	out := newLineWriter(logs)
 	defer out.Flush()
+	opts := buildOptions(req, newBuildID())
+	sessionID, stopSession, err := e.startSession(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer stopSession()
+	opts.SessionID = sessionID
 	body := startContext(req.Context)
-	imageID, err := e.runBuild(ctx, body, buildOptions(req, newBuildID()), out)
+	imageID, err := e.runBuild(ctx, body, opts, out)
 	writeErr := body.finish()
 	switch {
 	case ctx.Err() != nil:

@@ -1,5 +1,7 @@
 // Package docker builds images with the BuildKit builder of a Docker engine, through the Engine
-// API: POST /build with version=2 and the context tar as the request body, no session.
+// API: POST /build with version=2 and the context tar as the request body. Each build has a
+// BuildKit session whose only service is registry credentials (see startSession); it pushes
+// and pulls images with POST /images/{name}/push and /images/create.
 package docker
 
 import (
@@ -12,6 +14,7 @@ import (
 
 	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/client"
+	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/imagemake/imagemake/internal/build"
 )
@@ -26,6 +29,10 @@ var ErrUnreachable = errors.New("cannot reach the Docker engine")
 type Engine struct {
 	api      *client.Client
 	endpoint endpoint
+	// keychain holds the registry credentials of pushes, pulls and builds. New sets
+	// authn.DefaultKeychain, which reads the process's environment (HOME, DOCKER_CONFIG),
+	// not the env map New was given.
+	keychain authn.Keychain
 }
 
 var _ build.Builder = (*Engine)(nil)
@@ -49,7 +56,7 @@ func New(ctx context.Context, env map[string]string) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker endpoint %s: %w", ep, err)
 	}
-	e := &Engine{api: api, endpoint: ep}
+	e := &Engine{api: api, endpoint: ep, keychain: authn.DefaultKeychain}
 	if err := e.Ping(ctx); err != nil {
 		_ = api.Close()
 		return nil, err
