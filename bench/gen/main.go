@@ -2,6 +2,10 @@
 // built FROM them sharing source folders, about 100,000 files, and its imagemake.yaml.
 //
 //	go run ./bench/gen -out /tmp/benchrepo [-images 30] [-files 100000] [-busybox /bin/busybox]
+//
+// With -scan it writes nothing and times instead one scan of the inputs of every image of a
+// repository it wrote before with the same -images and -files: the first scan reads every
+// file, the next ones only stat them.
 package main
 
 import (
@@ -18,11 +22,19 @@ func main() {
 	flag.IntVar(&o.Images, "images", 30, "images, the two base images included")
 	flag.IntVar(&o.Files, "files", 100000, "files in all, about")
 	flag.StringVar(&o.Busybox, "busybox", "/bin/busybox", "static busybox to put in the base images")
+	flag.BoolVar(&o.ModelOnly, "scan", false, "time a scan of the inputs of a repository written before")
+	prefetch := flag.Bool("prefetch", true, "with -scan: walk the contexts ahead in the background")
 	flag.Parse()
 	r, err := benchrepo.Generate(o)
+	if err == nil && o.ModelOnly {
+		err = scan(os.Stdout, r, *prefetch)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
+	}
+	if o.ModelOnly {
+		return
 	}
 	if !r.Busybox {
 		fmt.Fprintf(os.Stderr, "gen: %s not found: the base images hold a placeholder and will not run\n", o.Busybox)

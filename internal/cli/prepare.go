@@ -35,6 +35,8 @@ func (g *global) prepare(ctx context.Context, names []string, rebuild bool) (*se
 	if s.scanner, err = inputs.NewScanner(m.Project); err != nil {
 		return nil, failedErr(err)
 	}
+	closure := m.Graph.Closure(names)
+	s.scanner.Prefetch(m.ImagesNamed(closure)) // walk the trees while the engine answers
 	for _, w := range s.scanner.Warnings() {
 		fmt.Fprintln(g.io.Err, "imagemake: warning: "+w)
 	}

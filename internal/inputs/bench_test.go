@@ -10,9 +10,7 @@ import (
 )
 
 // benchRepo generates the benchmark repository: IMAGEMAKE_BENCH_FILES files (default 20000).
-func benchRepo(b *testing.B) *benchrepo.Repo { return benchRepoT(b) }
-
-func benchRepoT(b testing.TB) *benchrepo.Repo {
+func benchRepo(b *testing.B) *benchrepo.Repo {
 	b.Helper()
 	files := 20000
 	if v, err := strconv.Atoi(os.Getenv("IMAGEMAKE_BENCH_FILES")); err == nil {
@@ -25,14 +23,13 @@ func benchRepoT(b testing.TB) *benchrepo.Repo {
 
 // scanAll is one run of plan: every image's context and manifest in dependency order, then
 // the stat cache saved.
-func scanAll(b *testing.B, r *benchrepo.Repo, trusted bool) Stats { return scanAllT(b, r, trusted) }
-
-func scanAllT(b testing.TB, r *benchrepo.Repo, trusted bool) Stats {
+func scanAll(b *testing.B, r *benchrepo.Repo, trusted bool) Stats {
 	s, err := NewScanner(r.Project)
 	must(b, err)
 	if trusted {
 		s.start = s.start.Add(racyWindow + 1)
 	}
+	s.Prefetch(r.Project.Images)
 	digests := map[string]string{}
 	for _, name := range []string{"luabase", "pybase"} {
 		digests[name] = manifestOf(b, s, name, r, nil).Digest
@@ -46,7 +43,7 @@ func scanAllT(b testing.TB, r *benchrepo.Repo, trusted bool) Stats {
 	return s.Stats()
 }
 
-func manifestOf(b testing.TB, s *Scanner, name string, r *benchrepo.Repo, up map[string]string) *Manifest {
+func manifestOf(b *testing.B, s *Scanner, name string, r *benchrepo.Repo, up map[string]string) *Manifest {
 	img := r.Project.Image(name)
 	m, err := s.Manifest(img, contextOf(b, s, img), up, map[string]string{"DOCKER_TAG": "dev"})
 	must(b, err)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/moby/patternmatcher/ignorefile"
@@ -16,8 +15,8 @@ import (
 	"github.com/imagemake/imagemake/internal/config"
 )
 
-// Context returns what the build of img sees, sorted by name: every directory, regular file
-// and symlink under img.Context, plus each include, minus the excluded ones.
+// Context returns what the build of img sees, in path order (ComparePaths): every directory,
+// regular file and symlink under img.Context, plus each include, minus the excluded ones.
 //
 //   - An include lands at its To; a folder's tree merges there with what is already in the
 //     context, an include winning over the context (and a later include over an earlier one)
@@ -48,14 +47,11 @@ func (s *Scanner) Context(img *config.Image) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := merge(trees)
+	add, err := s.extras(trees, srcs, ctxDir, df)
 	if err != nil {
 		return nil, err
 	}
-	if entries, err = s.includeParents(entries, srcs[1:], trees[1:], ctxDir); err != nil {
-		return nil, err
-	}
-	return withDockerfile(entries, ctxDir, df)
+	return mergeAll(append(trees, add))
 }
 
 // NamedContext returns the entries of a BuildKit named context of img that is a folder,
@@ -74,7 +70,7 @@ func (s *Scanner) NamedContext(img *config.Image, name string) ([]Entry, error) 
 	if err != nil {
 		return nil, fmt.Errorf("named context %q: %w", name, err)
 	}
-	return slices.Clone(trees[0]), nil
+	return mergeAll(trees)
 }
 
 func isFolderContext(v string) bool {
@@ -119,7 +115,7 @@ func (s *Scanner) walkAll(m *matcher, sources []source) ([][]Entry, error) {
 	for i, src := range sources {
 		if src.to == "" {
 			if err := isDir(src.src); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("context %s: %w", s.rel(src.src), err)
 			}
 		}
 		t, err := s.tree(m, src)
@@ -127,7 +123,7 @@ func (s *Scanner) walkAll(m *matcher, sources []source) ([][]Entry, error) {
 			return nil, fmt.Errorf("include %s: %w", s.rel(src.src), err)
 		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("context %s: %w", s.rel(src.src), err)
 		}
 		out[i] = t
 	}
@@ -137,7 +133,7 @@ func (s *Scanner) walkAll(m *matcher, sources []source) ([][]Entry, error) {
 func isDir(dir string) error {
 	fi, err := os.Stat(dir)
 	if err == nil && !fi.IsDir() {
-		err = fmt.Errorf("context %s is not a folder", dir)
+		err = errors.New("not a folder")
 	}
 	return err
 }
@@ -182,4 +178,23 @@ func readIgnore(dir, df string) (patternSet, error) {
 		return patternSet{from: filepath.Join(dir, name), patterns: pats}, nil
 	}
 	return patternSet{}, nil
+}
+
+// Prefetch starts walking the contexts of images in the background, one image after another
+// (each walk reads folders in parallel), so that their Context calls find the work done or
+// under way while the caller hashes and digests the images before: call it once with every
+// image a run will scan, before the first Context. Errors are left for Context to report.
+func (s *Scanner) Prefetch(images []*config.Image) {
+	go func() {
+		for _, img := range images {
+			df, err := dockerfileName(img)
+			if err != nil {
+				continue
+			}
+			ctxDir := s.abs(img.Context)
+			if m, err := s.contextMatcher(img, ctxDir, df); err == nil {
+				_, _ = s.walkAll(m, s.sources(img, ctxDir))
+			}
+		}
+	}()
 }

@@ -1,6 +1,7 @@
 package inputs
 
 import (
+	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -23,14 +24,15 @@ type listing struct {
 // dirCache memoizes directory listings for a run: a folder that several images include is
 // listed and stat'ed once.
 type dirCache struct {
+	cache   *statCache
 	mu      sync.Mutex
 	m       map[string]*listing
 	listed  atomic.Int64
 	statted atomic.Int64
 }
 
-func newDirCache() *dirCache {
-	return &dirCache{m: map[string]*listing{}}
+func newDirCache(cache *statCache) *dirCache {
+	return &dirCache{cache: cache, m: map[string]*listing{}}
 }
 
 // get returns the listing of an absolute directory, reading it unless some goroutine did.
@@ -55,6 +57,12 @@ func (c *dirCache) read(dir string, l *listing) {
 	ents, statted, err := readDir(dir)
 	c.statted.Add(int64(statted))
 	l.ents, l.err = ents, err
+	c.cells(dir, ents)
+}
+
+// cells gives each regular file its hash cell, filled from the stat cache when the file's
+// stat matches its record: walks run in parallel, so the lookups do too.
+func (c *dirCache) cells(dir string, ents []dirent) {
 	files := 0
 	for _, d := range ents {
 		if d.st.mode.IsRegular() {
@@ -64,24 +72,52 @@ func (c *dirCache) read(dir string, l *listing) {
 	cells := make([]hashCell, files)
 	for i := range ents {
 		if ents[i].st.mode.IsRegular() {
+			// Write the cell before anything reads it: a fresh page read first maps the zero
+			// page, and the write after costs a TLB flush on every CPU.
 			ents[i].cell, cells = &cells[0], cells[1:]
+			ents[i].cell.cached = false
 		}
+	}
+	if f := c.cache.dirs[relKey(c.cache.root, dir)]; f != nil {
+		c.prefill(dir, ents, f)
 	}
 }
 
-// has tells whether a listing made during this run holds name as a regular file. known is
-// false when dir was not listed.
-func (c *dirCache) has(dir, name string) (found, known bool) {
+// prefill claims the cells of the files whose stat matches their record, joining the sorted
+// listing with the sorted records.
+func (c *dirCache) prefill(dir string, ents []dirent, f *folder) {
+	i := 0
+	f.each(func(name []byte, st *fileStat, sum *[32]byte) {
+		for i < len(ents) && ents[i].name < string(name) {
+			i++
+		}
+		if i == len(ents) || ents[i].name != string(name) || ents[i].cell == nil {
+			return
+		}
+		d := &ents[i]
+		if d.st != *st {
+			c.cache.markStale(relKey(c.cache.root, dir+string(filepath.Separator)+d.name))
+			return
+		}
+		d.cell.sum, d.cell.done, d.cell.cached = *sum, closed, true
+		d.cell.claim.Do(func() {})
+	})
+}
+
+// peek returns the listing of dir made during this run, if any.
+func (c *dirCache) peek(dir string) ([]dirent, bool) {
 	c.mu.Lock()
 	l, ok := c.m[dir]
 	c.mu.Unlock()
 	if !ok {
-		return false, false
+		return nil, false
 	}
 	<-l.done
-	if l.err != nil {
-		return false, false
-	}
-	i := sort.Search(len(l.ents), func(i int) bool { return l.ents[i].name >= name })
-	return i < len(l.ents) && l.ents[i].name == name && l.ents[i].st.mode.IsRegular(), true
+	return l.ents, l.err == nil
+}
+
+// isFile tells whether a listing holds name as a regular file.
+func isFile(ents []dirent, name string) bool {
+	i := sort.Search(len(ents), func(i int) bool { return ents[i].name >= name })
+	return i < len(ents) && ents[i].name == name && ents[i].st.mode.IsRegular()
 }

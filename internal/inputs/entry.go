@@ -1,6 +1,7 @@
 package inputs
 
 import (
+	"encoding/hex"
 	"io/fs"
 	"os"
 	"strconv"
@@ -17,8 +18,7 @@ type Entry struct {
 	Mode fs.FileMode // type bits + permission, setuid, setgid and sticky bits
 	Size int64       // regular files only; 0 otherwise
 	Link string      // symlink target, as os.Readlink returns it
-	st   fileStat    // as listed, so that the stat cache needs no second stat
-	cell *hashCell   // the listing's, shared by every image holding the file
+	cell *hashCell   // regular files found by a listing: shared by every image holding the file
 }
 
 // IsDir, IsFile and IsLink tell the entry's type.
@@ -48,7 +48,7 @@ func kept(m fs.FileMode) bool {
 
 // entryOf makes the entry for a listed file; link is its target when it is a symlink.
 func entryOf(name, src string, st fileStat, link string, cell *hashCell) Entry {
-	e := Entry{Name: name, Src: src, Mode: st.mode & keptMode, Link: link, st: st, cell: cell}
+	e := Entry{Name: name, Src: src, Mode: st.mode & keptMode, Link: link, cell: cell}
 	if st.mode.IsRegular() {
 		e.Size = st.size
 	}
@@ -99,13 +99,13 @@ func appendMode(b []byte, m fs.FileMode) []byte {
 	return b
 }
 
-// value is the entry as the manifest records it (sum is the content hash in hex, files only):
+// value is the entry as the manifest records it (sum is the content hash, files only):
 //
 //	f 0644 1234 <sha256 hex>   regular file: mode, size, content hash
 //	d 0755                     directory
 //	l 0777 "target"            symlink, target quoted as Go does
-func (e Entry) value(sum string) string {
-	b := make([]byte, 0, 80)
+func (e Entry) value(sum *[32]byte) string {
+	b := make([]byte, 0, 96)
 	switch {
 	case e.IsDir():
 		b = appendMode(append(b, "d "...), e.Mode)
@@ -115,7 +115,7 @@ func (e Entry) value(sum string) string {
 	default:
 		b = appendMode(append(b, "f "...), e.Mode)
 		b = strconv.AppendInt(append(b, ' '), e.Size, 10)
-		b = append(append(b, ' '), sum...)
+		b = hex.AppendEncode(append(b, ' '), sum[:])
 	}
 	return string(b)
 }

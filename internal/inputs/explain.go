@@ -105,18 +105,41 @@ func unionKeys(a, b map[string]string) []string {
 	return keys
 }
 
+// eachFile calls visit for each name of old or cur, in path order, with its values.
+func eachFile(old, cur Files, visit func(name, o, c string, inOld, inCur bool)) {
+	i, j := 0, 0
+	for i < len(old) || j < len(cur) {
+		cmp := -1
+		switch {
+		case i == len(old):
+			cmp = 1
+		case j < len(cur):
+			cmp = ComparePaths(old[i].Name, cur[j].Name)
+		}
+		switch {
+		case cmp < 0:
+			visit(old[i].Name, old[i].Value, "", true, false)
+			i++
+		case cmp > 0:
+			visit(cur[j].Name, "", cur[j].Value, false, true)
+			j++
+		default:
+			visit(old[i].Name, old[i].Value, cur[j].Value, true, true)
+			i, j = i+1, j+1
+		}
+	}
+}
+
 // fileDiff sorts the names whose entries differ by how they differ.
 type fileDiff struct {
 	changed, added, removed, mode []string
 	dirs                          map[string]bool
 }
 
-func fileReasons(old, cur map[string]string, dockerfile string) []string {
+func fileReasons(old, cur Files, dockerfile string) []string {
 	d := fileDiff{dirs: map[string]bool{}}
 	dfChanged := false
-	for _, name := range unionKeys(old, cur) {
-		o, inOld := old[name]
-		c, inCur := cur[name]
+	eachFile(old, cur, func(name, o, c string, inOld, inCur bool) {
 		d.dirs[name] = strings.HasPrefix(c, "d") || (!inCur && strings.HasPrefix(o, "d"))
 		switch {
 		case o == c:
@@ -131,7 +154,7 @@ func fileReasons(old, cur map[string]string, dockerfile string) []string {
 		default:
 			d.changed = append(d.changed, name)
 		}
-	}
+	})
 	var r []string
 	if dfChanged {
 		r = append(r, "Dockerfile changed: "+dockerfile)

@@ -2,27 +2,26 @@ package inputs
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"sync"
+	"sync/atomic"
 )
 
 // hashCell is the content hash of one file for the run. The listing that finds a file makes
 // its cell, so that every image holding the file shares it; the first caller to claim it fills
 // it from the stat cache or has the file read.
 type hashCell struct {
-	claim sync.Once
-	done  chan struct{} // made by the claim; closed once sum or err is set
-	sum   [32]byte
-	err   error
+	claim  sync.Once
+	done   chan struct{} // made by the claim; closed once sum or err is set
+	sum    [32]byte
+	err    error
+	cached bool        // sum came from the stat cache
+	used   atomic.Bool // some manifest asked for it: later asks count as reused
 
 	// The entry value (see Manifest), made once: many images hold the file.
 	valued sync.Once
-	mode   fs.FileMode
-	size   int64
 	value  string
 }
 
@@ -43,20 +42,24 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b 
 func (s *Scanner) values(entries []Entry) ([]string, error) {
 	cells := make([]*hashCell, len(entries))
 	var todo []hashJob
-	reused := 0
+	var reused, hits int64
 	for i, e := range entries {
 		if !e.IsFile() {
 			continue
 		}
-		cells[i] = s.cellOf(e)
-		job, mine, first := s.claim(cells[i], e)
-		if mine {
+		c := s.cellOf(e)
+		if job, mine := s.claim(c, e); mine {
 			todo = append(todo, job)
-		} else if !first {
-			reused++
 		}
+		if !c.used.CompareAndSwap(false, true) {
+			reused++
+		} else if c.cached {
+			hits++
+		}
+		cells[i] = c
 	}
-	s.reused.Add(int64(reused))
+	s.reused.Add(reused)
+	s.hits.Add(hits)
 	s.hashAll(todo)
 	values := make([]string, len(entries))
 	for i, e := range entries {
@@ -88,39 +91,33 @@ func (s *Scanner) cellOf(e Entry) *hashCell {
 }
 
 // claim fills a new cell from the stat cache when the file's stat matches it; mine tells
-// the caller to have the file read. first is false when the cell was claimed before.
-func (s *Scanner) claim(c *hashCell, e Entry) (job hashJob, mine, first bool) {
+// the caller to have the file read. The listing claims the cells of the files it finds in
+// the cache: this stat is for the others, changed or new.
+func (s *Scanner) claim(c *hashCell, e Entry) (job hashJob, mine bool) {
 	c.claim.Do(func() {
-		first = true
-		st := e.st
-		if st == (fileStat{}) {
-			fi, err := os.Stat(e.Src)
-			if err != nil {
-				c.err, c.done = err, closed
-				return
-			}
-			st = statOf(fi)
+		fi, err := os.Stat(e.Src)
+		if err != nil {
+			c.err, c.done = err, closed
+			return
 		}
-		if sum, ok := s.cache.lookup(cacheKey(s.root, e.Src), st); ok {
-			s.hits.Add(1)
-			c.sum, c.done = sum, closed
+		st := statOf(fi)
+		if sum, ok := s.cache.lookup(e.Src, st); ok {
+			c.sum, c.done, c.cached = sum, closed, true
 			return
 		}
 		c.done, mine = make(chan struct{}), true
 		job = hashJob{src: e.Src, st: st, cell: c}
 	})
-	return job, mine, first
+	return job, mine
 }
 
-// valueOf is e's value in the manifest, c its filled hash cell (nil but for files).
+// valueOf is e's value in the manifest, c its filled hash cell (nil but for files). A cell
+// is one file of one listing, or one path: every entry of it has the same mode and size.
 func valueOf(e Entry, c *hashCell) string {
 	if c == nil {
-		return e.value("")
+		return e.value(nil)
 	}
-	c.valued.Do(func() { c.mode, c.size, c.value = e.Mode, e.Size, e.value(hex.EncodeToString(c.sum[:])) })
-	if c.mode != e.Mode || c.size != e.Size {
-		return e.value(hex.EncodeToString(c.sum[:]))
-	}
+	c.valued.Do(func() { c.value = e.value(&c.sum) })
 	return c.value
 }
 
@@ -154,7 +151,7 @@ func (s *Scanner) hash(j hashJob) {
 	s.bytesHashed.Add(after.size)
 	j.cell.sum = sum
 	if after == j.st && !s.racy(after) {
-		s.cache.add(cacheKey(s.root, j.src), statRec{st: after, sum: sum})
+		s.cache.add(j.src, statRec{st: after, sum: sum})
 	}
 }
 
@@ -181,7 +178,8 @@ func hashFile(src string) ([32]byte, fileStat, error) {
 	h := sha256.New()
 	buf := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(buf)
-	if _, err := io.CopyBuffer(h, f, *buf); err != nil {
+	// Hide f's WriteTo, which would copy through a buffer of its own making.
+	if _, err := io.CopyBuffer(h, struct{ io.Reader }{f}, *buf); err != nil {
 		return sum, fileStat{}, err
 	}
 	fi, err := f.Stat()

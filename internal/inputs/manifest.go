@@ -24,7 +24,7 @@ type Manifest struct {
 	Image      string            `json:"image"`
 	Digest     string            `json:"digest"`     // "sha256:" + 64 hex digits
 	Dockerfile string            `json:"dockerfile"` // path inside the context
-	Files      map[string]string `json:"files"`      // entry name -> Entry value (see below)
+	Files      Files             `json:"files"`      // the entries and their values (see Scanner.Manifest)
 	Args       map[string]string `json:"args,omitempty"`
 	Target     string            `json:"target,omitempty"`
 	Platform   string            `json:"platform,omitempty"`
@@ -75,24 +75,31 @@ func (s *Scanner) Manifest(img *config.Image, entries []Entry, upstream, extraAr
 	if err != nil {
 		return nil, err
 	}
+	m := newManifest(img, df, upstream, extraArgs)
+	m.Files = make(Files, len(entries))
+	for i, e := range entries {
+		m.Files[i] = File{e.Name, values[i]}
+	}
+	if m.Contexts, err = s.namedContexts(img); err != nil {
+		return nil, err
+	}
+	m.Digest = m.ComputeDigest()
+	return m, nil
+}
+
+// newManifest is img's manifest without its files, named contexts and digest.
+func newManifest(img *config.Image, df string, upstream, extraArgs map[string]string) *Manifest {
 	m := &Manifest{
-		Version: ManifestVersion, Image: img.Name, Dockerfile: df, Files: make(map[string]string, len(entries)),
+		Version: ManifestVersion, Image: img.Name, Dockerfile: df,
 		Args: maps.Clone(img.Args), Target: img.Target, Platform: img.Platform, Network: img.Network,
 		Labels: maps.Clone(img.Labels), Upstream: maps.Clone(upstream), ExtraArgs: map[string]string{},
-	}
-	for i, e := range entries {
-		m.Files[e.Name] = values[i]
 	}
 	for k, v := range extraArgs {
 		if _, set := img.Args[k]; !set {
 			m.ExtraArgs[k] = v
 		}
 	}
-	if m.Contexts, err = s.namedContexts(img); err != nil {
-		return nil, err
-	}
-	m.Digest = m.digest(entries, values)
-	return m, nil
+	return m
 }
 
 // namedContexts describes img's BuildKit named contexts: a folder by the digest of its files,
@@ -118,7 +125,9 @@ func (s *Scanner) namedContexts(img *config.Image) (map[string]string, error) {
 				return nil, fmt.Errorf("named context %q: %w", name, err)
 			}
 			d := digester{h: sha256.New()}
-			d.entries(entries, values)
+			for i, e := range entries {
+				d.line("entry", e.Name, values[i])
+			}
 			out[name] = "dir " + d.sum()
 		}
 	}
@@ -126,12 +135,13 @@ func (s *Scanner) namedContexts(img *config.Image) (map[string]string, error) {
 }
 
 // ComputeDigest returns the digest of the manifest's content: "sha256:" and the hex sha256
-// of this encoding, where S(x) is x's length in bytes in decimal, ":", then x, every map is
-// written in the byte order of its keys, and each line ends with "\n":
+// of this encoding, where S(x) is x's length in bytes in decimal, ":", then x; Files is
+// written in path order (ComparePaths), every map in the byte order of its keys; and each
+// line ends with "\n":
 //
 //	imagemake-inputs S(Version)  Version in decimal: "imagemake-inputs 1:1"
 //	dockerfile S(Dockerfile)
-//	entry S(name) S(value)      for each entry of Files (value as documented on Manifest)
+//	entry S(name) S(value)      for each of Files (value as documented on Scanner.Manifest)
 //	arg S(name) S(value)        for each of Args
 //	target S(Target)
 //	platform S(Platform)
@@ -144,20 +154,14 @@ func (s *Scanner) namedContexts(img *config.Image) (map[string]string, error) {
 func (m *Manifest) ComputeDigest() string {
 	d := digester{h: sha256.New()}
 	d.head(m)
-	d.pairs("entry", m.Files)
-	d.tail(m)
-	return d.sum()
-}
-
-// digest is ComputeDigest with the files given as entries sorted by name and their values,
-// which spares sorting the map.
-func (m *Manifest) digest(entries []Entry, values []string) string {
-	if len(m.Files) != len(entries) {
-		return m.ComputeDigest() // names repeat: the map kept the last of each
+	files := m.Files
+	if !slices.IsSortedFunc(files, func(a, b File) int { return ComparePaths(a.Name, b.Name) }) {
+		files = slices.Clone(files)
+		slices.SortStableFunc(files, func(a, b File) int { return ComparePaths(a.Name, b.Name) })
 	}
-	d := digester{h: sha256.New()}
-	d.head(m)
-	d.entries(entries, values)
+	for _, f := range files {
+		d.line("entry", f.Name, f.Value)
+	}
 	d.tail(m)
 	return d.sum()
 }
@@ -183,12 +187,6 @@ func (d *digester) tail(m *Manifest) {
 }
 
 func (d *digester) sum() string { return "sha256:" + hex.EncodeToString(d.h.Sum(nil)) }
-
-func (d *digester) entries(entries []Entry, values []string) {
-	for i, e := range entries {
-		d.line("entry", e.Name, values[i])
-	}
-}
 
 func (d *digester) line(key string, values ...string) {
 	b := append(d.buf[:0], key...)

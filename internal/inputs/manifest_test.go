@@ -186,8 +186,8 @@ func TestManifestValues(t *testing.T) {
 		"l":          `l 0777 "Dockerfile"`,
 	}
 	for k, v := range want {
-		if m.Files[k] != v {
-			t.Errorf("Files[%q] = %q, want %q", k, m.Files[k], v)
+		if got, _ := m.Files.Get(k); got != v {
+			t.Errorf("Files[%q] = %q, want %q", k, got, v)
 		}
 	}
 	if again := m.ComputeDigest(); again != m.Digest {

@@ -7,43 +7,86 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"sort"
-	"strings"
 )
 
-// merge joins sorted trees into one sorted list; for a name several trees hold, the last tree
-// wins, and a directory may only meet a directory.
-func merge(trees [][]Entry) ([]Entry, error) {
-	out := slices.Clone(trees[0])
-	for _, t := range trees[1:] {
-		var err error
-		if out, err = merge2(out, t); err != nil {
-			return nil, err
+// mergeAll joins lists sorted in path order into one; for a name several lists hold, the last
+// list wins, and a directory may only meet a directory. A run of one list that sorts before
+// every other list's next entry is copied at once, so that an include, which mostly lands in
+// a place of its own, costs a binary search.
+func mergeAll(lists [][]Entry) ([]Entry, error) {
+	lists = slices.Clone(lists) // its heads move
+	total := 0
+	for _, l := range lists {
+		total += len(l)
+	}
+	out := make([]Entry, 0, total)
+	for {
+		first, tied := smallestHead(lists)
+		switch {
+		case first < 0:
+			return out, nil
+		case len(tied) > 0:
+			e, err := lastOf(lists, first, tied)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		default:
+			n := runBefore(lists, first)
+			out = append(out, lists[first][:n]...)
+			lists[first] = lists[first][n:]
 		}
 	}
-	return out, nil
 }
 
-// merge2 merges two sorted lists, b winning for a name both hold.
-func merge2(a, b []Entry) ([]Entry, error) {
-	out := make([]Entry, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		switch c := strings.Compare(a[i].Name, b[j].Name); {
+// smallestHead returns the list whose first entry sorts first (-1 when all are empty), and
+// the later lists whose first entry has the same name.
+func smallestHead(lists [][]Entry) (first int, tied []int) {
+	first = -1
+	for i, l := range lists {
+		if len(l) == 0 {
+			continue
+		}
+		if first < 0 {
+			first = i
+			continue
+		}
+		switch c := ComparePaths(l[0].Name, lists[first][0].Name); {
+		case c == 0:
+			tied = append(tied, i)
 		case c < 0:
-			out = append(out, a[i])
-			i++
-		case c > 0:
-			out = append(out, b[j])
-			j++
-		case a[i].IsDir() != b[j].IsDir():
-			return nil, conflict(a[i], b[j])
-		default:
-			out = append(out, b[j])
-			i, j = i+1, j+1
+			first, tied = i, nil
 		}
 	}
-	return append(append(out, a[i:]...), b[j:]...), nil
+	return first, tied
+}
+
+// lastOf takes the heads of first and tied off their lists and returns the last one.
+func lastOf(lists [][]Entry, first int, tied []int) (Entry, error) {
+	e := lists[first][0]
+	lists[first] = lists[first][1:]
+	for _, i := range tied {
+		if lists[i][0].IsDir() != e.IsDir() {
+			return Entry{}, conflict(e, lists[i][0])
+		}
+		e, lists[i] = lists[i][0], lists[i][1:]
+	}
+	return e, nil
+}
+
+// runBefore counts the entries of lists[first] that sort before every other list's head.
+func runBefore(lists [][]Entry, first int) int {
+	limit := ""
+	for i, l := range lists {
+		if i != first && len(l) > 0 && (limit == "" || ComparePaths(l[0].Name, limit) < 0) {
+			limit = l[0].Name
+		}
+	}
+	if limit == "" {
+		return len(lists[first])
+	}
+	n, _ := slices.BinarySearchFunc(lists[first], limit, func(e Entry, name string) int { return ComparePaths(e.Name, name) })
+	return max(n, 1)
 }
 
 func conflict(a, b Entry) error {
@@ -60,43 +103,53 @@ func kind(e Entry) string {
 	return "file"
 }
 
-// find returns the index of name in sorted entries, or -1.
-func find(entries []Entry, name string) int {
-	i := sort.Search(len(entries), func(i int) bool { return entries[i].Name >= name })
-	if i < len(entries) && entries[i].Name == name {
-		return i
+// lookup returns the entry of name that the merge keeps (the last list's), if any list has it.
+func lookup(lists [][]Entry, name string) (Entry, bool) {
+	for i := len(lists) - 1; i >= 0; i-- {
+		j, ok := slices.BinarySearchFunc(lists[i], name, func(e Entry, name string) int { return ComparePaths(e.Name, name) })
+		if ok {
+			return lists[i][j], true
+		}
 	}
-	return -1
+	return Entry{}, false
 }
 
-// includeParents adds the folders above each include's To that nothing else brought: as on
-// disk in the context when the context has that folder (excluded), else made up.
-func (s *Scanner) includeParents(entries []Entry, srcs []source, trees [][]Entry, ctxDir string) ([]Entry, error) {
+// extras returns, sorted, what the walks leave out that the context needs: the folders above
+// each include's To, and the Dockerfile with its folders when the patterns exclude it.
+func (s *Scanner) extras(trees [][]Entry, srcs []source, ctxDir, df string) ([]Entry, error) {
 	var add []Entry
-	for i, t := range trees {
-		if len(t) == 0 {
+	for i, src := range srcs {
+		if src.to == "" || len(trees[i]) == 0 {
 			continue
 		}
-		more, err := parents(entries, add, srcs[i].to, ctxDir)
+		more, err := parents(trees, add, src.to, ctxDir)
 		if err != nil {
-			return nil, fmt.Errorf("include %s: %w", s.rel(srcs[i].src), err)
+			return nil, fmt.Errorf("include %s: %w", s.rel(src.src), err)
 		}
 		add = append(add, more...)
 	}
-	return sorted(entries, add), nil
+	more, err := dockerfile(trees, add, ctxDir, df)
+	if err != nil {
+		return nil, err
+	}
+	add = append(add, more...)
+	slices.SortFunc(add, byName)
+	return add, nil
 }
 
-// parents returns the folders above name missing from entries and add.
-func parents(entries, add []Entry, name, ctxDir string) ([]Entry, error) {
+// parents returns the folders above name that neither the trees nor add hold: as on disk in
+// the context when it has that folder (excluded), else made up with mode 0755.
+func parents(trees [][]Entry, add []Entry, name, ctxDir string) ([]Entry, error) {
 	var out []Entry
 	for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
-		if i := find(entries, dir); i >= 0 {
-			if !entries[i].IsDir() {
-				return nil, fmt.Errorf("%s lands below %s, which is a %s in the context", name, dir, kind(entries[i]))
+		if e, ok := lookup(trees, dir); ok {
+			if !e.IsDir() {
+				return nil, fmt.Errorf("%s lands below %s, which is a %s in the context", name, dir, kind(e))
 			}
 			continue
 		}
-		if slices.ContainsFunc(add, func(e Entry) bool { return e.Name == dir }) {
+		if slices.ContainsFunc(add, func(e Entry) bool { return e.Name == dir }) ||
+			slices.ContainsFunc(out, func(e Entry) bool { return e.Name == dir }) {
 			continue
 		}
 		e, err := lstatEntry(dir, filepath.Join(ctxDir, filepath.FromSlash(dir)), false)
@@ -108,23 +161,14 @@ func parents(entries, add []Entry, name, ctxDir string) ([]Entry, error) {
 	return out, nil
 }
 
-// sorted adds to sorted entries the ones of add, whose names they lack.
-func sorted(entries, add []Entry) []Entry {
-	if len(add) == 0 {
-		return entries
-	}
-	slices.SortFunc(add, byName)
-	out, _ := merge2(entries, add)
-	return out
-}
-
-// withDockerfile keeps the Dockerfile even when a pattern excludes it, as Docker does.
-func withDockerfile(entries []Entry, ctxDir, df string) ([]Entry, error) {
-	if i := find(entries, df); i >= 0 {
-		if entries[i].IsDir() {
+// dockerfile returns the Dockerfile and its folders when no tree holds it: Docker sends it
+// even when a pattern excludes it.
+func dockerfile(trees [][]Entry, add []Entry, ctxDir, df string) ([]Entry, error) {
+	if e, ok := lookup(trees, df); ok {
+		if e.IsDir() {
 			return nil, fmt.Errorf("dockerfile %s is a folder", df)
 		}
-		return entries, nil
+		return nil, nil
 	}
 	e, err := lstatEntry(df, filepath.Join(ctxDir, filepath.FromSlash(df)), false)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -133,9 +177,6 @@ func withDockerfile(entries []Entry, ctxDir, df string) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	add, err := parents(entries, nil, df, ctxDir)
-	if err != nil {
-		return nil, err
-	}
-	return sorted(entries, append(add, e)), nil
+	out, err := parents(trees, add, df, ctxDir)
+	return append(out, e), err
 }

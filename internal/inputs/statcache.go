@@ -1,10 +1,6 @@
 package inputs
 
 import (
-	"encoding/binary"
-	"errors"
-	"hash/crc32"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,65 +10,96 @@ import (
 	"time"
 )
 
-// The stat cache, .imagemake/statcache, maps each file hashed in an earlier run to its stat
-// and content hash; a file whose stat still matches is not read again. Its format, all
-// integers as Go's (u)varints unless said otherwise:
-//
-//	"IMSTATC\n"                     magic, 8 bytes
-//	uvarint version                 cacheVersion; another version is discarded silently
-//	uvarint len, bytes              project root; another root ("foreign") is discarded silently
-//	uvarint count
-//	count records, sorted by path:
-//	  uvarint shared, uvarint len, bytes   path relative to the root: the first `shared` bytes
-//	                                       are the previous record's, then these bytes
-//	  uvarint size, varint mtime ns, varint ctime ns, uvarint inode, uvarint mode (Go's FileMode)
-//	  32 bytes                             sha256 of the content
-//	4 bytes                         CRC-32C of everything before, little endian
-//
-// A file that does not parse is corrupt: discarded with a warning.
-const (
-	cacheMagic   = "IMSTATC\n"
-	cacheVersion = 1
-	cacheFile    = "statcache"
-	// racyWindow: a file changed less than this before the run started may change again
-	// within the file system's timestamp granularity without its stat showing it (git's
-	// "racy" files), so its hash is used in this run but not saved.
-	racyWindow = 2 * time.Second
-)
+// racyWindow: a file changed less than this before the run started may change again within
+// the file system's timestamp granularity without its stat showing it (git's "racy" files),
+// so its hash is used in this run but not saved.
+const racyWindow = 2 * time.Second
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
-
+// statRec is what the stat cache knows of one file.
 type statRec struct {
-	st  fileStat
-	sum [32]byte
+	name string // base name
+	st   fileStat
+	sum  [32]byte
 }
 
-// statCache is the loaded cache plus what this run learnt. recs is read-only once loaded,
-// so lookups take no lock.
+func byRecName(a, b statRec) int { return strings.Compare(a.name, b.name) }
+
+// statCache is the loaded cache plus what this run learnt. Records are grouped by folder, so
+// that a listing finds its records with one map lookup; dirs is read-only once loaded, so
+// lookups take no lock.
 type statCache struct {
-	recs  map[string]statRec // from the file
-	stale atomic.Bool        // some record of recs was found stale
+	root  string
+	dirs  map[string]*folder // folder key (see relKey) -> its records
+	stale atomic.Bool        // some loaded record no longer matches its file
 
-	mu       sync.Mutex
-	fresh    map[string]statRec // hashed in this run and old enough to trust later
-	staleKey []string
+	mu     sync.Mutex
+	fresh  map[string]statRec // file key -> hashed in this run, old enough to trust later
+	staled map[string]bool    // file keys of stale records
 }
 
-func (c *statCache) lookup(key string, st fileStat) ([32]byte, bool) {
-	r, ok := c.recs[key]
+func newStatCache(root string, dirs map[string]*folder) *statCache {
+	return &statCache{root: root, dirs: dirs, fresh: map[string]statRec{}, staled: map[string]bool{}}
+}
+
+// relKey is the cache key of an absolute path: relative to the root ("." for the root
+// itself) when below it, else the path itself.
+func relKey(root, abs string) string {
+	switch {
+	case abs == root:
+		return "."
+	case strings.HasPrefix(abs, root) && os.IsPathSeparator(abs[len(root)]):
+		return abs[len(root)+1:]
+	}
+	return abs
+}
+
+func absKey(root, key string) string {
+	if filepath.IsAbs(key) {
+		return key
+	}
+	return filepath.Join(root, key)
+}
+
+// folder returns the records of the folder with that key.
+func (c *statCache) folder(key string) []statRec {
+	if f := c.dirs[key]; f != nil {
+		return f.records()
+	}
+	return nil
+}
+
+// findRec returns the record of name in a folder's records.
+func findRec(recs []statRec, name string) (statRec, bool) {
+	i, ok := slices.BinarySearchFunc(recs, name, func(r statRec, n string) int { return strings.Compare(r.name, n) })
+	if !ok {
+		return statRec{}, false
+	}
+	return recs[i], true
+}
+
+// lookup returns the cached hash of the file at abs when its stat is st.
+func (c *statCache) lookup(abs string, st fileStat) ([32]byte, bool) {
+	key := relKey(c.root, abs)
+	r, ok := findRec(c.folder(filepath.Dir(key)), filepath.Base(key))
 	if ok && r.st == st {
 		return r.sum, true
 	}
 	if ok {
-		c.stale.Store(true)
-		c.mu.Lock()
-		c.staleKey = append(c.staleKey, key)
-		c.mu.Unlock()
+		c.markStale(key)
 	}
 	return [32]byte{}, false
 }
 
-func (c *statCache) add(key string, r statRec) {
+func (c *statCache) markStale(key string) {
+	c.stale.Store(true)
+	c.mu.Lock()
+	c.staled[key] = true
+	c.mu.Unlock()
+}
+
+func (c *statCache) add(abs string, r statRec) {
+	key := relKey(c.root, abs)
+	r.name = filepath.Base(key)
 	c.mu.Lock()
 	c.fresh[key] = r
 	c.mu.Unlock()
@@ -86,207 +113,43 @@ func (c *statCache) changed() bool {
 	return c.stale.Load() || len(c.fresh) > 0
 }
 
-var errCorrupt = errors.New("corrupt")
-
-// loadCache reads the cache file; a missing, foreign or other-version file gives an empty
-// cache and a nil error, a corrupt one an empty cache and errCorrupt.
-func loadCache(file, root string) (map[string]statRec, error) {
-	data, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]statRec{}, nil
-	}
-	if err != nil {
-		return map[string]statRec{}, err
-	}
-	recs, err := decodeCache(data, root)
-	if err != nil {
-		return map[string]statRec{}, err
-	}
-	return recs, nil
-}
-
-func decodeCache(data []byte, root string) (map[string]statRec, error) {
-	if len(data) < len(cacheMagic)+4 || string(data[:len(cacheMagic)]) != cacheMagic {
-		return nil, errCorrupt
-	}
-	d := decoder{buf: data[len(cacheMagic) : len(data)-4]}
-	if v := d.uvarint(); d.err != nil {
-		return nil, errCorrupt
-	} else if v != cacheVersion {
-		return map[string]statRec{}, nil
-	}
-	body := data[:len(data)-4]
-	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
-		return nil, errCorrupt
-	}
-	if r := d.bytes(); d.err != nil {
-		return nil, errCorrupt
-	} else if string(r) != root {
-		return map[string]statRec{}, nil
-	}
-	return d.records()
-}
-
-type decoder struct {
-	buf []byte
-	err error
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.buf)
-	if n <= 0 {
-		d.err, d.buf = errCorrupt, nil
-		return 0
-	}
-	d.buf = d.buf[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.buf)
-	if n <= 0 {
-		d.err, d.buf = errCorrupt, nil
-		return 0
-	}
-	d.buf = d.buf[n:]
-	return v
-}
-
-func (d *decoder) bytes() []byte {
-	n := d.uvarint()
-	if n > uint64(len(d.buf)) {
-		d.err, d.buf = errCorrupt, nil
-		return nil
-	}
-	b := d.buf[:n]
-	d.buf = d.buf[n:]
-	return b
-}
-
-func (d *decoder) records() (map[string]statRec, error) {
-	count := d.uvarint()
-	if count > uint64(len(d.buf)) {
-		return nil, errCorrupt
-	}
-	recs := make(map[string]statRec, count)
-	var key []byte
-	for i := uint64(0); i < count && d.err == nil; i++ {
-		shared := d.uvarint()
-		if shared > uint64(len(key)) {
-			return nil, errCorrupt
-		}
-		key = append(key[:shared], d.bytes()...)
-		r := statRec{st: fileStat{size: int64(d.uvarint()), mtime: d.varint(), ctime: d.varint(), ino: d.uvarint(), mode: fs.FileMode(d.uvarint())}}
-		if len(d.buf) < len(r.sum) {
-			return nil, errCorrupt
-		}
-		d.buf = d.buf[copy(r.sum[:], d.buf):]
-		recs[string(key)] = r
-	}
-	if d.err != nil || len(d.buf) != 0 {
-		return nil, errCorrupt
-	}
-	return recs, nil
-}
-
-func encodeCache(root string, recs map[string]statRec) []byte {
-	keys := make([]string, 0, len(recs))
-	for k := range recs {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	b := append(make([]byte, 0, 64+len(keys)*80), cacheMagic...)
-	b = binary.AppendUvarint(b, cacheVersion)
-	b = appendBytes(b, root)
-	b = binary.AppendUvarint(b, uint64(len(keys)))
-	prev := ""
-	for _, k := range keys {
-		r := recs[k]
-		shared := commonPrefix(prev, k)
-		b = binary.AppendUvarint(b, uint64(shared))
-		b = appendBytes(b, k[shared:])
-		b = binary.AppendUvarint(b, uint64(r.st.size))
-		b = binary.AppendVarint(b, r.st.mtime)
-		b = binary.AppendVarint(b, r.st.ctime)
-		b = binary.AppendUvarint(b, r.st.ino)
-		b = binary.AppendUvarint(b, uint64(r.st.mode))
-		b = append(b, r.sum[:]...)
-		prev = k
-	}
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
-}
-
-func appendBytes(b []byte, s string) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
-}
-
-func commonPrefix(a, b string) int {
-	n := min(len(a), len(b))
-	for i := 0; i < n; i++ {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return n
-}
-
 // merged is what the next save writes: the loaded records minus the stale ones and those of
 // files the listings of this run show gone, plus the fresh ones.
-func (c *statCache) merged(root string, dirs *dirCache) map[string]statRec {
+func (c *statCache) merged(listings *dirCache) map[string][]statRec {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make(map[string]statRec, len(c.recs)+len(c.fresh))
-	for k, r := range c.recs {
-		abs := absKey(root, k)
-		if found, known := dirs.has(filepath.Dir(abs), filepath.Base(abs)); known && !found {
-			continue
+	out := make(map[string][]statRec, len(c.dirs))
+	for dk, f := range c.dirs {
+		recs := f.records()
+		ents, listed := listings.peek(absKey(c.root, dk))
+		kept := make([]statRec, 0, len(recs))
+		for _, r := range recs {
+			if !c.staled[filepath.Join(dk, r.name)] && (!listed || isFile(ents, r.name)) {
+				kept = append(kept, r)
+			}
 		}
-		out[k] = r
+		out[dk] = kept
 	}
-	for _, k := range c.staleKey {
-		delete(out, k)
+	for key, r := range c.fresh {
+		dk := filepath.Dir(key)
+		out[dk] = append(out[dk], r)
 	}
-	for k, r := range c.fresh {
-		out[k] = r
+	for dk, recs := range out {
+		out[dk] = lastOfEach(recs)
 	}
 	return out
 }
 
-// cacheKey is the key of an absolute path: relative to the root when below it.
-func cacheKey(root, abs string) string {
-	if strings.HasPrefix(abs, root) && len(abs) > len(root) && os.IsPathSeparator(abs[len(root)]) {
-		return abs[len(root)+1:]
+// lastOfEach sorts records by name and keeps, of those with the same name, the last one.
+func lastOfEach(recs []statRec) []statRec {
+	slices.SortStableFunc(recs, byRecName)
+	out := recs[:0]
+	for _, r := range recs {
+		if n := len(out); n > 0 && out[n-1].name == r.name {
+			out[n-1] = r
+		} else {
+			out = append(out, r)
+		}
 	}
-	return abs
-}
-
-func absKey(root, key string) string {
-	if filepath.IsAbs(key) {
-		return key
-	}
-	return filepath.Join(root, key)
-}
-
-// writeAtomic replaces file with data through a temporary file and a rename, so that a
-// reader sees the old content or the new one, never a mix.
-func writeAtomic(file string, data []byte) error {
-	dir := filepath.Dir(file)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(file)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), file)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return out
 }

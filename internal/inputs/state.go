@@ -74,20 +74,22 @@ func (s *State) LastSeen(image string) (*Manifest, error) {
 }
 
 // Record stores m; seen also makes it the image's last seen manifest. Recording a manifest
-// already stored only marks it recently used.
+// already stored only marks it recently used, so that a no-op run writes next to nothing.
 func (s *State) Record(m *Manifest, seen bool) error {
 	if !validDigest(m.Digest) {
 		return fmt.Errorf("recording inputs of %q: bad digest %q", m.Image, m.Digest)
 	}
-	if err := s.store(m); err != nil {
+	added, err := s.store(m)
+	if err == nil && seen && s.lastSeen(m.Image) != m.Digest {
+		err = writeAtomic(filepath.Join(s.imageDir(m.Image), "last"), []byte(m.Digest+"\n"))
+	}
+	if err == nil && added {
+		err = s.prune(m.Image, m.Digest)
+	}
+	if err != nil {
 		return fmt.Errorf("recording inputs of %q: %w", m.Image, err)
 	}
-	if seen {
-		if err := writeAtomic(filepath.Join(s.imageDir(m.Image), "last"), []byte(m.Digest+"\n")); err != nil {
-			return fmt.Errorf("recording inputs of %q: %w", m.Image, err)
-		}
-	}
-	return s.prune(m.Image, m.Digest)
+	return nil
 }
 
 // lastSeen returns the digest recorded as last seen for image, "" when there is none.
@@ -96,17 +98,18 @@ func (s *State) lastSeen(image string) string {
 	return strings.TrimSpace(string(data))
 }
 
-func (s *State) store(m *Manifest) error {
+// store writes m unless it is there already, which it then marks recently used.
+func (s *State) store(m *Manifest) (added bool, err error) {
 	file := s.file(m.Image, m.Digest)
 	now := time.Now()
 	if err := os.Chtimes(file, now, now); err == nil {
-		return nil
+		return false, nil
 	}
 	data, err := encodeManifest(m)
 	if err != nil {
-		return err
+		return false, err
 	}
-	return writeAtomic(file, data)
+	return true, writeAtomic(file, data)
 }
 
 // prune keeps the MaxManifests most recently recorded manifests of image, the just recorded

@@ -10,18 +10,18 @@ import (
 	"time"
 )
 
-// TarTime is the modification time of every member WriteTar writes: 2000-01-01 UTC, not the
+// tarTime is the modification time of every member WriteTar writes: 2000-01-01 UTC, not the
 // Unix epoch, because tools in images reject earlier times (zip, so Python wheels, cannot
 // store times before 1980).
-var TarTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+var tarTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // WriteTar streams entries as a tar archive, the same bytes for the same entries and
-// content: members sorted by name (a folder before what it holds), folders named with a
-// trailing slash, mode as Docker keeps it (permission bits with setuid, setgid and sticky),
-// uid and gid 0, no user or group names, TarTime as every time, GNU format throughout (long
-// names as GNU long-name records, never PAX). Hard links are written as separate files.
-// A file whose size changed since it was listed is an error naming it: the digest would not
-// describe what the build got.
+// content: members in path order (ComparePaths: a folder right before what it holds),
+// folders named with a trailing slash, mode as Docker keeps it (permission bits with setuid,
+// setgid and sticky), uid and gid 0, no user or group names, 2000-01-01 UTC as every time
+// (see tarTime), GNU format throughout (long names as GNU long-name records, never PAX).
+// Hard links are written as separate files. A file whose size changed since it was listed
+// is an error naming it: the digest would not describe what the build got.
 func WriteTar(w io.Writer, entries []Entry) error {
 	if !slices.IsSortedFunc(entries, byName) {
 		entries = slices.Clone(entries)
@@ -42,7 +42,7 @@ func writeMember(tw *tar.Writer, e Entry, buf []byte) error {
 	hdr := &tar.Header{
 		Name:    e.Name,
 		Mode:    unixMode(e.Mode),
-		ModTime: TarTime,
+		ModTime: tarTime,
 		Format:  tar.FormatGNU,
 	}
 	switch {

@@ -53,7 +53,7 @@ func members(t *testing.T, r io.Reader) []string {
 			return out
 		}
 		must(t, err)
-		if h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || !h.ModTime.Equal(TarTime) {
+		if h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || !h.ModTime.Equal(tarTime) {
 			t.Errorf("%s: owner %d:%d %q:%q, time %v", h.Name, h.Uid, h.Gid, h.Uname, h.Gname, h.ModTime)
 		}
 		if h.Format&tar.FormatPAX != 0 {

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"slices"
-	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // source is a folder or file of the disk that lands in a context.
@@ -19,11 +18,11 @@ type source struct {
 // tree is the memoized result of walking one source with one set of patterns.
 type tree struct {
 	once    sync.Once
-	entries []Entry // sorted by name
+	entries []Entry // in path order
 	err     error
 }
 
-// tree returns the kept entries of a source, sorted by name. Images whose patterns and
+// tree returns the kept entries of a source, in path order. Images whose patterns and
 // source are the same (a shared folder included at the same place) share one walk.
 func (s *Scanner) tree(m *matcher, src source) ([]Entry, error) {
 	key := m.key + "\x00" + src.src + "\x00" + src.to
@@ -41,40 +40,70 @@ func (s *Scanner) tree(m *matcher, src source) ([]Entry, error) {
 	return t.entries, t.err
 }
 
-func byName(a, b Entry) int { return strings.Compare(a.Name, b.Name) }
+// ComparePaths orders slash-separated paths component by component, which is byte order
+// with "/" sorting before every other byte: a folder comes right before what it holds
+// ("a", "a/x", "a-b"). Contexts, tars and digests list entries in this order.
+func ComparePaths(a, b string) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	switch {
+	case i == n:
+		return len(a) - len(b)
+	case a[i] == '/':
+		return -1
+	case b[i] == '/':
+		return 1
+	}
+	return int(a[i]) - int(b[i])
+}
+
+func byName(a, b Entry) int { return ComparePaths(a.Name, b.Name) }
 
 // walker collects the entries of one source, reading folders in parallel: a folder goes to a
-// new goroutine when a slot is free, else the walk enters it itself. An excluded folder is
-// entered only when a `!` pattern could re-include something below it, and kept only when
-// something was.
+// new goroutine when a slot is free, else the walk enters it itself. Each folder's result is
+// a node; the nodes, flattened depth first, give the entries in path order with no sort. An
+// excluded folder is entered only when a `!` pattern could re-include something below it,
+// and kept only when something was.
 type walker struct {
 	s     *Scanner
 	m     *matcher
 	slots chan struct{}
 	wg    sync.WaitGroup
 
-	mu   sync.Mutex
-	out  []Entry // kept
-	held []Entry // excluded folders entered: kept when something below them is
-	err  error
+	count atomic.Int64 // entries added to nodes
+
+	mu  sync.Mutex
+	err error
+}
+
+// node is the kept content of one folder, in listing order; subs[i] is the node of
+// entries[i] when that is a folder the walk entered, held[i] that it is an excluded one.
+type node struct {
+	entries []Entry
+	subs    []*node
+	held    []bool
 }
 
 func (w *walker) walk(src source) ([]Entry, error) {
+	top := &node{}
 	if src.to == "" {
-		w.enter(src.src, "", nil, false)
-	} else if err := w.root(src); err != nil {
+		w.enter(top, src.src, "", nil, false)
+	} else if err := w.root(top, src); err != nil {
 		return nil, err
 	}
 	w.wg.Wait()
 	if w.err != nil {
 		return nil, w.err
 	}
-	slices.SortFunc(w.out, byName)
-	return w.keepHeld(), nil
+	return top.flatten(make([]Entry, 0, w.count.Load()+1)), nil
 }
 
 // root starts the walk of an include: its From, followed when a symlink, lands at its To.
-func (w *walker) root(src source) error {
+// top gets the one entry.
+func (w *walker) root(top *node, src source) error {
 	root, err := lstatEntry(src.to, src.src, true)
 	if err != nil {
 		return err
@@ -85,40 +114,85 @@ func (w *walker) root(src source) error {
 		return err
 	case !root.IsDir():
 		if !excluded && kept(root.Mode) {
-			w.out = append(w.out, root)
+			top.add(root, nil, false)
 		}
-	case !excluded:
-		w.out = append(w.out, root)
-		w.enter(root.Src, root.Name, info, false)
-	case !w.m.prunable(src.to):
-		w.held = append(w.held, root)
-		w.enter(root.Src, root.Name, info, true)
+	case !excluded || !w.m.prunable(src.to):
+		sub := &node{}
+		top.add(root, sub, excluded)
+		w.enter(sub, root.Src, root.Name, info, excluded)
 	}
 	return nil
 }
 
-// keepHeld adds to the sorted out the held folders that something kept is below.
-func (w *walker) keepHeld() []Entry {
-	var add []Entry
-	for _, h := range w.held {
-		i, _ := slices.BinarySearchFunc(w.out, h.Name+"/", func(e Entry, name string) int { return strings.Compare(e.Name, name) })
-		if i < len(w.out) && strings.HasPrefix(w.out[i].Name, h.Name+"/") {
-			add = append(add, h)
-		}
-	}
-	return sorted(w.out, add)
+func (n *node) add(e Entry, sub *node, held bool) {
+	n.entries, n.subs, n.held = append(n.entries, e), append(n.subs, sub), append(n.held, held)
 }
 
-func (w *walker) enter(abs, name string, info matchInfo, excluded bool) {
+// flatten appends the entries depth first, leaving out held folders that hold nothing kept.
+func (n *node) flatten(out []Entry) []Entry {
+	for i, e := range n.entries {
+		mark := len(out)
+		out = append(out, e)
+		if n.subs[i] != nil {
+			out = n.subs[i].flatten(out)
+		}
+		if n.held[i] && len(out) == mark+1 {
+			out = out[:mark]
+		}
+	}
+	return out
+}
+
+func (w *walker) enter(n *node, abs, name string, info matchInfo, excluded bool) {
 	w.wg.Add(1)
 	select {
 	case w.slots <- struct{}{}:
 		go func() {
 			defer func() { <-w.slots }()
-			w.dir(abs, name, info, excluded)
+			w.dir(n, abs, name, info, excluded)
 		}()
 	default:
-		w.dir(abs, name, info, excluded)
+		w.dir(n, abs, name, info, excluded)
+	}
+}
+
+// dir fills n with what is kept of the folder abs, named name in the context, and enters its
+// sub-folders.
+func (w *walker) dir(n *node, abs, name string, info matchInfo, excluded bool) {
+	defer w.wg.Done()
+	ents, err := w.s.dirs.get(abs)
+	if excluded && errors.Is(err, fs.ErrPermission) {
+		return // BuildKit too skips an excluded folder it cannot read
+	}
+	if err != nil {
+		w.fail(fmt.Errorf("reading folder %s: %w", orDot(name), err))
+		return
+	}
+	type visit struct {
+		sub *node
+		c   child
+	}
+	var visits []visit
+	n.entries, n.subs, n.held = make([]Entry, 0, len(ents)), make([]*node, 0, len(ents)), make([]bool, 0, len(ents))
+	for _, d := range ents {
+		c, enter, err := w.judge(abs, name, d, info)
+		if err != nil {
+			w.fail(err)
+			return
+		}
+		if c.excluded && !enter {
+			continue
+		}
+		var sub *node
+		if enter {
+			sub = &node{}
+			visits = append(visits, visit{sub, c})
+		}
+		n.add(c.Entry, sub, c.excluded)
+	}
+	w.count.Add(int64(len(n.entries)))
+	for _, v := range visits {
+		w.enter(v.sub, v.c.Src, v.c.Name, v.c.info, v.c.excluded)
 	}
 }
 
@@ -129,45 +203,10 @@ type child struct {
 	info     matchInfo
 }
 
-func (w *walker) dir(abs, name string, info matchInfo, excluded bool) {
-	defer w.wg.Done()
-	ents, err := w.s.dirs.get(abs)
-	if excluded && errors.Is(err, fs.ErrPermission) {
-		return // BuildKit too skips an excluded folder it cannot read
-	}
-	if err != nil {
-		w.fail(fmt.Errorf("reading folder %s: %w", orDot(name), err))
-		return
-	}
-	var kept, held []Entry
-	var subs []child
-	for _, d := range ents {
-		c, enter, err := w.judge(abs, name, d, info)
-		if err != nil {
-			w.fail(err)
-			return
-		}
-		switch {
-		case c.excluded && enter:
-			held = append(held, c.Entry)
-		case !c.excluded:
-			kept = append(kept, c.Entry)
-		}
-		if enter {
-			subs = append(subs, c)
-		}
-	}
-	w.mu.Lock()
-	w.out, w.held = append(w.out, kept...), append(w.held, held...)
-	w.mu.Unlock()
-	for _, c := range subs {
-		w.enter(c.Src, c.Name, c.info, c.excluded)
-	}
-}
-
 // judge matches one listed name against the patterns; enter tells whether to walk it.
 func (w *walker) judge(abs, name string, d dirent, info matchInfo) (c child, enter bool, err error) {
-	c.Entry = entryOf(joinName(name, d.name), filepath.Join(abs, d.name), d.st, d.link, d.cell)
+	src := abs + string(filepath.Separator) + d.name
+	c.Entry = entryOf(childName(src, name, d.name), src, d.st, d.link, d.cell)
 	if !kept(d.st.mode) {
 		c.excluded = true
 		return c, false, nil
@@ -189,6 +228,22 @@ func (w *walker) fail(err error) {
 		w.err = err
 	}
 	w.mu.Unlock()
+}
+
+// childName is the in-context name of a listed file: dir/name, taken from the end of its
+// path on disk when it is there (it mostly is), which spares an allocation.
+func childName(src, dir, name string) string {
+	n := len(name)
+	if dir != "" {
+		n += len(dir) + 1
+	}
+	if len(src) >= n {
+		tail := src[len(src)-n:]
+		if dir == "" || (tail[:len(dir)] == dir && tail[len(dir)] == '/') {
+			return tail
+		}
+	}
+	return joinName(dir, name)
 }
 
 func joinName(dir, name string) string {

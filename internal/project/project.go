@@ -139,6 +139,15 @@ func parseDockerfile(p *config.Project, img *config.Image) (*dockerfile.Info, er
 	return info, nil
 }
 
+// ImagesNamed returns the images of those names, in that order.
+func (m *Model) ImagesNamed(names []string) []*config.Image {
+	out := make([]*config.Image, 0, len(names))
+	for _, n := range names {
+		out = append(out, m.Image(n))
+	}
+	return out
+}
+
 // Expand turns image and group names into image names (groups recursively), sorted and
 // deduplicated. No names means every image.
 func (m *Model) Expand(names []string) ([]string, error) {

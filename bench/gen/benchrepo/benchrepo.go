@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/imagemake/imagemake/internal/config"
@@ -24,6 +25,9 @@ type Options struct {
 	Images  int    // images in all, the two bases included; default 30
 	Files   int    // files in all, about; default 100000
 	Busybox string // static busybox copied into the bases; missing: a placeholder is written
+	// ModelOnly writes nothing: Generate returns the model of the repository these options
+	// write, for a repository written before.
+	ModelOnly bool
 }
 
 // Repo is what Generate wrote.
@@ -42,21 +46,25 @@ var shared = []struct{ dir, base, ext string }{
 	{"src/shared/proto", "pybase", ".proto"},
 }
 
-const excludes = `[__pycache__, "*.egg-info", node_modules, .mypy_cache, .pytest_cache]`
+// excludes are the global excludes of PRODUCT.md's example.
+var excludes = []string{"__pycache__", "*.egg-info", "node_modules", ".mypy_cache", ".pytest_cache"}
 
 // Generate writes the repository.
 func Generate(o Options) (*Repo, error) {
 	if err := defaults(&o); err != nil {
 		return nil, err
 	}
+	if err := empty(o.Dir); err != nil && !o.ModelOnly {
+		return nil, err
+	}
 	root, err := filepath.Abs(o.Dir)
 	if err != nil {
 		return nil, err
 	}
-	g := &gen{root: root, rng: rand.New(rand.NewPCG(1, 2))}
+	g := &gen{root: root, rng: rand.New(rand.NewPCG(1, 2)), dry: o.ModelOnly}
 	r := &Repo{Base: map[string]string{}}
 	r.Project = &config.Project{Root: root, File: filepath.Join(root, config.FileName), Repo: "acme", Tag: "dev",
-		Exclude: []string{"__pycache__", "*.egg-info", "node_modules", ".mypy_cache", ".pytest_cache"}}
+		Exclude: excludes}
 	if r.Busybox, err = g.bases(o, r); err != nil {
 		return nil, err
 	}
@@ -85,9 +93,14 @@ func defaults(o *Options) error {
 	if o.Images < 3 || o.Files < 10*o.Images {
 		return fmt.Errorf("need at least 3 images and 10 files per image")
 	}
-	des, err := os.ReadDir(o.Dir)
+	return nil
+}
+
+// empty checks that dir is missing or empty.
+func empty(dir string) error {
+	des, err := os.ReadDir(dir)
 	if err == nil && len(des) > 0 {
-		return fmt.Errorf("%s is not empty", o.Dir)
+		return fmt.Errorf("%s is not empty", dir)
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
@@ -98,11 +111,16 @@ func defaults(o *Options) error {
 type gen struct {
 	root  string
 	rng   *rand.Rand
+	dry   bool
 	files int
 	bytes int64
 }
 
 func (g *gen) write(name string, data []byte, mode fs.FileMode) error {
+	if g.dry {
+		g.files++
+		return nil
+	}
 	file := filepath.Join(g.root, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return err
@@ -114,6 +132,10 @@ func (g *gen) write(name string, data []byte, mode fs.FileMode) error {
 
 // tree writes n source files below dir, 20 to a folder, 20 folders to a package.
 func (g *gen) tree(dir, ext string, n int) error {
+	if g.dry {
+		g.files += n
+		return nil
+	}
 	for i := range n {
 		name := fmt.Sprintf("%s/pkg%02d/mod%02d/file%02d%s", dir, i/400, i/20%20, i%20, ext)
 		if err := g.write(name, g.content(name), 0o644); err != nil {
@@ -212,8 +234,16 @@ func (g *gen) serviceFiles(dir, ext string, i, files int) error {
 }
 
 func (g *gen) config(p *config.Project) error {
+	if g.dry {
+		return nil
+	}
 	var b strings.Builder
-	b.WriteString("version: 1\nrepo: ${DOCKER_REPO:-acme}\ntag: ${DOCKER_TAG:-dev}\nexclude: " + excludes + "\nimages:\n")
+	quoted := make([]string, len(excludes))
+	for i, e := range excludes {
+		quoted[i] = strconv.Quote(e)
+	}
+	b.WriteString("version: 1\nrepo: ${DOCKER_REPO:-acme}\ntag: ${DOCKER_TAG:-dev}\n")
+	b.WriteString("exclude: [" + strings.Join(quoted, ", ") + "]\nimages:\n")
 	for _, img := range p.Images {
 		fmt.Fprintf(&b, "  %s:\n    context: %s\n", img.Name, img.Context)
 		if len(img.Include) > 0 {

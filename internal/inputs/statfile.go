@@ -1,0 +1,300 @@
+package inputs
+
+import (
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+)
+
+// The stat cache file, .imagemake/statcache, holds for each file hashed in an earlier run its
+// stat and content hash, grouped by folder. Integers are Go's (u)varints unless said otherwise;
+// a string is uvarint length + bytes; a "prefixed" string is uvarint n + string, meaning the
+// previous one's first n bytes followed by the string:
+//
+//	"IMSTATC\n"                    magic, 8 bytes
+//	uvarint version                cacheVersion; another version is discarded silently
+//	string root                    project root; another root ("foreign") is discarded silently
+//	uvarint folders
+//	per folder, sorted by key:
+//	  prefixed key                 folder relative to the root ("." for the root itself),
+//	                               absolute when outside it
+//	  uvarint files
+//	  uvarint length               of the records that follow, in bytes
+//	  per file, sorted by name:
+//	    prefixed name              relative to the previous name in the folder
+//	    uvarint size, varint mtime ns, varint ctime ns, uvarint inode, uvarint mode (Go FileMode)
+//	    32 bytes                   sha256 of the content
+//	4 bytes                        CRC-32C of everything before, little endian
+//
+// A file that does not check or parse is corrupt: discarded with a warning. Loading checks
+// the CRC and indexes the folders; a folder's records are decoded when a listing of that
+// folder first asks for them, so that a run pays for the folders it visits, in parallel.
+const (
+	cacheMagic   = "IMSTATC\n"
+	cacheVersion = 1
+	cacheFile    = "statcache"
+)
+
+var (
+	crcTable   = crc32.MakeTable(crc32.Castagnoli)
+	errCorrupt = errors.New("corrupt")
+)
+
+// folder is the records of one folder, decoded on first use.
+type folder struct {
+	once  sync.Once
+	files int
+	data  []byte
+	recs  []statRec // sorted by name
+}
+
+func (f *folder) records() []statRec {
+	f.once.Do(func() {
+		d := decoder{buf: f.data}
+		f.recs = d.records(f.files)
+		if d.err != nil || len(d.buf) != 0 {
+			f.recs = nil // the CRC matched: only a bug writes this
+		}
+	})
+	return f.recs
+}
+
+// each calls fn with each record in name order, decoding as it goes: the name is valid
+// during the call only. A listing matches its names against a folder's records this way,
+// making no string nor slice of records.
+func (f *folder) each(fn func(name []byte, st *fileStat, sum *[32]byte)) {
+	d := decoder{buf: f.data}
+	var name []byte
+	var st fileStat
+	var sum [32]byte
+	for range f.files {
+		shared := d.uvarint()
+		if shared > uint64(len(name)) {
+			return
+		}
+		name = append(name[:shared], d.bytes()...)
+		st = fileStat{size: int64(d.uvarint()), mtime: d.varint(), ctime: d.varint(), ino: d.uvarint(), mode: fs.FileMode(d.uvarint())}
+		if d.err != nil || len(d.buf) < len(sum) {
+			return
+		}
+		d.buf = d.buf[copy(sum[:], d.buf):]
+		fn(name, &st, &sum)
+	}
+}
+
+// loadCache reads the cache file; a missing, foreign or other-version file gives an empty
+// cache and a nil error, a corrupt one an empty cache and errCorrupt.
+func loadCache(file, root string) (map[string]*folder, error) {
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]*folder{}, nil
+	}
+	if err != nil {
+		return map[string]*folder{}, err
+	}
+	dirs, err := decodeCache(data, root)
+	if err != nil {
+		return map[string]*folder{}, err
+	}
+	return dirs, nil
+}
+
+func decodeCache(data []byte, root string) (map[string]*folder, error) {
+	if len(data) < len(cacheMagic)+4 || string(data[:len(cacheMagic)]) != cacheMagic {
+		return nil, errCorrupt
+	}
+	d := decoder{buf: data[len(cacheMagic) : len(data)-4]}
+	version := d.uvarint()
+	switch {
+	case d.err != nil:
+		return nil, errCorrupt
+	case version != cacheVersion:
+		return map[string]*folder{}, nil
+	case crc32.Checksum(data[:len(data)-4], crcTable) != binary.LittleEndian.Uint32(data[len(data)-4:]):
+		return nil, errCorrupt
+	}
+	r := d.bytes()
+	switch {
+	case d.err != nil:
+		return nil, errCorrupt
+	case string(r) != root:
+		return map[string]*folder{}, nil
+	}
+	return d.folders()
+}
+
+type decoder struct {
+	buf []byte
+	err error
+}
+
+func (d *decoder) fail() { d.err, d.buf = errCorrupt, nil }
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.buf)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.buf = d.buf[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.buf)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.buf = d.buf[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.buf)) {
+		d.fail()
+		return nil
+	}
+	b := d.buf[:n]
+	d.buf = d.buf[n:]
+	return b
+}
+
+// prefixed decodes a prefixed string following prev into buf, which it returns.
+func (d *decoder) prefixed(buf, prev []byte) []byte {
+	shared := d.uvarint()
+	if shared > uint64(len(prev)) {
+		d.fail()
+		return buf
+	}
+	buf = append(buf, prev[:shared]...)
+	return append(buf, d.bytes()...)
+}
+
+// folders indexes the folders, leaving their records undecoded.
+func (d *decoder) folders() (map[string]*folder, error) {
+	n := d.uvarint()
+	if n > uint64(len(d.buf)) {
+		return nil, errCorrupt
+	}
+	dirs := make(map[string]*folder, n)
+	var key []byte
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		key = d.prefixed(key[:0:0], key)
+		files := d.uvarint()
+		data := d.bytes()
+		if files > uint64(len(data)) {
+			d.fail()
+		}
+		dirs[string(key)] = &folder{files: int(files), data: data}
+	}
+	if d.err != nil || len(d.buf) != 0 {
+		return nil, errCorrupt
+	}
+	return dirs, nil
+}
+
+// records decodes n records; their names share one string.
+func (d *decoder) records(n int) []statRec {
+	recs := make([]statRec, n)
+	ends := make([]int, n)
+	var names, prev []byte
+	for i := range recs {
+		start := len(names)
+		names = d.prefixed(names, prev)
+		prev, ends[i] = names[start:], len(names)
+		r := &recs[i]
+		r.st = fileStat{size: int64(d.uvarint()), mtime: d.varint(), ctime: d.varint(), ino: d.uvarint(), mode: fs.FileMode(d.uvarint())}
+		if d.err != nil || len(d.buf) < len(r.sum) {
+			d.fail()
+			return nil
+		}
+		d.buf = d.buf[copy(r.sum[:], d.buf):]
+	}
+	all, start := string(names), 0
+	for i := range recs {
+		recs[i].name, start = all[start:ends[i]], ends[i]
+	}
+	return recs
+}
+
+func encodeCache(root string, dirs map[string][]statRec) []byte {
+	keys := make([]string, 0, len(dirs))
+	for k, recs := range dirs {
+		if len(recs) > 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	b := append(make([]byte, 0, 1<<16), cacheMagic...)
+	b = binary.AppendUvarint(b, cacheVersion)
+	b = appendBytes(b, root)
+	b = binary.AppendUvarint(b, uint64(len(keys)))
+	prev := ""
+	for _, k := range keys {
+		b, prev = appendPrefixed(b, prev, k), k
+		b = appendRecords(b, dirs[k])
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+}
+
+func appendRecords(b []byte, recs []statRec) []byte {
+	b = binary.AppendUvarint(b, uint64(len(recs)))
+	var body []byte
+	prev := ""
+	for _, r := range recs {
+		body, prev = appendPrefixed(body, prev, r.name), r.name
+		body = binary.AppendUvarint(body, uint64(r.st.size))
+		body = binary.AppendVarint(body, r.st.mtime)
+		body = binary.AppendVarint(body, r.st.ctime)
+		body = binary.AppendUvarint(body, r.st.ino)
+		body = binary.AppendUvarint(body, uint64(r.st.mode))
+		body = append(body, r.sum[:]...)
+	}
+	return append(binary.AppendUvarint(b, uint64(len(body))), body...)
+}
+
+func appendPrefixed(b []byte, prev, s string) []byte {
+	n := 0
+	for n < len(prev) && n < len(s) && prev[n] == s[n] {
+		n++
+	}
+	return appendBytes(binary.AppendUvarint(b, uint64(n)), s[n:])
+}
+
+func appendBytes(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// writeAtomic replaces file with data through a temporary file and a rename, so that a
+// reader sees the old content or the new one, never a mix.
+func writeAtomic(file string, data []byte) error {
+	dir := filepath.Dir(file)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(file)+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), file)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
