@@ -21,7 +21,7 @@ printf '.build/\n.imagemake/\n' > .gitignore
 (cd "$top" && go run ./bench/makefile -C "$work/repo") > Makefile
 git init -q && git add -A && git -c user.email=b@b -c user.name=bench commit -qm gen
 files=$(git ls-files | wc -l)
-changed=$(git ls-files src/shared/luamods | head -1)
+changed=$(git ls-files src/shared/luamods | awk 'NR==1')
 
 now() { date +%s.%N; }
 # seconds CMD...: one timed run, output discarded (kept in $work/last.log for failures)

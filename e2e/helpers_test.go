@@ -129,12 +129,12 @@ func statuses(rs map[string]result) map[string]string {
 	return m
 }
 
-func (r *repo) ref(name string) string { return r.prefix + "/" + name + ":" + r.env["DOCKER_TAG"] }
+func (r *repo) ref(name string) string { return r.env["DOCKER_REPO"] + "/" + name + ":" + r.env["DOCKER_TAG"] }
 
 func (r *repo) removeImages() {
 	ctx := context.Background()
 	list, err := r.docker.ImageList(ctx, image.ListOptions{All: true,
-		Filters: filters.NewArgs(filters.Arg("reference", r.prefix+"/*"))})
+		Filters: filters.NewArgs(filters.Arg("reference", r.env["DOCKER_REPO"]+"/*"))})
 	if err != nil {
 		return
 	}

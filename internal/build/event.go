@@ -18,6 +18,7 @@ type Event struct {
 	Image  string
 	Line   string
 	Reason string
+	Action string // Started: "building", "pushing", "reusing"
 	Result *Result
 	Time   time.Time
 }

@@ -26,6 +26,7 @@ type Job struct {
 	Height int    // longest chain of dependents; higher starts first
 	Status string // for jobs without Work
 	Reason string // why the job runs (or why it does not)
+	Action string // what Work does, for people: "building" (default), "pushing", "reusing"
 	Work   func(ctx context.Context) (status string, err error)
 }
 
@@ -200,7 +201,11 @@ func (s *scheduler) start(ctx context.Context, j *Job) {
 	s.active[j.Name] = true
 	s.running++
 	start := time.Now()
-	s.emit(Event{Kind: Started, Image: j.Name, Reason: j.Reason, Time: start})
+	action := j.Action
+	if action == "" {
+		action = "building"
+	}
+	s.emit(Event{Kind: Started, Image: j.Name, Reason: j.Reason, Action: action, Time: start})
 	go func() {
 		status, err := j.Work(ctx)
 		r := &Result{Name: j.Name, Status: status, Reason: j.Reason, Err: err, Start: start,

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/config"
 	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/plan"
 	"github.com/imagemake/imagemake/internal/progress"
@@ -23,6 +24,8 @@ type buildOptions struct {
 	dryRun    bool
 	rebuild   bool
 	noCache   bool
+	push      bool
+	noReuse   bool
 	output    string
 }
 
@@ -48,6 +51,8 @@ image is up to date when the engine holds its ref labelled with its current inpu
 	f.BoolVarP(&o.dryRun, "dry-run", "n", false, "print what would build and why; build nothing")
 	f.BoolVarP(&o.rebuild, "always-make", "B", false, "rebuild every image, stale or not")
 	f.BoolVar(&o.noCache, "no-cache", false, "do not use the engine's build cache")
+	f.BoolVar(&o.push, "push", false, "push every ref of each image, and its inputs-digest tag, to the registry")
+	f.BoolVar(&o.noReuse, "no-reuse", false, "do not look in the registry for images or cache built elsewhere")
 	f.StringVar(&o.output, "output", "auto", "auto, line, grouped or json")
 	return cmd
 }
@@ -73,21 +78,52 @@ func runBuild(ctx context.Context, g *global, o buildOptions, names []string) er
 	if err := s.recordSeen(); err != nil {
 		return err
 	}
+	s.openRegistry(ctx, o.noReuse)
+	if o.push && s.reg == nil {
+		return usageErr(fmt.Errorf("--push needs a registry in repo: or cache.repo: (such as registry.example.com/team), and no --no-reuse"))
+	}
+	if err := s.findInRegistry(ctx, s.registryCandidates(o)); err != nil {
+		return err
+	}
+	return s.schedule(ctx, g, o, s.jobs)
+}
+
+// registryCandidates are the images whose inputs tag is looked up: the stale ones (to reuse
+// them), and with --push every one (to retag instead of pushing).
+func (s *session) registryCandidates(o buildOptions) []*plan.Image {
+	var out []*plan.Image
+	for _, pi := range s.images {
+		if o.push || (pi.Status != plan.UpToDate && (pi.SameAs == "" || o.rebuild)) {
+			out = append(out, pi)
+		}
+	}
+	return out
+}
+
+// schedule runs the jobs made by makeJobs with progress output and turns the results into an
+// exit code.
+func (s *session) schedule(ctx context.Context, g *global, o buildOptions,
+	makeJobs func(buildOptions, func(build.Event)) []*build.Job) error {
 	rep, _ := progress.New(o.output, g.io.Out, planNames(s.images))
-	rep.Event(build.Event{Kind: build.Message, Line: runHeader(s)})
-	results := build.Schedule(ctx, s.jobs(o, rep.Event), build.Options{Jobs: o.jobs, KeepGoing: o.keepGoing}, rep.Event)
+	rep.Event(build.Event{Kind: build.Message, Line: runHeader(s, o.push)})
+	report := s.watch(rep.Event, o.keepGoing)
+	results := build.Schedule(ctx, makeJobs(o, report), build.Options{Jobs: o.jobs, KeepGoing: o.keepGoing}, report)
 	rep.Close(results)
 	return buildExit(ctx, results)
 }
 
-func runHeader(s *session) string {
+func runHeader(s *session, push bool) string {
 	stale := 0
 	for _, pi := range s.images {
 		if pi.Status != plan.UpToDate {
 			stale++
 		}
 	}
-	return fmt.Sprintf("imagemake: %d of %d images to build on %s", stale, len(s.images), s.engine.Endpoint())
+	header := fmt.Sprintf("imagemake: %d of %d images to build on %s", stale, len(s.images), s.engine.Endpoint())
+	if push {
+		header += "; pushing to the registry"
+	}
+	return header
 }
 
 func buildExit(ctx context.Context, results []build.Result) error {
@@ -135,37 +171,95 @@ func dryRun(w io.Writer, images []*plan.Image, engineErr error) {
 	fmt.Fprintf(w, "%d of %d images would build\n", n, len(images))
 }
 
-// jobs turns the plan into scheduler jobs.
+// jobs turns the plan into scheduler jobs whose work reports its log lines to report.
 func (s *session) jobs(o buildOptions, report func(build.Event)) []*build.Job {
 	var jobs []*build.Job
 	for _, pi := range s.images {
 		j := &build.Job{Name: pi.Name, Deps: s.model.Graph.DepNames(pi.Name),
 			Height: s.model.Graph.Height(pi.Name), Status: build.UpToDate, Reason: pi.Reason}
-		if pi.Status != plan.UpToDate {
-			j.Work = s.work(pi, o, report)
+		if w := s.assign(j, pi, o); w != nil {
+			logs := func(line string) { report(build.Event{Kind: build.Log, Image: pi.Name, Line: line}) }
+			j.Work = func(ctx context.Context) (string, error) { return w(ctx, logs) }
 		}
 		jobs = append(jobs, j)
 	}
 	return jobs
 }
 
-func (s *session) work(pi *plan.Image, o buildOptions, report func(build.Event)) func(context.Context) (string, error) {
-	if pi.SameAs != "" && !o.rebuild {
-		return func(ctx context.Context) (string, error) {
-			for _, ref := range pi.Config.Refs() {
-				if err := s.engine.Tag(ctx, pi.SameAs, ref); err != nil {
-					return "", err
-				}
-			}
-			return build.Reused, nil
-		}
+// workFunc is a job's Work that logs through logs.
+type workFunc func(ctx context.Context, logs func(string)) (string, error)
+
+// assign returns a job's work, nil when there is none: tag what the engine holds, reuse what
+// the registry holds, build, or (with --push) publish an image that is up to date.
+func (s *session) assign(j *build.Job, pi *plan.Image, o buildOptions) workFunc {
+	from, inRegistry := s.inRegistry[pi.Name]
+	switch {
+	case pi.Status == plan.UpToDate && o.push:
+		j.Action = "pushing"
+		return s.publishWork(pi)
+	case pi.Status == plan.UpToDate:
+		return nil
+	case pi.SameAs != "" && !o.rebuild:
+		j.Action = "tagging"
+		return s.tagWork(pi, o.push)
+	case inRegistry && !o.rebuild:
+		j.Action, j.Reason = "reusing", "inputs found in registry as "+from
+		return s.reuseWork(pi, from, o.push)
+	default:
+		return s.buildWork(pi, o)
 	}
-	return func(ctx context.Context) (string, error) {
-		logs := func(line string) { report(build.Event{Kind: build.Log, Image: pi.Name, Line: line}) }
-		if _, err := s.engine.Build(ctx, s.request(pi, o), logs); err != nil {
+}
+
+func (s *session) publishWork(pi *plan.Image) workFunc {
+	return func(ctx context.Context, logs func(string)) (string, error) {
+		return build.UpToDate, s.publish(ctx, pi, logs)
+	}
+}
+
+func (s *session) tagWork(pi *plan.Image, push bool) workFunc {
+	return func(ctx context.Context, logs func(string)) (string, error) {
+		for _, ref := range pi.Config.Refs() {
+			if err := s.engine.Tag(ctx, pi.SameAs, ref); err != nil {
+				return "", err
+			}
+		}
+		if push {
+			return build.Reused, s.publish(ctx, pi, logs)
+		}
+		return build.Reused, nil
+	}
+}
+
+func (s *session) reuseWork(pi *plan.Image, from string, push bool) workFunc {
+	return func(ctx context.Context, logs func(string)) (string, error) {
+		if err := s.reuse(ctx, pi, from, push, logs); err != nil {
 			return "", err
 		}
-		return build.Built, s.state.Record(pi.Manifest, true)
+		return build.Reused, s.state.Record(pi.Manifest, true)
+	}
+}
+
+func (s *session) buildWork(pi *plan.Image, o buildOptions) workFunc {
+	return func(ctx context.Context, logs func(string)) (string, error) {
+		req := s.request(pi, o)
+		cache, err := s.cacheFrom(ctx, pi)
+		if err != nil {
+			return "", err
+		}
+		if cache != "" {
+			logs("cache from " + cache)
+			req.CacheFrom = []string{cache}
+		}
+		if _, err := s.engine.Build(ctx, req, logs); err != nil {
+			return "", err
+		}
+		if err := s.state.Record(pi.Manifest, true); err != nil {
+			return "", err
+		}
+		if o.push {
+			return build.Built, s.pushRefs(ctx, pi, logs)
+		}
+		return build.Built, nil
 	}
 }
 
@@ -180,7 +274,7 @@ func (s *session) request(pi *plan.Image, o buildOptions) build.Request {
 		Image:      img.Name,
 		Context:    func(w io.Writer) error { return inputs.WriteTar(w, pi.Entries) },
 		Dockerfile: img.Dockerfile,
-		Args:       s.model.BuildArgs(img),
+		Args:       s.buildArgs(img),
 		Target:     img.Target,
 		Platform:   img.Platform,
 		Network:    img.Network,
@@ -188,4 +282,16 @@ func (s *session) request(pi *plan.Image, o buildOptions) build.Request {
 		Refs:       img.Refs(),
 		NoCache:    o.noCache,
 	}
+}
+
+// buildArgs adds BUILDKIT_INLINE_CACHE=1 (cache.inline) to the image's build args, so images
+// pushed to the registry can serve as cache for other machines.
+func (s *session) buildArgs(img *config.Image) map[string]string {
+	args := s.model.BuildArgs(img)
+	if s.model.Cache.Inline {
+		if _, set := args["BUILDKIT_INLINE_CACHE"]; !set {
+			args["BUILDKIT_INLINE_CACHE"] = "1"
+		}
+	}
+	return args
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -39,10 +40,16 @@ since imagemake last saw the image.`,
 			if err := s.recordSeen(); err != nil {
 				return err
 			}
+			var caches map[string]string
+			if o.verbose {
+				if caches, err = s.cacheSources(cmd.Context()); err != nil {
+					return err
+				}
+			}
 			if o.asJSON {
-				err = writeJSON(g.io.Out, planJSON(s))
+				err = writeJSON(g.io.Out, planJSON(s, caches))
 			} else {
-				planText(g.io.Out, s.images, o.verbose)
+				planText(g.io.Out, s.images, caches)
 			}
 			if err == nil && o.check && !allUpToDate(s.images) {
 				return silent(ExitFailed)
@@ -52,16 +59,17 @@ since imagemake last saw the image.`,
 	}
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&o.check, "check", false, "exit 1 when any image is not up to date")
-	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "also show each image's inputs digest and file count")
+	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "also show each image's inputs digest, file count and the cache source a build would use")
 	return cmd
 }
 
 type planImageJSON struct {
-	Name   string `json:"name"`
-	Ref    string `json:"ref"`
-	Status string `json:"status"`
-	Reason string `json:"reason"`
-	Inputs string `json:"inputs"`
+	Name      string `json:"name"`
+	Ref       string `json:"ref"`
+	Status    string `json:"status"`
+	Reason    string `json:"reason"`
+	Inputs    string `json:"inputs"`
+	CacheFrom string `json:"cache_from,omitempty"`
 }
 
 type planOutputJSON struct {
@@ -69,23 +77,25 @@ type planOutputJSON struct {
 	EngineError string          `json:"engine_error,omitempty"`
 }
 
-func planJSON(s *session) planOutputJSON {
+func planJSON(s *session, caches map[string]string) planOutputJSON {
 	out := planOutputJSON{Images: []planImageJSON{}}
 	if s.engineErr != nil {
 		out.EngineError = oneLine(s.engineErr)
 	}
 	for _, pi := range s.images {
 		if pi.Requested {
-			out.Images = append(out.Images, planImageJSON{pi.Name, pi.Config.Ref, pi.Status, pi.Reason, pi.Manifest.Digest})
+			out.Images = append(out.Images, planImageJSON{pi.Name, pi.Config.Ref, pi.Status, pi.Reason, pi.Manifest.Digest, caches[pi.Name]})
 		}
 	}
 	return out
 }
 
-func planText(w io.Writer, images []*plan.Image, verbose bool) {
+// planText prints the plan; with caches (plan -v) also digests, file counts and cache sources.
+func planText(w io.Writer, images []*plan.Image, caches map[string]string) {
+	verbose := caches != nil
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if verbose {
-		fmt.Fprintln(tw, "IMAGE\tSTATUS\tINPUTS\tFILES\tREASON")
+		fmt.Fprintln(tw, "IMAGE\tSTATUS\tINPUTS\tFILES\tCACHE FROM\tREASON")
 	} else {
 		fmt.Fprintln(tw, "IMAGE\tSTATUS\tREASON")
 	}
@@ -94,7 +104,8 @@ func planText(w io.Writer, images []*plan.Image, verbose bool) {
 			continue
 		}
 		if verbose {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", pi.Name, pi.Status, pi.Manifest.Digest, len(pi.Entries), pi.Reason)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", pi.Name, pi.Status, shortDigest(pi.Manifest.Digest),
+				len(pi.Entries), orDash(caches[pi.Name]), pi.Reason)
 		} else {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", pi.Name, pi.Status, pi.Reason)
 		}
@@ -109,4 +120,29 @@ func allUpToDate(images []*plan.Image) bool {
 		}
 	}
 	return true
+}
+
+// cacheSources finds, for each stale image, the --cache-from a build would use ("" for none).
+// The map is never nil.
+func (s *session) cacheSources(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	s.openRegistry(ctx, false)
+	for _, pi := range s.images {
+		if pi.Status == plan.UpToDate {
+			continue
+		}
+		ref, err := s.cacheFrom(ctx, pi)
+		if err != nil {
+			return nil, failedErr(err)
+		}
+		out[pi.Name] = ref
+	}
+	return out, nil
+}
+
+func shortDigest(d string) string {
+	if len(d) > 19 {
+		return d[:19]
+	}
+	return d
 }

@@ -3,11 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/imagemake/imagemake/internal/engine/docker"
+	"github.com/imagemake/imagemake/internal/gitinfo"
 	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/plan"
 	"github.com/imagemake/imagemake/internal/project"
+	"github.com/imagemake/imagemake/internal/registry"
 )
 
 // session is what plan and build share: the model, the inputs of each image and what the
@@ -19,6 +22,11 @@ type session struct {
 	engine    *docker.Engine
 	engineErr error
 	images    []*plan.Image
+
+	reg        *registry.Client  // nil: no registry named, or --no-reuse
+	git        gitinfo.Info      // cache tags from history
+	inRegistry map[string]string // image name -> its inputs tag, found in the registry
+	failing    atomic.Bool       // a failure stops the run: push nothing more
 }
 
 // prepare loads the project, asks the engine once for every labelled image and plans names.

@@ -61,7 +61,7 @@ func (r *Reporter) Event(e build.Event) {
 	case build.Message:
 		fmt.Fprintln(r.w, e.Line)
 	case build.Started:
-		r.line(e.Image, "building: "+e.Reason)
+		r.line(e.Image, e.Action+": "+e.Reason)
 	case build.Log:
 		r.keep(e.Image, e.Line)
 		if r.mode == "line" {
@@ -130,6 +130,7 @@ func (r *Reporter) json(e build.Event) {
 		je.Event = "message"
 	case build.Started:
 		je.Event = "start"
+		je.Line = e.Action
 	case build.Log:
 		je.Event = "log"
 	case build.Finished:

@@ -22,7 +22,7 @@ func run(t *testing.T, mode string) (string, []build.Result) {
 		{Name: "pybase", Status: build.Failed, Reason: "exit code: 3", Duration: 1500 * time.Millisecond},
 		{Name: "svc", Status: build.Skipped, Reason: "dependency pybase failed"},
 	}
-	r.Event(build.Event{Kind: build.Started, Image: "pybase", Reason: "never built"})
+	r.Event(build.Event{Kind: build.Started, Image: "pybase", Reason: "never built", Action: "building"})
 	for i := 1; i <= 40; i++ {
 		r.Event(build.Event{Kind: build.Log, Image: "pybase", Line: fmt.Sprintf("#%d step", i)})
 	}

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/imagemake/imagemake/internal/plan"
+)
+
+func newPush(g *global) *cobra.Command {
+	var o buildOptions
+	cmd := &cobra.Command{
+		Use:   "push [IMAGE|GROUP...]",
+		Short: "Push the refs of up-to-date images, and their inputs-digest tags, to the registry",
+		Long: `push sends every ref of each named image (all images when none is named) and its
+inputs-digest tag {cache.repo or repo}/{name}:in-<digest> to the registry. Images the registry
+already holds under their inputs tag are tagged there, without sending layers. Every image must
+be up to date in the engine: run imagemake build first (or build --push).`,
+		Example: `  imagemake push
+  imagemake push api worker`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPush(cmd.Context(), g, o, args)
+		},
+	}
+	cmd.Flags().IntVarP(&o.jobs, "jobs", "j", 4, "push at most `N` images at once")
+	cmd.Flags().StringVar(&o.output, "output", "auto", "auto, line, grouped or json")
+	return cmd
+}
+
+func runPush(ctx context.Context, g *global, o buildOptions, names []string) error {
+	o.push = true
+	s, err := g.prepare(ctx, names, false)
+	if err != nil {
+		return err
+	}
+	if s.engineErr != nil {
+		return failedErr(fmt.Errorf("cannot push: %w", s.engineErr))
+	}
+	if stale := notUpToDate(s.images); len(stale) > 0 {
+		return failedErr(fmt.Errorf("not up to date, build first: %s", strings.Join(stale, "; ")))
+	}
+	if s.openRegistry(ctx, false); s.reg == nil {
+		return usageErr(fmt.Errorf("push needs a registry in repo: or cache.repo: (such as registry.example.com/team)"))
+	}
+	if err := s.findInRegistry(ctx, s.images); err != nil {
+		return err
+	}
+	return s.schedule(ctx, g, o, s.jobs)
+}
+
+func notUpToDate(images []*plan.Image) []string {
+	var out []string
+	for _, pi := range images {
+		if pi.Status != plan.UpToDate {
+			out = append(out, pi.Name+" ("+pi.Reason+")")
+		}
+	}
+	return out
+}

@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/distribution/reference"
+
+	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/gitinfo"
+	"github.com/imagemake/imagemake/internal/plan"
+	"github.com/imagemake/imagemake/internal/registry"
+)
+
+// gitCommits is how many first-parent commits are tried as cache tags.
+const gitCommits = 20
+
+// openRegistry sets up the registry client when the project names a registry (plan.UsesRegistry)
+// and the user did not turn reuse off. Without one, no request ever leaves the machine.
+func (s *session) openRegistry(ctx context.Context, noReuse bool) {
+	if noReuse || !plan.UsesRegistry(s.model.Project) {
+		return
+	}
+	s.reg = registry.New()
+	s.git = gitinfo.Read(ctx, s.model.Root, gitCommits)
+}
+
+// findInRegistry looks up, in parallel, the inputs-digest tag of every image in want and keeps
+// those the registry holds with the right imagemake.inputs label. A registry error fails the
+// run: it is never taken as "not found".
+func (s *session) findInRegistry(ctx context.Context, want []*plan.Image) error {
+	s.inRegistry = map[string]string{}
+	if s.reg == nil || len(want) == 0 {
+		return nil
+	}
+	refs := make([]string, len(want))
+	for i, pi := range want {
+		refs[i] = s.inputsTag(pi)
+	}
+	found, err := s.reg.LookupAll(ctx, refs, 16)
+	if err != nil {
+		return failedErr(fmt.Errorf("looking for built images in the registry (--no-reuse skips this): %w", err))
+	}
+	return s.checkLabels(ctx, want, found)
+}
+
+// checkLabels keeps the found images whose label really is the digest its tag names.
+func (s *session) checkLabels(ctx context.Context, want []*plan.Image, found []*registry.Found) error {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var firstErr error
+	for i, f := range found {
+		if f == nil {
+			continue
+		}
+		wg.Add(1)
+		go func(pi *plan.Image, ref string) {
+			defer wg.Done()
+			label, err := s.reg.Inputs(ctx, ref)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil && firstErr == nil:
+				firstErr = failedErr(fmt.Errorf("reading the labels of %s: %w", ref, err))
+			case err == nil && label == pi.Manifest.Digest:
+				s.inRegistry[pi.Name] = ref
+			}
+		}(want[i], f.Ref)
+	}
+	wg.Wait()
+	return firstErr
+}
+
+func (s *session) inputsTag(pi *plan.Image) string {
+	return plan.InputsTag(s.model.Project, pi.Config, pi.Manifest.Digest)
+}
+
+// cacheFrom returns the first cache candidate that exists in the registry, or "".
+func (s *session) cacheFrom(ctx context.Context, pi *plan.Image) (string, error) {
+	if s.reg == nil {
+		return "", nil
+	}
+	f, err := s.reg.FirstExisting(ctx, plan.CacheCandidates(s.model.Project, pi.Config, pi.Manifest.Digest, s.git))
+	if err != nil || f == nil {
+		return "", err
+	}
+	return f.Ref, nil
+}
+
+// reuse takes the image built elsewhere: with push, its refs are added to the registry's
+// manifest without pulling anything; otherwise the engine pulls it and tags it.
+func (s *session) reuse(ctx context.Context, pi *plan.Image, from string, push bool, logs func(string)) error {
+	refs := pi.Config.Refs()
+	if push && sameRegistry(from, refs) {
+		logs("adding " + fmt.Sprint(refs) + " to " + from + " in the registry")
+		return s.reg.Retag(ctx, from, refs...)
+	}
+	if err := s.engine.Pull(ctx, from, logs); err != nil {
+		return err
+	}
+	for _, ref := range refs {
+		if err := s.engine.Tag(ctx, from, ref); err != nil {
+			return err
+		}
+	}
+	if push {
+		return s.pushRefs(ctx, pi, logs)
+	}
+	return nil
+}
+
+// pushRefs pushes every ref of the image and its inputs-digest tag from the engine.
+func (s *session) pushRefs(ctx context.Context, pi *plan.Image, logs func(string)) error {
+	if s.stopping() {
+		return errNotPushed
+	}
+	tag := s.inputsTag(pi)
+	if err := s.engine.Tag(ctx, pi.Config.Ref, tag); err != nil {
+		return err
+	}
+	for _, ref := range append(pi.Config.Refs(), tag) {
+		if err := s.engine.Push(ctx, ref, logs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// publish makes sure the registry holds an up-to-date image under every ref: a retag when its
+// inputs tag is there already, a push otherwise.
+func (s *session) publish(ctx context.Context, pi *plan.Image, logs func(string)) error {
+	if from, ok := s.inRegistry[pi.Name]; ok && sameRegistry(from, pi.Config.Refs()) {
+		return s.reg.Retag(ctx, from, pi.Config.Refs()...)
+	}
+	return s.pushRefs(ctx, pi, logs)
+}
+
+var errNotPushed = fmt.Errorf("not pushed: another image failed")
+
+// stopping is true once a failure stops the run (fail-fast): nothing is pushed after it.
+func (s *session) stopping() bool { return s.failing.Load() }
+
+// watch wraps report to notice the first failure.
+func (s *session) watch(report func(build.Event), keepGoing bool) func(build.Event) {
+	return func(e build.Event) {
+		if e.Kind == build.Finished && e.Result.Status == build.Failed && !keepGoing {
+			s.failing.Store(true)
+		}
+		report(e)
+	}
+}
+
+func sameRegistry(from string, refs []string) bool {
+	host := func(ref string) string {
+		n, err := reference.ParseNormalizedNamed(ref)
+		if err != nil {
+			return "?" + ref
+		}
+		return reference.Domain(n)
+	}
+	for _, r := range refs {
+		if host(r) != host(from) {
+			return false
+		}
+	}
+	return true
+}
