@@ -8,7 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/engine.sh
-command -v make >/dev/null || { apt-get install -y -qq make >/dev/null; }
+for tool in make bc jq; do
+	command -v $tool >/dev/null || apt-get install -y -qq $tool >/dev/null
+done
 top=$PWD
 work=${BENCH_DIR:-/tmp/imagemake-bench}
 im=$top/bin/imagemake
@@ -44,7 +46,7 @@ median() {
 prune() { /usr/bin/docker builder prune -af >/dev/null; }
 row() { printf '| %s | %.3f s |\n' "$1" "$2"; }
 
-echo "tree: $files files, $(git ls-files 'services/*/Dockerfile' 'base/*/Dockerfile' | wc -l) Dockerfiles; changed file: $changed" >&2
+echo "tree: $files files, $(git ls-files '*Dockerfile' | wc -l) Dockerfiles; changed file: $changed" >&2
 echo "| what | time |"
 echo "|---|---|"
 row "git status (median of $runs)" "$(median git status)"
@@ -53,6 +55,8 @@ export DOCKER_REPO=benchim
 "$im" clean >/dev/null 2>&1 || true
 row "imagemake plan, first run (empty stat cache)" "$(seconds "$im" plan)"
 row "imagemake plan, no-op (median of $runs)" "$(median "$im" plan)"
+"$im" plan -v 2>&1 >/dev/null | sed 's/^imagemake: /no-op plan: /' >&2
+echo "edges in ls --json: $("$im" ls --json | jq '[.images[].depends_on | length] | add')" >&2
 
 export DOCKER_REPO=benchmk
 prune

@@ -119,3 +119,46 @@ func TestRegistryErrorIsNotNotFound(t *testing.T) {
 		t.Fatalf("--no-reuse should build without the registry: %v", got)
 	}
 }
+
+func TestPushCommand(t *testing.T) {
+	addr := registrytest.Start(t, registrytest.Options{})
+	r := newRepo(t, "monorepo")
+	r.env["DOCKER_REPO"] = addr + "/" + r.prefix
+	code, _, errOut := r.run("push")
+	if code != 1 || !strings.Contains(errOut, "not up to date, build first: pybase (never built)") {
+		t.Fatalf("push before build: exit %d, %s", code, errOut)
+	}
+	r.build(0)
+	if got := r.build(0); !reflect.DeepEqual(statuses(got), want("built")) {
+		t.Fatalf("second build: %v", got)
+	}
+	code, out, errOut := r.run("push", "python", "--output", "line")
+	if code != 0 {
+		t.Fatalf("push: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, name := range []string{"pybase", "api", "worker"} {
+		if !exists(t, r.ref(name)) {
+			t.Errorf("%s not pushed", r.ref(name))
+		}
+	}
+	if exists(t, r.ref("luabase")) {
+		t.Errorf("luabase pushed though only the python group was named")
+	}
+}
+
+func TestFailFastPushesNothingAfterFailure(t *testing.T) {
+	addr := registrytest.Start(t, registrytest.Options{})
+	r := newRepo(t, "monorepo")
+	r.env["DOCKER_REPO"] = addr + "/" + r.prefix
+	df := filepath.Join(r.dir, "base/py/Dockerfile")
+	write(t, df, readFile(t, df)+"RUN exit 7\n", 0o644)
+	got := r.build(1, "--push", "-j", "1")
+	if got["pybase"].Status != "failed" || got["api"].Status != "skipped" {
+		t.Fatalf("statuses: %v", got)
+	}
+	for name, res := range got {
+		if res.Status != "built" && exists(t, r.ref(name)) {
+			t.Errorf("%s (%s) was pushed", name, res.Status)
+		}
+	}
+}

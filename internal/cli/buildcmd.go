@@ -85,7 +85,7 @@ func runBuild(ctx context.Context, g *global, o buildOptions, names []string) er
 	if err := s.findInRegistry(ctx, s.registryCandidates(o)); err != nil {
 		return err
 	}
-	return s.schedule(ctx, g, o, s.jobs)
+	return s.schedule(ctx, g, o)
 }
 
 // registryCandidates are the images whose inputs tag is looked up: the stale ones (to reuse
@@ -100,14 +100,12 @@ func (s *session) registryCandidates(o buildOptions) []*plan.Image {
 	return out
 }
 
-// schedule runs the jobs made by makeJobs with progress output and turns the results into an
-// exit code.
-func (s *session) schedule(ctx context.Context, g *global, o buildOptions,
-	makeJobs func(buildOptions, func(build.Event)) []*build.Job) error {
+// schedule runs the plan's jobs with progress output and turns the results into an exit code.
+func (s *session) schedule(ctx context.Context, g *global, o buildOptions) error {
 	rep, _ := progress.New(o.output, g.io.Out, planNames(s.images))
 	rep.Event(build.Event{Kind: build.Message, Line: runHeader(s, o.push)})
 	report := s.watch(rep.Event, o.keepGoing)
-	results := build.Schedule(ctx, makeJobs(o, report), build.Options{Jobs: o.jobs, KeepGoing: o.keepGoing}, report)
+	results := build.Schedule(ctx, s.jobs(o, report), build.Options{Jobs: o.jobs, KeepGoing: o.keepGoing}, report)
 	rep.Close(results)
 	return buildExit(ctx, results)
 }

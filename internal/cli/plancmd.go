@@ -51,6 +51,11 @@ since imagemake last saw the image.`,
 			} else {
 				planText(g.io.Out, s.images, caches)
 			}
+			if o.verbose {
+				st := s.scanner.Stats()
+				fmt.Fprintf(g.io.Err, "imagemake: %d folders listed, %d entries stat'ed, %d files read to hash (%.1f MB), %d hashes from the stat cache\n",
+					st.Listed, st.Statted, st.Hashed, float64(st.BytesHashed)/1e6, st.CacheHits)
+			}
 			if err == nil && o.check && !allUpToDate(s.images) {
 				return silent(ExitFailed)
 			}

@@ -48,7 +48,7 @@ func runPush(ctx context.Context, g *global, o buildOptions, names []string) err
 	if err := s.findInRegistry(ctx, s.images); err != nil {
 		return err
 	}
-	return s.schedule(ctx, g, o, s.jobs)
+	return s.schedule(ctx, g, o)
 }
 
 func notUpToDate(images []*plan.Image) []string {
