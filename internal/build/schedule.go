@@ -160,6 +160,12 @@ func (s *scheduler) decide(ctx context.Context, j *Job) *Result {
 	return nil
 }
 
+// StoppedError is returned by a Work that stopped on purpose because the run is stopping (for
+// example an image built but not pushed after another failed): the job ends Cancelled.
+type StoppedError struct{ Reason string }
+
+func (e *StoppedError) Error() string { return e.Reason }
+
 type skipError struct{ failed string }
 
 func (e *skipError) Error() string { return "dependency " + e.failed + " failed" }
@@ -210,7 +216,10 @@ func (s *scheduler) start(ctx context.Context, j *Job) {
 		status, err := j.Work(ctx)
 		r := &Result{Name: j.Name, Status: status, Reason: j.Reason, Err: err, Start: start,
 			Duration: time.Since(start)}
+		var stopped *StoppedError
 		switch {
+		case errors.As(err, &stopped):
+			r.Status, r.Reason = Cancelled, stopped.Reason
 		case err != nil && errors.Is(err, context.Canceled) || err != nil && ctx.Err() != nil:
 			r.Status, r.Reason = Cancelled, "interrupted"
 		case err != nil:

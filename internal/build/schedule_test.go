@@ -177,3 +177,13 @@ func equal(a, b map[string]string) bool {
 	}
 	return true
 }
+
+func TestStoppedWorkIsCancelled(t *testing.T) {
+	jobs := []*Job{{Name: "a", Work: func(context.Context) (string, error) {
+		return "", &StoppedError{Reason: "not pushed: another image failed"}
+	}}}
+	r := Schedule(context.Background(), jobs, Options{Jobs: 1}, nil)[0]
+	if r.Status != Cancelled || r.Reason != "not pushed: another image failed" {
+		t.Fatalf("result %+v", r)
+	}
+}

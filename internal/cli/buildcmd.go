@@ -79,13 +79,32 @@ func runBuild(ctx context.Context, g *global, o buildOptions, names []string) er
 		return err
 	}
 	s.openRegistry(ctx, o.noReuse)
-	if o.push && s.reg == nil {
-		return usageErr(fmt.Errorf("--push needs a registry in repo: or cache.repo: (such as registry.example.com/team), and no --no-reuse"))
+	if err := s.checkPush(o); err != nil {
+		return err
 	}
 	if err := s.findInRegistry(ctx, s.registryCandidates(o)); err != nil {
 		return err
 	}
 	return s.schedule(ctx, g, o)
+}
+
+// checkPush refuses --push without a registry, or when a ref would go to Docker Hub by default.
+func (s *session) checkPush(o buildOptions) error {
+	if !o.push {
+		return nil
+	}
+	if s.reg == nil {
+		return usageErr(fmt.Errorf("--push needs a registry in repo: or cache.repo: (such as registry.example.com/team), and no --no-reuse"))
+	}
+	for _, pi := range s.images {
+		for _, ref := range pi.Config.Refs() {
+			if !plan.NamesRegistry(ref) {
+				return usageErr(s.model.ImageError(pi.Config, "", fmt.Sprintf(
+					"--push would send %s to Docker Hub; name the registry in the ref (docker.io/%s) to mean it", ref, ref)))
+			}
+		}
+	}
+	return nil
 }
 
 // registryCandidates are the images whose inputs tag is looked up: the stale ones (to reuse

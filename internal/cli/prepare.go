@@ -48,8 +48,10 @@ func (g *global) prepare(ctx context.Context, names []string, rebuild bool) (*se
 	for _, w := range s.scanner.Warnings() {
 		fmt.Fprintln(g.io.Err, "imagemake: warning: "+w)
 	}
-	held := s.askEngine(ctx, m.Project.Env)
-	s.images, err = plan.Compute(m, s.scanner, s.state, plan.Options{Names: names, Engine: held, Rebuild: rebuild})
+	engine := make(chan map[string]plan.EngineImage, 1)
+	go func() { engine <- s.askEngine(ctx, m.Project.Env) }() // overlaps the file scan
+	s.images, err = plan.Compute(m, s.scanner, s.state, plan.Options{Names: names, Rebuild: rebuild,
+		Engine: func() map[string]plan.EngineImage { return <-engine }})
 	if err != nil {
 		return nil, failedErr(err)
 	}

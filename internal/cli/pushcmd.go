@@ -42,8 +42,8 @@ func runPush(ctx context.Context, g *global, o buildOptions, names []string) err
 	if stale := notUpToDate(s.images); len(stale) > 0 {
 		return failedErr(fmt.Errorf("not up to date, build first: %s", strings.Join(stale, "; ")))
 	}
-	if s.openRegistry(ctx, false); s.reg == nil {
-		return usageErr(fmt.Errorf("push needs a registry in repo: or cache.repo: (such as registry.example.com/team)"))
+	if s.openRegistry(ctx, false); s.checkPush(o) != nil {
+		return s.checkPush(o)
 	}
 	if err := s.findInRegistry(ctx, s.images); err != nil {
 		return err

@@ -136,7 +136,7 @@ func (s *session) publish(ctx context.Context, pi *plan.Image, logs func(string)
 	return s.pushRefs(ctx, pi, logs)
 }
 
-var errNotPushed = fmt.Errorf("not pushed: another image failed")
+var errNotPushed = &build.StoppedError{Reason: "not pushed: another image failed"}
 
 // stopping is true once a failure stops the run (fail-fast): nothing is pushed after it.
 func (s *session) stopping() bool { return s.failing.Load() }

@@ -127,14 +127,14 @@ func Env(ctx context.Context, dir string, env map[string]string) (map[string]str
 
 func shortCommit(ctx context.Context, dir string) (string, error) {
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "git", "rev-parse", "--short", "HEAD")
+	cmd := exec.CommandContext(ctx, "git", "rev-parse", "--short=12", "HEAD")
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
 			msg = err.Error()
 		}
-		return "", fmt.Errorf("git rev-parse --short HEAD failed in %s: %s", dir, msg)
+		return "", fmt.Errorf("git rev-parse --short=12 HEAD failed in %s: %s", dir, msg)
 	}
 	return strings.TrimSpace(stdout.String()), nil
 }

@@ -197,7 +197,7 @@ func TestCITagIsTheCommit(t *testing.T) {
 	git(t, dir, "init", "-q")
 	git(t, dir, "add", ".")
 	git(t, dir, "commit", "-q", "-m", "init")
-	hash := git(t, dir, "rev-parse", "--short", "HEAD")
+	hash := git(t, dir, "rev-parse", "--short=12", "HEAD")
 
 	p, err := Load(context.Background(), filepath.Join(dir, FileName), map[string]string{"CI": "true"})
 	if err != nil {
@@ -225,7 +225,7 @@ func TestEnv(t *testing.T) {
 		}
 	}
 	_, err := Env(context.Background(), noGit, map[string]string{"CI": "1"})
-	if err == nil || !strings.Contains(err.Error(), "git rev-parse --short HEAD failed") {
+	if err == nil || !strings.Contains(err.Error(), "git rev-parse --short=12 HEAD failed") {
 		t.Errorf("CI outside git: err = %v", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // Info is what git says about the checkout; empty fields when git does not know (not a repo,
 // detached HEAD, no remote).
 type Info struct {
-	Commits       []string // short hashes, HEAD first, first-parent only
+	Commits       []string // 12-character hashes (as CI's DOCKER_TAG), HEAD first, first-parent only
 	Branch        string   // current branch, as a tag
 	DefaultBranch string   // origin's default branch (or main/master when there is no remote), as a tag
 }
@@ -22,7 +22,7 @@ type Info struct {
 // fails: a folder outside git gives an empty Info.
 func Read(ctx context.Context, dir string, n int) Info {
 	var info Info
-	if out, err := git(ctx, dir, "log", "--first-parent", "--format=%h", "-n", itoa(n), "HEAD"); err == nil {
+	if out, err := git(ctx, dir, "log", "--first-parent", "--abbrev=12", "--format=%h", "-n", itoa(n), "HEAD"); err == nil {
 		info.Commits = strings.Fields(out)
 	}
 	if out, err := git(ctx, dir, "symbolic-ref", "--short", "-q", "HEAD"); err == nil {

@@ -28,8 +28,8 @@ func TestRead(t *testing.T) {
 	run(t, dir, "checkout", "-q", "-b", "feature/login")
 	run(t, dir, "commit", "-q", "--allow-empty", "-m", "f")
 	info := Read(context.Background(), dir, 2)
-	want := []string{run(t, dir, "rev-parse", "--short", "HEAD")[:7], run(t, dir, "rev-parse", "--short", "HEAD~1")[:7]}
-	if len(info.Commits) != 2 || info.Commits[0][:7] != want[0] || info.Commits[1][:7] != want[1] {
+	want := []string{run(t, dir, "rev-parse", "--short=12", "HEAD")[:12], run(t, dir, "rev-parse", "--short=12", "HEAD~1")[:12]}
+	if len(info.Commits) != 2 || info.Commits[0] != want[0] || info.Commits[1] != want[1] {
 		t.Errorf("commits %v, want %v", info.Commits, want)
 	}
 	if info.Branch != "feature-login" || info.DefaultBranch != "main" {

@@ -92,6 +92,10 @@ func (s *State) Record(m *Manifest, seen bool) error {
 	return nil
 }
 
+// LastSeenDigest returns the digest last seen for image without reading its manifest; "" when
+// there is none.
+func (s *State) LastSeenDigest(image string) string { return s.lastSeen(image) }
+
 // lastSeen returns the digest recorded as last seen for image, "" when there is none.
 func (s *State) lastSeen(image string) string {
 	data, _ := os.ReadFile(filepath.Join(s.imageDir(image), "last"))

@@ -27,9 +27,11 @@ type EngineImage struct {
 
 // Options say what to plan against.
 type Options struct {
-	Names   []string               // images to plan; their dependencies are planned too
-	Engine  map[string]EngineImage // normalised ref -> image; nil when the engine is unknown
-	Rebuild bool                   // -B: every planned image is stale
+	Names []string // images to plan; their dependencies are planned too
+	// Engine returns what the engine holds: normalised ref -> image, nil when the engine is
+	// unknown. It is called once, after the inputs are computed, so the two can overlap.
+	Engine  func() map[string]EngineImage
+	Rebuild bool // -B: every planned image is stale
 }
 
 // Image is the plan of one image.
@@ -53,19 +55,24 @@ func Compute(m *project.Model, sc *inputs.Scanner, st *inputs.State, opt Options
 	for _, n := range opt.Names {
 		requested[n] = true
 	}
-	byDigest := indexByDigest(opt.Engine)
 	digests := map[string]string{}
 	var out []*Image
 	for _, name := range m.Graph.Closure(opt.Names) {
-		img := m.Image(name)
-		pi := &Image{Name: name, Config: img, Requested: requested[name]}
+		pi := &Image{Name: name, Config: m.Image(name), Requested: requested[name]}
 		if err := computeInputs(m, sc, pi, digests); err != nil {
 			return nil, err
 		}
-		if err := decide(st, pi, opt, byDigest); err != nil {
+		out = append(out, pi)
+	}
+	var engine map[string]EngineImage
+	if opt.Engine != nil {
+		engine = opt.Engine()
+	}
+	byDigest := indexByDigest(engine)
+	for _, pi := range out {
+		if err := decide(st, pi, engine, opt.Rebuild, byDigest); err != nil {
 			return nil, err
 		}
-		out = append(out, pi)
 	}
 	return out, nil
 }
@@ -96,19 +103,19 @@ func indexByDigest(engine map[string]EngineImage) map[string]EngineImage {
 	return out
 }
 
-func decide(st *inputs.State, pi *Image, opt Options, byDigest map[string]EngineImage) error {
-	if opt.Engine == nil {
+func decide(st *inputs.State, pi *Image, engine map[string]EngineImage, rebuild bool, byDigest map[string]EngineImage) error {
+	if engine == nil {
 		pi.Status = Unknown
 		return sinceLastSeen(st, pi)
 	}
 	pi.Status = Stale
 	digest := pi.Manifest.Digest
-	main, found := opt.Engine[normalize(pi.Config.Ref)]
+	main, found := engine[normalize(pi.Config.Ref)]
 	switch {
-	case opt.Rebuild:
+	case rebuild:
 		pi.Reason = "rebuild requested (-B)"
 	case found && main.Inputs == digest:
-		if missing := missingRefs(pi, opt.Engine); len(missing) > 0 {
+		if missing := missingRefs(pi, engine); len(missing) > 0 {
 			pi.Reason, pi.SameAs = "ref "+missing[0]+" missing from engine", main.ID
 			return nil
 		}
@@ -161,14 +168,16 @@ func missing(st *inputs.State, pi *Image) error {
 }
 
 func sinceLastSeen(st *inputs.State, pi *Image) error {
+	if st.LastSeenDigest(pi.Name) == pi.Manifest.Digest {
+		pi.Reason = "inputs unchanged since last seen" // without reading the recorded manifest
+		return nil
+	}
 	seen, err := st.LastSeen(pi.Name)
 	switch {
 	case err != nil:
 		return err
 	case seen == nil:
 		pi.Reason = "never seen before"
-	case seen.Digest == pi.Manifest.Digest:
-		pi.Reason = "inputs unchanged since last seen"
 	default:
 		pi.Reason = join(inputs.Explain(seen, pi.Manifest))
 	}

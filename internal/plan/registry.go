@@ -68,6 +68,13 @@ func UsesRegistry(p *config.Project) bool {
 	if repo == "" {
 		repo = p.Repo
 	}
-	host, _, _ := strings.Cut(repo, "/") // repo "127.0.0.1:5000" makes refs 127.0.0.1:5000/NAME
+	return NamesRegistry(repo)
+}
+
+// NamesRegistry tells whether a repo or ref starts with an explicit registry host:
+// "127.0.0.1:5000/x", "registry.example.com/x", "localhost/x", "docker.io/x" do; "acme/x" does
+// not (Docker would read it as Docker Hub).
+func NamesRegistry(ref string) bool {
+	host, _, _ := strings.Cut(ref, "/") // repo "127.0.0.1:5000" makes refs 127.0.0.1:5000/NAME
 	return strings.ContainsAny(host, ".:") || host == "localhost"
 }
