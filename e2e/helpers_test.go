@@ -129,7 +129,9 @@ func statuses(rs map[string]result) map[string]string {
 	return m
 }
 
-func (r *repo) ref(name string) string { return r.env["DOCKER_REPO"] + "/" + name + ":" + r.env["DOCKER_TAG"] }
+func (r *repo) ref(name string) string {
+	return r.env["DOCKER_REPO"] + "/" + name + ":" + r.env["DOCKER_TAG"]
+}
 
 func (r *repo) removeImages() {
 	ctx := context.Background()
