@@ -47,7 +47,7 @@ func TestCIStory(t *testing.T) {
 	git(t, a.dir, "init", "-q", "-b", "main")
 	git(t, a.dir, "add", "-A")
 	git(t, a.dir, "commit", "-q", "-m", "first")
-	first := git(t, a.dir, "rev-parse", "--short", "HEAD")
+	first := git(t, a.dir, "rev-parse", "--short=12", "HEAD")
 	delete(a.env, "DOCKER_TAG")
 	a.env["CI"] = "true" // the tag is the commit's short hash
 

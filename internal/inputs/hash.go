@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -40,15 +41,27 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b 
 // are not read; the others are read by a few workers, once per run however many images
 // hold them.
 func (s *Scanner) values(entries []Entry) ([]string, error) {
+	values := make([]string, len(entries))
+	err := s.eachValue(entries, func(i int, v string) { values[i] = v })
+	if err != nil {
+		return nil, err
+	}
+	return values, nil
+}
+
+// eachValue calls set with the index and manifest value of each entry, in order, once the
+// hashes of the files are known (see values).
+func (s *Scanner) eachValue(entries []Entry, set func(i int, v string)) error {
 	cells := make([]*hashCell, len(entries))
 	var todo []hashJob
 	var reused, hits int64
-	for i, e := range entries {
+	for i := range entries {
+		e := &entries[i]
 		if !e.IsFile() {
 			continue
 		}
-		c := s.cellOf(e)
-		if job, mine := s.claim(c, e); mine {
+		c := s.cellOf(*e)
+		if job, mine := s.claim(c, *e); mine {
 			todo = append(todo, job)
 		}
 		if !c.used.CompareAndSwap(false, true) {
@@ -61,17 +74,17 @@ func (s *Scanner) values(entries []Entry) ([]string, error) {
 	s.reused.Add(reused)
 	s.hits.Add(hits)
 	s.hashAll(todo)
-	values := make([]string, len(entries))
-	for i, e := range entries {
+	for i := range entries {
+		e := &entries[i]
 		if c := cells[i]; c != nil {
 			<-c.done
 			if c.err != nil {
-				return nil, fmt.Errorf("%s: %w", e.Name, c.err)
+				return fmt.Errorf("%s: %w", e.Name, c.err)
 			}
 		}
-		values[i] = valueOf(e, cells[i])
+		set(i, valueOf(*e, cells[i]))
 	}
-	return values, nil
+	return nil
 }
 
 // cellOf returns the hash cell of a file: its listing's, or for a file no listing found (an
@@ -115,10 +128,28 @@ func (s *Scanner) claim(c *hashCell, e Entry) (job hashJob, mine bool) {
 // is one file of one listing, or one path: every entry of it has the same mode and size.
 func valueOf(e Entry, c *hashCell) string {
 	if c == nil {
+		if e.IsDir() {
+			return dirValue(e.Mode)
+		}
 		return e.value(nil)
 	}
 	c.valued.Do(func() { c.value = e.value(&c.sum) })
 	return c.value
+}
+
+// dirValues holds the value of a directory per permission and special bits (12 bits):
+// contexts hold many directories and few modes.
+var dirValues [1 << 12]atomic.Pointer[string]
+
+// dirValue is the value of a directory of mode m, made once per mode.
+func dirValue(m fs.FileMode) string {
+	u := unixMode(m)
+	if v := dirValues[u].Load(); v != nil {
+		return *v
+	}
+	v := Entry{Mode: m&keptMode | fs.ModeDir}.value(nil)
+	dirValues[u].Store(&v)
+	return v
 }
 
 func (s *Scanner) hashAll(todo []hashJob) {

@@ -71,15 +71,12 @@ func (s *Scanner) Manifest(img *config.Image, entries []Entry, upstream, extraAr
 		entries = slices.Clone(entries)
 		slices.SortFunc(entries, byName)
 	}
-	values, err := s.values(entries)
-	if err != nil {
+	files := make(Files, len(entries))
+	if err := s.eachValue(entries, func(i int, v string) { files[i] = File{entries[i].Name, v} }); err != nil {
 		return nil, err
 	}
 	m := newManifest(img, df, upstream, extraArgs)
-	m.Files = make(Files, len(entries))
-	for i, e := range entries {
-		m.Files[i] = File{e.Name, values[i]}
-	}
+	m.Files = files
 	if m.Contexts, err = s.namedContexts(img); err != nil {
 		return nil, err
 	}
@@ -126,7 +123,7 @@ func (s *Scanner) namedContexts(img *config.Image) (map[string]string, error) {
 			}
 			d := digester{h: sha256.New()}
 			for i, e := range entries {
-				d.line("entry", e.Name, values[i])
+				d.entry(e.Name, values[i])
 			}
 			out[name] = "dir " + d.sum()
 		}
@@ -152,7 +149,7 @@ func (s *Scanner) namedContexts(img *config.Image) (map[string]string, error) {
 //
 // ExtraArgs, Image and Digest are not part of it.
 func (m *Manifest) ComputeDigest() string {
-	d := digester{h: sha256.New()}
+	d := digester{h: sha256.New(), buf: make([]byte, 0, digestFlush+4<<10)}
 	d.head(m)
 	files := m.Files
 	if !slices.IsSortedFunc(files, func(a, b File) int { return ComparePaths(a.Name, b.Name) }) {
@@ -160,7 +157,7 @@ func (m *Manifest) ComputeDigest() string {
 		slices.SortStableFunc(files, func(a, b File) int { return ComparePaths(a.Name, b.Name) })
 	}
 	for _, f := range files {
-		d.line("entry", f.Name, f.Value)
+		d.entry(f.Name, f.Value)
 	}
 	d.tail(m)
 	return d.sum()
@@ -186,16 +183,47 @@ func (d *digester) tail(m *Manifest) {
 	d.pairs("upstream", m.Upstream)
 }
 
-func (d *digester) sum() string { return "sha256:" + hex.EncodeToString(d.h.Sum(nil)) }
+// digestFlush is how many bytes the digester gathers before handing them to the hash: one
+// Write per line costs more than the hashing of a short line.
+const digestFlush = 32 << 10
+
+func (d *digester) sum() string {
+	d.flush()
+	return "sha256:" + hex.EncodeToString(d.h.Sum(nil))
+}
+
+func (d *digester) flush() {
+	if len(d.buf) > 0 {
+		d.h.Write(d.buf)
+		d.buf = d.buf[:0]
+	}
+}
 
 func (d *digester) line(key string, values ...string) {
-	b := append(d.buf[:0], key...)
+	b := append(d.buf, key...)
 	for _, v := range values {
-		b = strconv.AppendInt(append(b, ' '), int64(len(v)), 10)
-		b = append(append(b, ':'), v...)
+		b = appendSized(b, v)
 	}
 	d.buf = append(b, '\n')
-	d.h.Write(d.buf)
+	if len(d.buf) >= digestFlush {
+		d.flush()
+	}
+}
+
+// entry is line("entry", name, value), without the slice of values.
+func (d *digester) entry(name, value string) {
+	b := append(d.buf, "entry"...)
+	b = appendSized(b, name)
+	d.buf = append(appendSized(b, value), '\n')
+	if len(d.buf) >= digestFlush {
+		d.flush()
+	}
+}
+
+// appendSized appends " S(v)": v's length in decimal, ":", then v.
+func appendSized(b []byte, v string) []byte {
+	b = strconv.AppendInt(append(b, ' '), int64(len(v)), 10)
+	return append(append(b, ':'), v...)
 }
 
 func (d *digester) pairs(key string, m map[string]string) {
