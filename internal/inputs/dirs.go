@@ -83,7 +83,8 @@ func (c *dirCache) cells(dir string, ents []dirent) {
 	}
 }
 
-// prefill claims the cells of the files whose stat matches their record, joining the sorted
+// prefill fills (sum and value) and claims the cells of the files whose stat matches their
+// record, before the listing is published, joining the sorted
 // listing with the sorted records.
 func (c *dirCache) prefill(dir string, ents []dirent, f *folder) {
 	i := 0
@@ -100,7 +101,8 @@ func (c *dirCache) prefill(dir string, ents []dirent, f *folder) {
 			return
 		}
 		d.cell.sum, d.cell.done, d.cell.cached = *sum, closed, true
-		d.cell.claim.Do(func() {})
+		d.cell.value = entryOf("", "", d.st, "", nil).value(sum)
+		d.cell.prefilled = true
 	})
 }
 

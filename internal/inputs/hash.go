@@ -16,6 +16,9 @@ import (
 type hashCell struct {
 	claim  sync.Once
 	done   chan struct{} // made by the claim; closed once sum or err is set
+	// prefilled: the listing filled the cell (sum and value) from the stat cache before
+	// publishing it, so that no claim nor valuing is needed.
+	prefilled bool
 	sum    [32]byte
 	err    error
 	cached bool        // sum came from the stat cache
@@ -107,6 +110,9 @@ func (s *Scanner) cellOf(e Entry) *hashCell {
 // the caller to have the file read. The listing claims the cells of the files it finds in
 // the cache: this stat is for the others, changed or new.
 func (s *Scanner) claim(c *hashCell, e Entry) (job hashJob, mine bool) {
+	if c.prefilled {
+		return job, false
+	}
 	c.claim.Do(func() {
 		fi, err := os.Stat(e.Src)
 		if err != nil {
@@ -132,6 +138,9 @@ func valueOf(e Entry, c *hashCell) string {
 			return dirValue(e.Mode)
 		}
 		return e.value(nil)
+	}
+	if c.prefilled {
+		return c.value
 	}
 	c.valued.Do(func() { c.value = e.value(&c.sum) })
 	return c.value
