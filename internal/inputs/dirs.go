@@ -84,8 +84,8 @@ func (c *dirCache) cells(dir string, ents []dirent) {
 }
 
 // prefill fills (sum and value) and claims the cells of the files whose stat matches their
-// record, before the listing is published, joining the sorted
-// listing with the sorted records.
+// record, joining the sorted listing with the sorted records. It runs before the listing is
+// published: the cells need no claim nor lock afterwards (hashCell.prefilled).
 func (c *dirCache) prefill(dir string, ents []dirent, f *folder) {
 	i := 0
 	f.each(func(name []byte, st *fileStat, sum *[32]byte) {

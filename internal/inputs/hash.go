@@ -14,15 +14,15 @@ import (
 // its cell, so that every image holding the file shares it; the first caller to claim it fills
 // it from the stat cache or has the file read.
 type hashCell struct {
-	claim  sync.Once
-	done   chan struct{} // made by the claim; closed once sum or err is set
+	claim sync.Once
+	done  chan struct{} // made by the claim; closed once sum or err is set
 	// prefilled: the listing filled the cell (sum and value) from the stat cache before
 	// publishing it, so that no claim nor valuing is needed.
 	prefilled bool
-	sum    [32]byte
-	err    error
-	cached bool        // sum came from the stat cache
-	used   atomic.Bool // some manifest asked for it: later asks count as reused
+	sum       [32]byte
+	err       error
+	cached    bool        // sum came from the stat cache
+	used      atomic.Bool // some manifest asked for it: later asks count as reused
 
 	// The entry value (see Manifest), made once: many images hold the file.
 	valued sync.Once
@@ -67,7 +67,7 @@ func (s *Scanner) eachValue(entries []Entry, set func(i int, v string)) error {
 		if job, mine := s.claim(c, *e); mine {
 			todo = append(todo, job)
 		}
-		if !c.used.CompareAndSwap(false, true) {
+		if c.used.Load() || !c.used.CompareAndSwap(false, true) {
 			reused++
 		} else if c.cached {
 			hits++
@@ -79,7 +79,7 @@ func (s *Scanner) eachValue(entries []Entry, set func(i int, v string)) error {
 	s.hashAll(todo)
 	for i := range entries {
 		e := &entries[i]
-		if c := cells[i]; c != nil {
+		if c := cells[i]; c != nil && !c.prefilled {
 			<-c.done
 			if c.err != nil {
 				return fmt.Errorf("%s: %w", e.Name, c.err)

@@ -67,7 +67,7 @@ func (s *Scanner) Manifest(img *config.Image, entries []Entry, upstream, extraAr
 	if err != nil {
 		return nil, err
 	}
-	if !slices.IsSortedFunc(entries, byName) {
+	if !inPathOrder(entries) {
 		entries = slices.Clone(entries)
 		slices.SortFunc(entries, byName)
 	}
@@ -80,7 +80,17 @@ func (s *Scanner) Manifest(img *config.Image, entries []Entry, upstream, extraAr
 	if m.Contexts, err = s.namedContexts(img); err != nil {
 		return nil, err
 	}
+	// The fingerprint covers what the digest covers: the same fingerprint, the same digest.
+	fp := fingerprintOf(m)
+	if sum, ok := s.digests.lookup(img.Name, fp); ok {
+		m.Digest = "sha256:" + hex.EncodeToString(sum[:])
+		return m, nil
+	}
 	m.Digest = m.ComputeDigest()
+	var sum [32]byte
+	if _, err := hex.Decode(sum[:], []byte(strings.TrimPrefix(m.Digest, "sha256:"))); err == nil {
+		s.digests.add(img.Name, fp, sum)
+	}
 	return m, nil
 }
 
@@ -230,4 +240,14 @@ func (d *digester) pairs(key string, m map[string]string) {
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		d.line(key, k, m[k])
 	}
+}
+
+// inPathOrder tells whether entries are in path order (ComparePaths), as Context returns them.
+func inPathOrder(entries []Entry) bool {
+	for i := 1; i < len(entries); i++ {
+		if ComparePaths(entries[i-1].Name, entries[i].Name) > 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -41,8 +41,9 @@ type Scanner struct {
 	start    time.Time // files changed after start-racyWindow are not saved in the cache
 	workers  int
 
-	dirs  *dirCache
-	cache *statCache
+	dirs    *dirCache
+	cache   *statCache
+	digests *digestCache
 
 	mu     sync.Mutex
 	trees  map[string]*tree
@@ -80,13 +81,14 @@ func NewScanner(p *config.Project) (*Scanner, error) {
 		trees:    map[string]*tree{},
 		hashes:   map[string]*hashCell{},
 	}
-	recs, err := loadCache(s.cacheFile(), root)
+	recs, digests, err := loadCacheAll(s.cacheFile(), root)
 	if errors.Is(err, errCorrupt) {
 		s.warnings = append(s.warnings, fmt.Sprintf("stat cache %s is corrupt and was discarded: every file is read again", s.cacheFile()))
 	} else if err != nil {
 		return nil, fmt.Errorf("reading the stat cache: %w", err)
 	}
 	s.cache = newStatCache(root, recs)
+	s.digests = &digestCache{recs: digests}
 	s.dirs = newDirCache(s.cache)
 	return s, nil
 }
@@ -111,11 +113,15 @@ func (s *Scanner) Stats() Stats {
 // Save writes the stat cache when the run learnt something: a new hash, or a cached stat
 // found stale. It replaces the file atomically (temporary file and rename). Records of files
 // this run's listings show gone are dropped then.
+//
+// It keeps the digests of the images too (see fingerprintOf), and is written as well when an
+// image had no digest kept.
 func (s *Scanner) Save() error {
-	if !s.cache.changed() {
+	digests, added := s.digests.snapshot()
+	if !s.cache.changed() && !added {
 		return nil
 	}
-	data := encodeCache(s.root, s.cache.merged(s.dirs))
+	data := encodeCacheAll(s.root, s.cache.merged(s.dirs), digests)
 	if err := writeAtomic(s.cacheFile(), data); err != nil {
 		return fmt.Errorf("saving the stat cache: %w", err)
 	}

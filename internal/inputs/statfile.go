@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,14 +30,21 @@ import (
 //	    prefixed name              relative to the previous name in the folder
 //	    uvarint size, varint mtime ns, varint ctime ns, uvarint inode, uvarint mode (Go FileMode)
 //	    32 bytes                   sha256 of the content
+//	uvarint images                 version 2 on: the digests (see fingerprintOf)
+//	per image, sorted by name:
+//	  string name
+//	  8 bytes XXH64, 4 bytes CRC-32C, little endian: the fingerprint of its digest's input
+//	  32 bytes                     sha256 of the digest
 //	4 bytes                        CRC-32C of everything before, little endian
+//
+// A version 1 file (no digests) is read too.
 //
 // A file that does not check or parse is corrupt: discarded with a warning. Loading checks
 // the CRC and indexes the folders; a folder's records are decoded when a listing of that
 // folder first asks for them, so that a run pays for the folders it visits, in parallel.
 const (
 	cacheMagic   = "IMSTATC\n"
-	cacheVersion = 1
+	cacheVersion = 2
 	cacheFile    = "statcache"
 )
 
@@ -90,42 +98,61 @@ func (f *folder) each(fn func(name []byte, st *fileStat, sum *[32]byte)) {
 // loadCache reads the cache file; a missing, foreign or other-version file gives an empty
 // cache and a nil error, a corrupt one an empty cache and errCorrupt.
 func loadCache(file, root string) (map[string]*folder, error) {
+	dirs, _, err := loadCacheAll(file, root)
+	return dirs, err
+}
+
+// loadCacheAll is loadCache, with the digests.
+func loadCacheAll(file, root string) (map[string]*folder, map[string]digestRec, error) {
 	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]*folder{}, nil
+		return map[string]*folder{}, map[string]digestRec{}, nil
 	}
 	if err != nil {
-		return map[string]*folder{}, err
+		return map[string]*folder{}, map[string]digestRec{}, err
 	}
-	dirs, err := decodeCache(data, root)
+	dirs, digests, err := decodeCacheAll(data, root)
 	if err != nil {
-		return map[string]*folder{}, err
+		return map[string]*folder{}, map[string]digestRec{}, err
 	}
-	return dirs, nil
+	return dirs, digests, nil
 }
 
 func decodeCache(data []byte, root string) (map[string]*folder, error) {
+	dirs, _, err := decodeCacheAll(data, root)
+	return dirs, err
+}
+
+func decodeCacheAll(data []byte, root string) (map[string]*folder, map[string]digestRec, error) {
 	if len(data) < len(cacheMagic)+4 || string(data[:len(cacheMagic)]) != cacheMagic {
-		return nil, errCorrupt
+		return nil, nil, errCorrupt
 	}
 	d := decoder{buf: data[len(cacheMagic) : len(data)-4]}
 	version := d.uvarint()
 	switch {
 	case d.err != nil:
-		return nil, errCorrupt
-	case version != cacheVersion:
-		return map[string]*folder{}, nil
+		return nil, nil, errCorrupt
+	case version != cacheVersion && version != 1:
+		return map[string]*folder{}, map[string]digestRec{}, nil
 	case crc32.Checksum(data[:len(data)-4], crcTable) != binary.LittleEndian.Uint32(data[len(data)-4:]):
-		return nil, errCorrupt
+		return nil, nil, errCorrupt
 	}
 	r := d.bytes()
 	switch {
 	case d.err != nil:
-		return nil, errCorrupt
+		return nil, nil, errCorrupt
 	case string(r) != root:
-		return map[string]*folder{}, nil
+		return map[string]*folder{}, map[string]digestRec{}, nil
 	}
-	return d.folders()
+	dirs := d.folders()
+	digests := map[string]digestRec{}
+	if version >= 2 {
+		digests = d.digests()
+	}
+	if d.err != nil || len(d.buf) != 0 {
+		return nil, nil, errCorrupt
+	}
+	return dirs, digests, nil
 }
 
 type decoder struct {
@@ -178,10 +205,11 @@ func (d *decoder) prefixed(buf, prev []byte) []byte {
 }
 
 // folders indexes the folders, leaving their records undecoded.
-func (d *decoder) folders() (map[string]*folder, error) {
+func (d *decoder) folders() map[string]*folder {
 	n := d.uvarint()
 	if n > uint64(len(d.buf)) {
-		return nil, errCorrupt
+		d.fail()
+		return nil
 	}
 	dirs := make(map[string]*folder, n)
 	var key []byte
@@ -194,10 +222,31 @@ func (d *decoder) folders() (map[string]*folder, error) {
 		}
 		dirs[string(key)] = &folder{files: int(files), data: data}
 	}
-	if d.err != nil || len(d.buf) != 0 {
-		return nil, errCorrupt
+	return dirs
+}
+
+// digests decodes the digests.
+func (d *decoder) digests() map[string]digestRec {
+	n := d.uvarint()
+	if n > uint64(len(d.buf)) {
+		d.fail()
+		return nil
 	}
-	return dirs, nil
+	recs := make(map[string]digestRec, n)
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		name := d.bytes()
+		if d.err != nil || len(d.buf) < 8+4+32 {
+			d.fail()
+			break
+		}
+		var r digestRec
+		r.fp.xx = binary.LittleEndian.Uint64(d.buf)
+		r.fp.crc = binary.LittleEndian.Uint32(d.buf[8:])
+		copy(r.sum[:], d.buf[12:])
+		d.buf = d.buf[12+32:]
+		recs[string(name)] = r
+	}
+	return recs
 }
 
 // records decodes n records; their names share one string.
@@ -225,6 +274,10 @@ func (d *decoder) records(n int) []statRec {
 }
 
 func encodeCache(root string, dirs map[string][]statRec) []byte {
+	return encodeCacheAll(root, dirs, nil)
+}
+
+func encodeCacheAll(root string, dirs map[string][]statRec, digests map[string]digestRec) []byte {
 	keys := make([]string, 0, len(dirs))
 	for k, recs := range dirs {
 		if len(recs) > 0 {
@@ -240,6 +293,14 @@ func encodeCache(root string, dirs map[string][]statRec) []byte {
 	for _, k := range keys {
 		b, prev = appendPrefixed(b, prev, k), k
 		b = appendRecords(b, dirs[k])
+	}
+	b = binary.AppendUvarint(b, uint64(len(digests)))
+	for _, name := range slices.Sorted(maps.Keys(digests)) {
+		r := digests[name]
+		b = appendBytes(b, name)
+		b = binary.LittleEndian.AppendUint64(b, r.fp.xx)
+		b = binary.LittleEndian.AppendUint32(b, r.fp.crc)
+		b = append(b, r.sum[:]...)
 	}
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
 }
