@@ -11,8 +11,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/imagemake/imagemake/internal/config"
@@ -69,7 +70,7 @@ func target(w io.Writer, m *project.Model, img *config.Image) {
 		includes += " " + inc.From
 	}
 	args := ""
-	for _, k := range sortedKeys(img.Args) {
+	for _, k := range slices.Sorted(maps.Keys(img.Args)) {
 		args += fmt.Sprintf(" --build-arg %s=%q", k, img.Args[k])
 	}
 	network := ""
@@ -97,13 +98,4 @@ func tarExcludes(patterns []string) string {
 		parts = append(parts, fmt.Sprintf("--exclude='%s'", p))
 	}
 	return strings.Join(parts, " ")
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

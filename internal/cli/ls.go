@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -112,13 +113,13 @@ func lsText(w io.Writer, m *project.Model) {
 	tw.Flush()
 	if len(m.Groups) > 0 {
 		fmt.Fprintln(w, "\nGROUPS")
-		for _, name := range sortedNames(m.Groups) {
+		for _, name := range slices.Sorted(maps.Keys(m.Groups)) {
 			fmt.Fprintf(w, "  %s: %s\n", name, strings.Join(m.Groups[name], ", "))
 		}
 	}
 	if len(m.Tasks) > 0 {
 		fmt.Fprintln(w, "\nTASKS")
-		for _, name := range sortedNames(m.Tasks) {
+		for _, name := range slices.Sorted(maps.Keys(m.Tasks)) {
 			t := m.Tasks[name]
 			fmt.Fprintf(w, "  %s (needs %s): %s\n", name, orDash(strings.Join(t.Needs, ", ")), t.Run)
 		}
@@ -145,15 +146,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 func writeJSON(w io.Writer, v any) error {

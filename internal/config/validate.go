@@ -2,9 +2,11 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -226,7 +228,7 @@ func (d *decoder) checkImageName(p *Project, field, name string) {
 }
 
 func (d *decoder) checkContexts(p *Project, img *Image, f string) {
-	for _, k := range sortedKeys(img.Contexts) {
+	for _, k := range slices.Sorted(maps.Keys(img.Contexts)) {
 		v, fk := img.Contexts[k], f+".contexts."+k
 		switch {
 		case strings.HasPrefix(v, "image:"):
@@ -250,7 +252,7 @@ func (d *decoder) checkContexts(p *Project, img *Image, f string) {
 // checkGroups checks group members: images, or other groups as long as no group ends up
 // containing itself.
 func (d *decoder) checkGroups(p *Project) {
-	for _, g := range sortedKeys(p.Groups) {
+	for _, g := range slices.Sorted(maps.Keys(p.Groups)) {
 		f := "groups." + g
 		d.checkName(p, f, "group", g)
 		for i, m := range p.Groups[g] {
@@ -266,7 +268,7 @@ func (d *decoder) checkGroups(p *Project) {
 			case m == "":
 				d.errField(fi, "empty name")
 			default:
-				all := append(imageNames(p), sortedKeys(p.Groups)...)
+				all := append(imageNames(p), slices.Sorted(maps.Keys(p.Groups))...)
 				d.errField(fi, "no image or group named %q%s", m, didYouMean(m, all))
 			}
 		}
@@ -306,7 +308,7 @@ func (d *decoder) checkName(p *Project, field, what, name string) {
 }
 
 func (d *decoder) checkTasks(p *Project) {
-	for _, name := range sortedKeys(p.Tasks) {
+	for _, name := range slices.Sorted(maps.Keys(p.Tasks)) {
 		t, f := p.Tasks[name], "tasks."+name
 		d.checkName(p, f, "task", name)
 		if d.bad[f] {
@@ -337,7 +339,7 @@ func (d *decoder) checkNeed(p *Project, field, task, need string) {
 	case need == "":
 		d.errField(field, "empty name")
 	default:
-		all := append(append(imageNames(p), sortedKeys(p.Groups)...), sortedKeys(p.Tasks)...)
+		all := append(append(imageNames(p), slices.Sorted(maps.Keys(p.Groups))...), slices.Sorted(maps.Keys(p.Tasks))...)
 		d.errField(field, "no image, group or task named %q%s", need, didYouMean(need, all))
 	}
 }
@@ -353,15 +355,6 @@ func imageNames(p *Project) []string {
 		names[i] = img.Name
 	}
 	return names
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // compact drops empty strings, such as a tag written ${DOCKER_CACHE_TAG:-} with nothing set.

@@ -2,7 +2,8 @@ package graph
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/imagemake/imagemake/internal/config"
@@ -24,7 +25,7 @@ func Resolve(p *config.Project, refs map[string][]dockerfile.Ref) ([]Node, error
 		for _, d := range img.DependsOn {
 			n.Deps = append(n.Deps, Dep{Name: d, Why: "depends_on"})
 		}
-		for _, key := range sortedKeys(img.Contexts) {
+		for _, key := range slices.Sorted(maps.Keys(img.Contexts)) {
 			if name, ok := strings.CutPrefix(img.Contexts[key], "image:"); ok {
 				n.Deps = append(n.Deps, Dep{Name: name, Why: "contexts." + key})
 			}
@@ -61,13 +62,4 @@ func refOwners(p *config.Project) (map[string]string, error) {
 		}
 	}
 	return owner, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
