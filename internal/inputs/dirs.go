@@ -5,6 +5,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // dirent is one listed name with its lstat.
@@ -83,10 +84,19 @@ func (c *dirCache) cells(dir string, ents []dirent) {
 	}
 }
 
-// prefill fills (sum and value) and claims the cells of the files whose stat matches their
+// prefill fills (their value) and claims the cells of the files whose stat matches their
 // record, joining the sorted listing with the sorted records. It runs before the listing is
 // published: the cells need no claim nor lock afterwards (hashCell.prefilled).
 func (c *dirCache) prefill(dir string, ents []dirent, f *folder) {
+	// The values of the folder's files share one buffer, as big as they all need: one
+	// allocation instead of one a file.
+	size := 0
+	for i := range ents {
+		if ents[i].cell != nil {
+			size += len("f 0644 ") + decimalLen(ents[i].st.size) + 1 + 2*32
+		}
+	}
+	buf := make([]byte, 0, size)
 	i := 0
 	f.each(func(name []byte, st *fileStat, sum *[32]byte) {
 		for i < len(ents) && ents[i].name < string(name) {
@@ -100,10 +110,24 @@ func (c *dirCache) prefill(dir string, ents []dirent, f *folder) {
 			c.cache.markStale(relKey(c.cache.root, dir+string(filepath.Separator)+d.name))
 			return
 		}
-		d.cell.sum, d.cell.done, d.cell.cached = *sum, closed, true
-		d.cell.value = entryOf("", "", d.st, "", nil).value(sum)
+		d.cell.cached = true
+		start := len(buf)
+		buf = entryOf("", "", d.st, "", nil).appendValue(buf, sum)
+		d.cell.value = unsafe.String(unsafe.SliceData(buf[start:]), len(buf)-start)
 		d.cell.prefilled = true
 	})
+}
+
+// decimalLen is the number of digits of n >= 0 in decimal (one more for a sign).
+func decimalLen(n int64) int {
+	l := 1
+	if n < 0 {
+		l, n = 2, -n
+	}
+	for ; n >= 10; n /= 10 {
+		l++
+	}
+	return l
 }
 
 // peek returns the listing of dir made during this run, if any.

@@ -106,7 +106,13 @@ func appendMode(b []byte, m fs.FileMode) []byte {
 //	d 0755                     directory
 //	l 0777 "target"            symlink, target quoted as Go does
 func (e Entry) value(sum *[32]byte) string {
-	b := make([]byte, 0, 8+20+1+2*len(sum)+len(e.Link)*4+2)
+	b := e.appendValue(make([]byte, 0, 8+20+1+2*len(sum)+len(e.Link)*4+2), sum)
+	// b is not used after: the string takes its bytes, sparing a copy (a context holds many).
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// appendValue appends the value of the entry (see value) to b.
+func (e Entry) appendValue(b []byte, sum *[32]byte) []byte {
 	switch {
 	case e.IsDir():
 		b = appendMode(append(b, "d "...), e.Mode)
@@ -118,6 +124,5 @@ func (e Entry) value(sum *[32]byte) string {
 		b = strconv.AppendInt(append(b, ' '), e.Size, 10)
 		b = hex.AppendEncode(append(b, ' '), sum[:])
 	}
-	// b is not used after: the string takes its bytes, sparing a copy (a context holds many).
-	return unsafe.String(unsafe.SliceData(b), len(b))
+	return b
 }

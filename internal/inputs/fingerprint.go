@@ -83,7 +83,8 @@ func (h *fpHash) BlockSize() int      { return 32 }
 // line of their count first.
 func fingerprintOf(m *Manifest) fingerprint {
 	h := newFPHash()
-	d := digester{h: h, buf: make([]byte, 0, digestFlush+4<<10)}
+	d := digester{h: h, buf: getDigestBuf()}
+	defer d.release()
 	d.head(m)
 	d.line("files", "") // keeps a name from passing for a head line
 	d.buf = binary.AppendUvarint(d.buf, uint64(len(m.Files)))

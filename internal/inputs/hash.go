@@ -10,32 +10,51 @@ import (
 	"sync/atomic"
 )
 
-// hashCell is the content hash of one file for the run. The listing that finds a file makes
-// its cell, so that every image holding the file shares it; the first caller to claim it fills
-// it from the stat cache or has the file read.
+// hashCell is the content hash of one file for the run, held in its entry value. The listing
+// that finds a file makes its cell, so that every image holding the file shares it; the first
+// caller to claim it fills it from the stat cache or has the file read.
+//
+// A run makes one a file, most of them prefilled: what a claim needs is made by the first
+// claim (cellClaim), leaving the cell small.
 type hashCell struct {
-	claim sync.Once
-	done  chan struct{} // made by the claim; closed once sum or err is set
-	// prefilled: the listing filled the cell (sum and value) from the stat cache before
-	// publishing it, so that no claim nor valuing is needed.
+	// The entry value (see Manifest), with the content hash: made once, many images hold
+	// the file. The hash is kept in it only.
+	value string
+	claim atomic.Pointer[cellClaim]
+	used  atomic.Bool // some manifest asked for it: later asks count as reused
+	// prefilled: the listing filled the cell (its value) from the stat cache before
+	// publishing it, so that no claim is needed.
 	prefilled bool
-	sum       [32]byte
-	err       error
-	cached    bool        // sum came from the stat cache
-	used      atomic.Bool // some manifest asked for it: later asks count as reused
+	cached    bool // the hash came from the stat cache
+}
 
-	// The entry value (see Manifest), made once: many images hold the file.
-	valued sync.Once
-	value  string
+// cellClaim is the claim of a cell that was not prefilled.
+type cellClaim struct {
+	once sync.Once
+	done chan struct{} // made by the claim; closed once value or err is set
+	err  error
+}
+
+// claimOf returns the claim of c, making it if no goroutine did.
+func (c *hashCell) claimOf() *cellClaim {
+	if cl := c.claim.Load(); cl != nil {
+		return cl
+	}
+	cl := &cellClaim{}
+	if c.claim.CompareAndSwap(nil, cl) {
+		return cl
+	}
+	return c.claim.Load()
 }
 
 // closed is the done channel of cells filled when claimed.
 var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 type hashJob struct {
-	src  string
+	e    Entry
 	st   fileStat
 	cell *hashCell
+	cl   *cellClaim // the cell's
 }
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
@@ -55,7 +74,9 @@ func (s *Scanner) values(entries []Entry) ([]string, error) {
 // eachValue calls set with the index and manifest value of each entry, in order, once the
 // hashes of the files are known (see values).
 func (s *Scanner) eachValue(entries []Entry, set func(i int, v string)) error {
-	cells := make([]*hashCell, len(entries))
+	// The cells of files without one of their own (e.cell), by index: an entry's cell is
+	// e.cell but for those.
+	var own map[int]*hashCell
 	var todo []hashJob
 	var reused, hits int64
 	for i := range entries {
@@ -63,7 +84,14 @@ func (s *Scanner) eachValue(entries []Entry, set func(i int, v string)) error {
 		if !e.IsFile() {
 			continue
 		}
-		c := s.cellOf(*e)
+		c := e.cell
+		if c == nil {
+			c = s.cellOf(*e)
+			if own == nil {
+				own = map[int]*hashCell{}
+			}
+			own[i] = c
+		}
 		if job, mine := s.claim(c, *e); mine {
 			todo = append(todo, job)
 		}
@@ -72,20 +100,26 @@ func (s *Scanner) eachValue(entries []Entry, set func(i int, v string)) error {
 		} else if c.cached {
 			hits++
 		}
-		cells[i] = c
 	}
 	s.reused.Add(reused)
 	s.hits.Add(hits)
 	s.hashAll(todo)
 	for i := range entries {
 		e := &entries[i]
-		if c := cells[i]; c != nil && !c.prefilled {
-			<-c.done
-			if c.err != nil {
-				return fmt.Errorf("%s: %w", e.Name, c.err)
+		var c *hashCell
+		if e.IsFile() {
+			if c = e.cell; c == nil {
+				c = own[i]
+			}
+			if !c.prefilled {
+				cl := c.claim.Load() // made by s.claim above
+				<-cl.done
+				if cl.err != nil {
+					return fmt.Errorf("%s: %w", e.Name, cl.err)
+				}
 			}
 		}
-		set(i, valueOf(*e, cells[i]))
+		set(i, valueOf(*e, c))
 	}
 	return nil
 }
@@ -113,25 +147,27 @@ func (s *Scanner) claim(c *hashCell, e Entry) (job hashJob, mine bool) {
 	if c.prefilled {
 		return job, false
 	}
-	c.claim.Do(func() {
+	cl := c.claimOf()
+	cl.once.Do(func() {
 		fi, err := os.Stat(e.Src)
 		if err != nil {
-			c.err, c.done = err, closed
+			cl.err, cl.done = err, closed
 			return
 		}
 		st := statOf(fi)
 		if sum, ok := s.cache.lookup(e.Src, st); ok {
-			c.sum, c.done, c.cached = sum, closed, true
+			c.value, cl.done, c.cached = e.value(&sum), closed, true
 			return
 		}
-		c.done, mine = make(chan struct{}), true
-		job = hashJob{src: e.Src, st: st, cell: c}
+		cl.done, mine = make(chan struct{}), true
+		job = hashJob{e: e, st: st, cell: c, cl: cl}
 	})
 	return job, mine
 }
 
 // valueOf is e's value in the manifest, c its filled hash cell (nil but for files). A cell
-// is one file of one listing, or one path: every entry of it has the same mode and size.
+// is one file of one listing, or one path: every entry of it has the same mode and size, so
+// the value is made once, with the sum.
 func valueOf(e Entry, c *hashCell) string {
 	if c == nil {
 		if e.IsDir() {
@@ -139,10 +175,6 @@ func valueOf(e Entry, c *hashCell) string {
 		}
 		return e.value(nil)
 	}
-	if c.prefilled {
-		return c.value
-	}
-	c.valued.Do(func() { c.value = e.value(&c.sum) })
 	return c.value
 }
 
@@ -181,17 +213,17 @@ func (s *Scanner) hashAll(todo []hashJob) {
 }
 
 func (s *Scanner) hash(j hashJob) {
-	defer close(j.cell.done)
-	sum, after, err := hashFile(j.src)
+	defer close(j.cl.done)
+	sum, after, err := hashFile(j.e.Src)
 	if err != nil {
-		j.cell.err = err
+		j.cl.err = err
 		return
 	}
 	s.hashed.Add(1)
 	s.bytesHashed.Add(after.size)
-	j.cell.sum = sum
+	j.cell.value = j.e.value(&sum)
 	if after == j.st && !s.racy(after) {
-		s.cache.add(j.src, statRec{st: after, sum: sum})
+		s.cache.add(j.e.Src, statRec{st: after, sum: sum})
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/imagemake/imagemake/internal/config"
 )
@@ -159,7 +160,8 @@ func (s *Scanner) namedContexts(img *config.Image) (map[string]string, error) {
 //
 // ExtraArgs, Image and Digest are not part of it.
 func (m *Manifest) ComputeDigest() string {
-	d := digester{h: sha256.New(), buf: make([]byte, 0, digestFlush+4<<10)}
+	d := digester{h: sha256.New(), buf: getDigestBuf()}
+	defer d.release()
 	d.head(m)
 	files := m.Files
 	if !slices.IsSortedFunc(files, func(a, b File) int { return ComparePaths(a.Name, b.Name) }) {
@@ -191,6 +193,20 @@ func (d *digester) tail(m *Manifest) {
 	d.pairs("label", m.Labels)
 	d.pairs("context", m.Contexts)
 	d.pairs("upstream", m.Upstream)
+}
+
+// digestBufs keeps the digesters' buffers: a run digests each image, a fingerprint first.
+var digestBufs = sync.Pool{New: func() any { b := make([]byte, 0, digestFlush+4<<10); return &b }}
+
+func getDigestBuf() []byte { return (*digestBufs.Get().(*[]byte))[:0] }
+
+// release gives the buffer back once the digester is done with it.
+func (d *digester) release() {
+	b := d.buf[:0]
+	d.buf = nil
+	if cap(b) <= 2*(digestFlush+4<<10) {
+		digestBufs.Put(&b)
+	}
 }
 
 // digestFlush is how many bytes the digester gathers before handing them to the hash: one

@@ -13,7 +13,21 @@ import (
 // list wins, and a directory may only meet a directory. A run of one list that sorts before
 // every other list's next entry is copied at once, so that an include, which mostly lands in
 // a place of its own, costs a binary search.
+//
+// When one list only holds entries, it is returned as it is, not copied: the result is to
+// be read, not written.
 func mergeAll(lists [][]Entry) ([]Entry, error) {
+	var only []Entry
+	nonEmpty := 0
+	for _, l := range lists {
+		if len(l) > 0 {
+			only = l
+			nonEmpty++
+		}
+	}
+	if nonEmpty == 1 {
+		return slices.Clip(only), nil
+	}
 	lists = slices.Clone(lists) // its heads move
 	total := 0
 	for _, l := range lists {

@@ -3,9 +3,12 @@
 package inputs
 
 import (
+	"bytes"
 	"io/fs"
 	"slices"
+	"strings"
 	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,56 +16,95 @@ import (
 // readDir lists a folder with the lstat of each name. It goes to the kernel directly: no
 // *os.File (whose poller registration and blocking-mode switch cost syscalls of their own),
 // names stat'ed relative to the folder's descriptor (fstatat), so that the kernel resolves one
-// component instead of the whole path, and no FileInfo made.
+// component instead of the whole path, and no FileInfo made. The names of a folder share one
+// buffer, each followed by a NUL so that fstatat takes it as it is: two allocations a folder
+// instead of two a name.
 func readDir(dir string) ([]dirent, int, error) {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, 0, &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
 	defer unix.Close(fd)
-	names, err := readNames(fd)
+	out, err := readNames(fd)
 	if err != nil {
 		return nil, 0, &fs.PathError{Op: "readdirent", Path: dir, Err: err}
 	}
-	slices.Sort(names)
-	out := make([]dirent, 0, len(names))
+	listed := len(out)
+	kept := out[:0] // the stat of each name, in place
 	var st unix.Stat_t
-	for _, name := range names {
-		err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	for _, d := range out {
+		err := lstatAt(fd, d.name, &st)
 		if err == unix.ENOENT {
 			continue // removed since the listing
 		}
 		if err != nil {
-			return nil, len(names), &fs.PathError{Op: "lstat", Path: dir + "/" + name, Err: err}
+			return nil, listed, &fs.PathError{Op: "lstat", Path: dir + "/" + d.name, Err: err}
 		}
-		d := dirent{name: name, st: unixStat(&st)}
+		d.st = unixStat(&st)
 		if d.st.mode&fs.ModeSymlink != 0 {
-			if d.link, err = readlinkat(fd, name, int(st.Size)); err != nil {
-				return nil, len(names), &fs.PathError{Op: "readlink", Path: dir + "/" + name, Err: err}
+			if d.link, err = readlinkat(fd, d.name, int(st.Size)); err != nil {
+				return nil, listed, &fs.PathError{Op: "readlink", Path: dir + "/" + d.name, Err: err}
 			}
 		}
-		out = append(out, d)
+		kept = append(kept, d)
 	}
-	return out, len(names), nil
+	return kept, listed, nil
 }
 
 var direntBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// readNames returns the names of an open folder but "." and "..".
-func readNames(fd int) ([]string, error) {
+// readNames returns the names of an open folder but "." and "..", sorted, as dirents with no
+// stat yet. The names are strings of one buffer, each followed in it by a NUL (see lstatAt).
+func readNames(fd int) ([]dirent, error) {
 	buf := direntBufs.Get().(*[]byte)
 	defer direntBufs.Put(buf)
-	var names []string
+	var data []byte // the names, each NUL-terminated
+	count := 0
 	for {
 		n, err := unix.ReadDirent(fd, *buf)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil || n <= 0 {
-			return names, err
+			out := make([]dirent, count)
+			for i := range out {
+				end := bytes.IndexByte(data, 0)
+				out[i].name = unsafe.String(unsafe.SliceData(data), end)
+				data = data[end+1:]
+			}
+			slices.SortFunc(out, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
+			return out, err
 		}
-		_, _, names = unix.ParseDirent((*buf)[:n], -1, names)
+		var added int
+		data, added = parseDirent((*buf)[:n], slices.Grow(data, n))
+		count += added
 	}
+}
+
+// parseDirent appends the names of the linux_dirent64 records of b to data, each with a NUL,
+// and returns how many.
+func parseDirent(b, data []byte) ([]byte, int) {
+	count := 0
+	const nameOff = int(unsafe.Offsetof(unix.Dirent{}.Name))
+	const reclenOff = int(unsafe.Offsetof(unix.Dirent{}.Reclen))
+	for len(b) > nameOff {
+		reclen := int(*(*uint16)(unsafe.Pointer(&b[reclenOff])))
+		if reclen <= nameOff || reclen > len(b) {
+			break
+		}
+		ino := *(*uint64)(unsafe.Pointer(&b[0]))
+		name := b[nameOff:reclen]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		b = b[reclen:]
+		if ino == 0 || string(name) == "." || string(name) == ".." {
+			continue
+		}
+		data = append(append(data, name...), 0)
+		count++
+	}
+	return data, count
 }
 
 func readlinkat(fd int, name string, size int) (string, error) {

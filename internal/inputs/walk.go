@@ -98,12 +98,41 @@ type walker struct {
 	err error
 }
 
-// node is the kept content of one folder, in listing order; subs[i] is the node of
-// entries[i] when that is a folder the walk entered, held[i] that it is an excluded one.
+// node is the kept content of one folder, in listing order; subs are the folders of it the
+// walk entered, in the same order. A folder's node holds items, made entries when flattened
+// (an item is smaller than an entry, and nodes are dropped once flattened); the top node of
+// an include holds its one entry as is.
 type node struct {
+	items   []item
 	entries []Entry
-	subs    []*node
-	held    []bool
+	subs    []subNode
+}
+
+// item is a listed name that the walk keeps: d is its listing's.
+type item struct {
+	name, src string
+	d         *dirent
+}
+
+func (n *node) len() int { return len(n.items) + len(n.entries) }
+
+// appendEntries appends the entries of n from i to j.
+func (n *node) appendEntries(out []Entry, i, j int) []Entry {
+	if n.items == nil {
+		return append(out, n.entries[i:j]...)
+	}
+	for _, it := range n.items[i:j] {
+		out = append(out, entryOf(it.name, it.src, it.d.st, it.d.link, it.d.cell))
+	}
+	return out
+}
+
+// subNode is the node of entries[i] of its parent; held tells that the folder is an
+// excluded one, kept only when something below it is.
+type subNode struct {
+	i    int
+	held bool
+	n    *node
 }
 
 func (w *walker) walk(src source) ([]Entry, error) {
@@ -144,22 +173,32 @@ func (w *walker) root(top *node, src source) error {
 }
 
 func (n *node) add(e Entry, sub *node, held bool) {
-	n.entries, n.subs, n.held = append(n.entries, e), append(n.subs, sub), append(n.held, held)
+	if sub != nil {
+		n.subs = append(n.subs, subNode{i: n.len(), held: held, n: sub})
+	}
+	n.entries = append(n.entries, e)
+}
+
+func (n *node) addItem(it item, sub *node, held bool) {
+	if sub != nil {
+		n.subs = append(n.subs, subNode{i: n.len(), held: held, n: sub})
+	}
+	n.items = append(n.items, it)
 }
 
 // flatten appends the entries depth first, leaving out held folders that hold nothing kept.
 func (n *node) flatten(out []Entry) []Entry {
-	for i, e := range n.entries {
-		mark := len(out)
-		out = append(out, e)
-		if n.subs[i] != nil {
-			out = n.subs[i].flatten(out)
-		}
-		if n.held[i] && len(out) == mark+1 {
+	next := 0
+	for _, sub := range n.subs {
+		out = n.appendEntries(out, next, sub.i+1)
+		next = sub.i + 1
+		mark := len(out) - 1
+		out = sub.n.flatten(out)
+		if sub.held && len(out) == mark+1 {
 			out = out[:mark]
 		}
 	}
-	return out
+	return n.appendEntries(out, next, n.len())
 }
 
 func (w *walker) enter(n *node, abs, name string, info matchInfo, excluded bool) {
@@ -188,13 +227,25 @@ func (w *walker) dir(n *node, abs, name string, info matchInfo, excluded bool) {
 		return
 	}
 	type visit struct {
-		sub *node
-		c   child
+		sub       *node
+		src, name string
+		info      matchInfo
+		excluded  bool
 	}
 	var visits []visit
-	n.entries, n.subs, n.held = make([]Entry, 0, len(ents)), make([]*node, 0, len(ents)), make([]bool, 0, len(ents))
-	for _, d := range ents {
-		c, enter, err := w.judge(abs, name, d, info)
+	n.items = make([]item, 0, len(ents))
+	// The paths on disk of the names share one buffer: one allocation instead of one a name.
+	size := 0
+	for i := range ents {
+		size += len(abs) + 1 + len(ents[i].name)
+	}
+	buf := make([]byte, 0, size)
+	for i := range ents {
+		d := &ents[i]
+		start := len(buf)
+		buf = append(append(append(buf, abs...), filepath.Separator), d.name...)
+		src := unsafe.String(unsafe.SliceData(buf[start:]), len(buf)-start)
+		c, enter, err := w.judge(src, name, d, info)
 		if err != nil {
 			w.fail(err)
 			return
@@ -205,13 +256,13 @@ func (w *walker) dir(n *node, abs, name string, info matchInfo, excluded bool) {
 		var sub *node
 		if enter {
 			sub = &node{}
-			visits = append(visits, visit{sub, c})
+			visits = append(visits, visit{sub, src, c.Name, c.info, c.excluded})
 		}
-		n.add(c.Entry, sub, c.excluded)
+		n.addItem(item{name: c.Name, src: src, d: d}, sub, c.excluded)
 	}
-	w.count.Add(int64(len(n.entries)))
+	w.count.Add(int64(len(n.items)))
 	for _, v := range visits {
-		w.enter(v.sub, v.c.Src, v.c.Name, v.c.info, v.c.excluded)
+		w.enter(v.sub, v.src, v.name, v.info, v.excluded)
 	}
 }
 
@@ -223,8 +274,8 @@ type child struct {
 }
 
 // judge matches one listed name against the patterns; enter tells whether to walk it.
-func (w *walker) judge(abs, name string, d dirent, info matchInfo) (c child, enter bool, err error) {
-	src := abs + string(filepath.Separator) + d.name
+// src is its path on disk.
+func (w *walker) judge(src, name string, d *dirent, info matchInfo) (c child, enter bool, err error) {
 	c.Entry = entryOf(childName(src, name, d.name), src, d.st, d.link, d.cell)
 	if !kept(d.st.mode) {
 		c.excluded = true
