@@ -121,6 +121,7 @@ func (s *session) registryCandidates(o buildOptions) []*plan.Image {
 
 // schedule runs the plan's jobs with progress output and turns the results into an exit code.
 func (s *session) schedule(ctx context.Context, g *global, o buildOptions) error {
+	s.restoreGC()
 	rep, _ := progress.New(o.output, g.io.Out, planNames(s.images))
 	rep.Event(build.Event{Kind: build.Message, Line: runHeader(s, o.push)})
 	report := s.watch(rep.Event, o.keepGoing)

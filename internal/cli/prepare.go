@@ -27,6 +27,7 @@ type session struct {
 	git        gitinfo.Info      // cache tags from history
 	inRegistry map[string]string // image name -> its inputs tag, found in the registry
 	failing    atomic.Bool       // a failure stops the run: push nothing more
+	restoreGC  func()            // turns the garbage collector back on after planning
 }
 
 // prepare loads the project, asks the engine once for every labelled image and plans names.
@@ -39,7 +40,7 @@ func (g *global) prepare(ctx context.Context, names []string, rebuild bool) (*se
 	if names, err = m.Expand(names); err != nil {
 		return nil, usageErr(err)
 	}
-	s := &session{model: m, state: inputs.OpenState(m.Root)}
+	s := &session{model: m, state: inputs.OpenState(m.Root), restoreGC: gcOffWhilePlanning()}
 	if s.scanner, err = inputs.NewScanner(m.Project); err != nil {
 		return nil, failedErr(err)
 	}
