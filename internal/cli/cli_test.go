@@ -157,6 +157,12 @@ func TestPlanWithoutEngineExplainsChanges(t *testing.T) {
 			t.Errorf("%s: digest changed though none of its inputs did", name)
 		}
 	}
+	writeFile(t, filepath.Join(dir, "services/api/main.py"), "changed")
+	writeFile(t, filepath.Join(dir, "conf/nginx/nginx.conf"), "changed")
+	_, reasons, _ = planJSONOf(t, dir)
+	if reasons["api"] != "file changed: services/api/main.py" || reasons["openresty"] != "file changed: conf/nginx/nginx.conf" {
+		t.Errorf("reasons name context paths, not the files edited: api %q, openresty %q", reasons["api"], reasons["openresty"])
+	}
 }
 
 func TestPlanCheckAndSubset(t *testing.T) {

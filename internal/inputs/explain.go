@@ -18,8 +18,14 @@ import (
 //	build arg PYVER changed
 //
 // It returns nothing when old is nil (the caller knows why: "never built") or the digests
-// are equal.
+// are equal. Files are named by their path inside the build context.
 func Explain(old, cur *Manifest) []string {
+	return ExplainAt(old, cur, func(name string) string { return name })
+}
+
+// ExplainAt is Explain naming each file with source(name) instead of its path in the context,
+// so a reason can name the file a person edits (services/api/main.py, conf/nginx/x.conf).
+func ExplainAt(old, cur *Manifest, source func(name string) string) []string {
 	if old == nil || cur == nil || old.Digest == cur.Digest {
 		return nil
 	}
@@ -31,7 +37,7 @@ func Explain(old, cur *Manifest) []string {
 		r = append(r, fmt.Sprintf("Dockerfile path changed: %s to %s", old.Dockerfile, cur.Dockerfile))
 	}
 	r = append(r, upstreamReasons(old.Upstream, cur.Upstream)...)
-	r = append(r, fileReasons(old.Files, cur.Files, cur.Dockerfile)...)
+	r = append(r, fileReasons(old.Files, cur.Files, cur.Dockerfile, source)...)
 	r = append(r, mapReasons("build arg ", old.Args, cur.Args)...)
 	r = append(r, scalar("target", old.Target, cur.Target)...)
 	r = append(r, scalar("platform", old.Platform, cur.Platform)...)
@@ -136,14 +142,17 @@ type fileDiff struct {
 	dirs                          map[string]bool
 }
 
-func fileReasons(old, cur Files, dockerfile string) []string {
+func fileReasons(old, cur Files, dockerfile string, source func(string) string) []string {
 	d := fileDiff{dirs: map[string]bool{}}
 	dfChanged := false
-	eachFile(old, cur, func(name, o, c string, inOld, inCur bool) {
+	eachFile(old, cur, func(ctxName, o, c string, inOld, inCur bool) {
+		if o == c {
+			return
+		}
+		name := source(ctxName)
 		d.dirs[name] = strings.HasPrefix(c, "d") || (!inCur && strings.HasPrefix(o, "d"))
 		switch {
-		case o == c:
-		case name == dockerfile && inOld && inCur:
+		case ctxName == dockerfile && inOld && inCur:
 			dfChanged = true
 		case !inOld:
 			d.added = append(d.added, name)
@@ -157,7 +166,7 @@ func fileReasons(old, cur Files, dockerfile string) []string {
 	})
 	var r []string
 	if dfChanged {
-		r = append(r, "Dockerfile changed: "+dockerfile)
+		r = append(r, "Dockerfile changed: "+source(dockerfile))
 	}
 	for _, g := range []struct {
 		names []string

@@ -4,6 +4,7 @@ package plan
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/imagemake/imagemake/internal/config"
@@ -151,7 +152,7 @@ func changedSince(st *inputs.State, pi *Image, engineDigest string) error {
 		pi.Reason = "inputs changed since the engine's image was built (" + short(engineDigest) + ", built elsewhere)"
 		return nil
 	}
-	pi.Reason = join(inputs.Explain(old, pi.Manifest))
+	pi.Reason = join(inputs.ExplainAt(old, pi.Manifest, SourcePath(pi.Config)))
 	return nil
 }
 
@@ -179,9 +180,27 @@ func sinceLastSeen(st *inputs.State, pi *Image) error {
 	case seen == nil:
 		pi.Reason = "never seen before"
 	default:
-		pi.Reason = join(inputs.Explain(seen, pi.Manifest))
+		pi.Reason = join(inputs.ExplainAt(seen, pi.Manifest, SourcePath(pi.Config)))
 	}
 	return nil
+}
+
+// SourcePath maps a path inside the image's build context to the project path it comes from:
+// an include's files to their folder (conf/nginx/x.conf for etc/nginx/x.conf with
+// {from: conf/nginx, to: etc/nginx}), everything else to the context folder.
+func SourcePath(img *config.Image) func(name string) string {
+	return func(name string) string {
+		for i := len(img.Include) - 1; i >= 0; i-- {
+			inc := img.Include[i]
+			if inc.To == "." {
+				return path.Join(inc.From, name)
+			}
+			if rest, ok := strings.CutPrefix(name, inc.To); ok && (rest == "" || rest[0] == '/') {
+				return inc.From + rest
+			}
+		}
+		return path.Join(img.Context, name)
+	}
 }
 
 // join makes one line of reasons, the first ones in full.

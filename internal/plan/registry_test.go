@@ -41,3 +41,22 @@ func TestUsesRegistry(t *testing.T) {
 		}
 	}
 }
+
+func TestSourcePath(t *testing.T) {
+	img := &config.Image{Context: "components/openresty", Include: []config.Include{
+		{From: "src/luamods", To: "src/luamods"}, {From: "conf/nginx", To: "etc/nginx"}, {From: "third_party/busybox", To: "busybox"},
+	}}
+	src := SourcePath(img)
+	for in, want := range map[string]string{
+		"etc/nginx/nginx.conf": "conf/nginx/nginx.conf",
+		"etc/nginx":            "conf/nginx",
+		"etc/nginxfoo":         "components/openresty/etc/nginxfoo",
+		"src/luamods/http.lua": "src/luamods/http.lua",
+		"busybox":              "third_party/busybox",
+		"Dockerfile":           "components/openresty/Dockerfile",
+	} {
+		if got := src(in); got != want {
+			t.Errorf("SourcePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
