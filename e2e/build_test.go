@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/image"
+
+	"github.com/imagemake/imagemake/internal/lock"
 )
 
 var allImages = []string{"api", "luabase", "openresty", "pybase", "worker"}
@@ -149,4 +152,31 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestSecondProcessWaitsForTheLock(t *testing.T) {
+	r := newRepo(t, "monorepo")
+	release, err := lock.Acquire(context.Background(), filepath.Join(r.dir, ".imagemake"), "imagemake build (test)", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := r.run("build", "--no-wait")
+	if code != 1 || !strings.Contains(errOut, "imagemake build (test), since") {
+		t.Fatalf("--no-wait while locked: exit %d, %s", code, errOut)
+	}
+	done := make(chan string)
+	go func() {
+		code, _, errOut := r.run("build", "--output", "json")
+		done <- fmt.Sprintf("%d %s", code, errOut)
+	}()
+	time.Sleep(time.Second)
+	select {
+	case got := <-done:
+		t.Fatalf("build did not wait for the lock: %s", got)
+	default:
+	}
+	release()
+	if got := <-done; !strings.HasPrefix(got, "0 ") || !strings.Contains(got, "waiting for another imagemake on this project") {
+		t.Fatalf("waiting build: %s", got)
+	}
 }

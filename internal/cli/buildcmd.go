@@ -53,6 +53,7 @@ image is up to date when the engine holds its ref labelled with its current inpu
 	f.BoolVar(&o.noCache, "no-cache", false, "do not use the engine's build cache")
 	f.BoolVar(&o.push, "push", false, "push every ref of each image, and its inputs-digest tag, to the registry")
 	f.BoolVar(&o.noReuse, "no-reuse", false, "do not look in the registry for images or cache built elsewhere")
+	f.BoolVar(&g.noWait, "no-wait", false, "fail (exit 1) instead of waiting when another imagemake builds this project")
 	f.StringVar(&o.output, "output", "auto", "auto, line, grouped or json")
 	return cmd
 }
@@ -61,10 +62,12 @@ func runBuild(ctx context.Context, g *global, o buildOptions, names []string) er
 	if _, err := progress.New(o.output, io.Discard, nil); err != nil {
 		return usageErr(err)
 	}
+	g.lockAs = "imagemake build"
 	s, err := g.prepare(ctx, names, o.rebuild)
 	if err != nil {
 		return err
 	}
+	defer s.release()
 	if o.dryRun {
 		dryRun(g.io.Out, s.images, s.engineErr)
 		return nil

@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync/atomic"
 
 	"github.com/imagemake/imagemake/internal/engine/docker"
 	"github.com/imagemake/imagemake/internal/gitinfo"
 	"github.com/imagemake/imagemake/internal/inputs"
+	"github.com/imagemake/imagemake/internal/lock"
 	"github.com/imagemake/imagemake/internal/plan"
 	"github.com/imagemake/imagemake/internal/project"
 	"github.com/imagemake/imagemake/internal/registry"
@@ -28,6 +30,21 @@ type session struct {
 	inRegistry map[string]string // image name -> its inputs tag, found in the registry
 	failing    atomic.Bool       // a failure stops the run: push nothing more
 	restoreGC  func()            // turns the garbage collector back on after planning
+	release    func()            // releases the project lock
+}
+
+// lock takes the project's lock when the command asked for it (g.lockAs).
+func (g *global) lock(ctx context.Context, root string) (func(), error) {
+	if g.lockAs == "" {
+		return func() {}, nil
+	}
+	release, err := lock.Acquire(ctx, filepath.Join(root, inputs.StateDir), g.lockAs, !g.noWait, func(holder string) {
+		fmt.Fprintf(g.io.Err, "imagemake: waiting for another imagemake on this project (%s)\n", holder)
+	})
+	if err != nil {
+		return nil, failedErr(err)
+	}
+	return release, nil
 }
 
 // prepare loads the project, asks the engine once for every labelled image and plans names.
@@ -40,7 +57,11 @@ func (g *global) prepare(ctx context.Context, names []string, rebuild bool) (*se
 	if names, err = m.Expand(names); err != nil {
 		return nil, usageErr(err)
 	}
-	s := &session{model: m, state: inputs.OpenState(m.Root), restoreGC: gcOffWhilePlanning()}
+	release, err := g.lock(ctx, m.Root)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{model: m, state: inputs.OpenState(m.Root), restoreGC: gcOffWhilePlanning(), release: release}
 	if s.scanner, err = inputs.NewScanner(m.Project); err != nil {
 		return nil, failedErr(err)
 	}

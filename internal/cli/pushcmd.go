@@ -27,15 +27,18 @@ be up to date in the engine: run imagemake build first (or build --push).`,
 	}
 	cmd.Flags().IntVarP(&o.jobs, "jobs", "j", 4, "push at most `N` images at once")
 	cmd.Flags().StringVar(&o.output, "output", "auto", "auto, line, grouped or json")
+	cmd.Flags().BoolVar(&g.noWait, "no-wait", false, "fail (exit 1) instead of waiting when another imagemake builds this project")
 	return cmd
 }
 
 func runPush(ctx context.Context, g *global, o buildOptions, names []string) error {
 	o.push = true
+	g.lockAs = "imagemake push"
 	s, err := g.prepare(ctx, names, false)
 	if err != nil {
 		return err
 	}
+	defer s.release()
 	if s.engineErr != nil {
 		return failedErr(fmt.Errorf("cannot push: %w", s.engineErr))
 	}

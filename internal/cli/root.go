@@ -67,6 +67,10 @@ type global struct {
 	file string
 	dir  string
 	io   IO
+	// lockAs, when set, makes prepare take the project's lock for this command (build, push,
+	// run); noWait fails instead of waiting for another process's lock.
+	lockAs string
+	noWait bool
 }
 
 func (g *global) load(ctx context.Context) (*project.Model, error) {
