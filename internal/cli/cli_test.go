@@ -219,3 +219,15 @@ func TestBuildWithoutEngineFails(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestSecretLookingArgWarns(t *testing.T) {
+	dir := example(t)
+	cfg := filepath.Join(dir, "imagemake.yaml")
+	b, _ := os.ReadFile(cfg)
+	writeFile(t, cfg, strings.Replace(string(b), `args: {PORT: "8080"}`, `args: {PORT: "8080", NPM_TOKEN: "abc"}`, 1))
+	code, _, errOut := run(t, dir, offline, "ls")
+	want := "imagemake: warning: images.api.args.NPM_TOKEN looks like a secret"
+	if code != 0 || !strings.Contains(errOut, want) || strings.Contains(errOut, "PORT") {
+		t.Fatalf("exit %d, stderr %q; want a warning %q", code, errOut, want)
+	}
+}

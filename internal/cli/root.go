@@ -78,6 +78,9 @@ func (g *global) load(ctx context.Context) (*project.Model, error) {
 	if err != nil {
 		return nil, usageErr(err)
 	}
+	for _, w := range m.Warnings {
+		fmt.Fprintln(g.io.Err, "imagemake: warning: "+w)
+	}
 	return m, nil
 }
 

@@ -6,8 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,6 +31,7 @@ type Model struct {
 	*config.Project
 	Graph       *graph.Graph
 	Dockerfiles map[string]*dockerfile.Info // by image name
+	Warnings    []string                    // problems that do not stop the run
 }
 
 // Load reads and validates the config, parses every Dockerfile and builds the graph. Every
@@ -65,7 +69,25 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 	if err := checkTaskCycles(p); err != nil {
 		return nil, err
 	}
+	m.Warnings = secretArgWarnings(p)
 	return m, nil
+}
+
+var secretName = regexp.MustCompile(`(?i)(TOKEN|PASSWORD|PASSWD|SECRET|KEY)`)
+
+// secretArgWarnings flags build args whose name looks like a secret: their values end up in the
+// image's history and in the inputs digest's manifest, readable by anyone with the image.
+func secretArgWarnings(p *config.Project) []string {
+	var out []string
+	for _, img := range p.Images {
+		for _, k := range slices.Sorted(maps.Keys(img.Args)) {
+			if secretName.MatchString(k) {
+				out = append(out, fmt.Sprintf("images.%s.args.%s looks like a secret: build args are stored in the image "+
+					"and in .imagemake/; pass it as a BuildKit secret (RUN --mount=type=secret) instead", img.Name, k))
+			}
+		}
+	}
+	return out
 }
 
 // checkTaskCycles rejects tasks that need themselves through other tasks.
