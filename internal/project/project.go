@@ -45,6 +45,11 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(p.Compose) > 0 {
+		if err := mergeCompose(ctx, p); err != nil {
+			return nil, err
+		}
+	}
 	m := &Model{Project: p, Dockerfiles: map[string]*dockerfile.Info{}}
 	refs := map[string][]dockerfile.Ref{}
 	for _, img := range p.Images {
