@@ -81,7 +81,7 @@ func (d *decoder) checkImage(p *Project, img *Image) {
 	if d.bad[f] {
 		return
 	}
-	d.checkBuildFiles(img, f)
+	d.checkBuildFiles(img, f, len(p.Compose) > 0)
 	for i := range img.Include {
 		d.checkInclude(&img.Include[i], fmt.Sprintf("%s.include[%d]", f, i))
 	}
@@ -102,10 +102,13 @@ func validPlatform(s string) bool {
 	return err == nil
 }
 
-func (d *decoder) checkBuildFiles(img *Image, f string) {
+// checkBuildFiles checks context and dockerfile. With compose files, an image without either
+// may extend a compose service of the same name; the project's Compose import checks that.
+func (d *decoder) checkBuildFiles(img *Image, f string, compose bool) {
 	cf, df := f+".context", f+".dockerfile"
 	switch {
 	case d.bad[cf] || d.bad[df]:
+	case img.Context == "" && img.Dockerfile == "" && compose:
 	case img.Context == "" && img.Dockerfile == "":
 		d.errField(f, "needs context or dockerfile")
 	case img.Context == "":

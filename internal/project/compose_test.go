@@ -79,3 +79,36 @@ func TestComposeDuplicateRef(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestImagesEntryExtendsComposeService(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"imagemake.yaml": "version: 1\nrepo: acme\ntag: t1\ncompose: [c.yml]\nimages:\n  api:\n    include: [shared]\n" +
+			"    args: {EXTRA: \"1\"}\n",
+		"c.yml":          "services:\n  api:\n    build:\n      context: api\n      args: {FROM_COMPOSE: x}\n",
+		"api/Dockerfile": "FROM scratch\n",
+		"shared/lib.txt": "x",
+	})
+	m, err := Load(context.Background(), Options{Dir: dir, Env: map[string]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := m.Image("api")
+	if api.Context != "api" || len(api.Include) != 1 || api.Include[0].From != "shared" ||
+		api.Args["EXTRA"] != "1" || api.Args["FROM_COMPOSE"] != "x" {
+		t.Fatalf("extended image: %+v", api)
+	}
+}
+
+func TestExtensionWithoutComposeService(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"imagemake.yaml": "version: 1\ncompose: [c.yml]\nimages:\n  web:\n    args: {A: b}\n",
+		"c.yml":          "services:\n  api:\n    build: api\n",
+		"api/Dockerfile": "FROM scratch\n",
+	})
+	_, err := Load(context.Background(), Options{Dir: dir, Env: map[string]string{}})
+	if err == nil || !strings.Contains(err.Error(), "images.web: needs context or dockerfile: no compose service web to extend") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -50,6 +50,11 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 			return nil, err
 		}
 	}
+	for _, img := range p.Images {
+		if img.Context == "" { // allowed by config only to extend a compose service
+			return nil, p.ImageError(img, "", "needs context or dockerfile: no compose service "+img.Name+" to extend")
+		}
+	}
 	m := &Model{Project: p, Dockerfiles: map[string]*dockerfile.Info{}}
 	refs := map[string][]dockerfile.Ref{}
 	for _, img := range p.Images {
