@@ -140,6 +140,6 @@ engine itself says what is up to date.`,
 	root.PersistentFlags().StringVarP(&g.file, "file", "f", "", "config file (default: imagemake.yaml, found walking up from the working directory)")
 	root.PersistentFlags().StringVarP(&g.dir, "directory", "C", "", "run as if started in `DIR`")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
-	root.AddCommand(newLs(g), newGraph(g), newPlan(g), newContext(g), newClean(g), newBuild(g), newPush(g), newRun(g))
+	root.AddCommand(newLs(g), newGraph(g), newPlan(g), newContext(g), newClean(g), newBuild(g), newPush(g), newRun(g), newInit(g))
 	return root
 }

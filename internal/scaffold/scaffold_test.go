@@ -1,0 +1,151 @@
+package scaffold
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/imagemake/imagemake/internal/config"
+	"github.com/imagemake/imagemake/internal/project"
+)
+
+// fixture copies testdata/NAME/tree to a temp folder named NAME (the root's name is the default
+// repo) and returns it.
+func fixture(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	if out, err := exec.Command("cp", "-a", filepath.Join("testdata", name, "tree"), dir).CombinedOutput(); err != nil {
+		t.Fatalf("copy fixture: %v %s", err, out)
+	}
+	return dir
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// golden compares got with testdata/NAME; UPDATE_GOLDEN=1 rewrites it.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if os.Getenv("UPDATE_GOLDEN") == "1" {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestGenerate(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		deps    map[string][]string // image -> dependencies the loaded model infers
+		compose int
+		checks  int
+	}{
+		{name: "nested", deps: map[string][]string{
+			"base": nil, "legacy-api": {"base"}, "my-app": nil, "services-api": {"base"}, "worker": {"services-api"}}},
+		{name: "argchain", deps: map[string][]string{
+			"app": {"base"}, "base": nil, "cli": nil, "tool": nil}, checks: 2},
+		{name: "nodefault", deps: map[string][]string{
+			"base": nil, "other": nil, "py": nil, "svc": {"base"}}, checks: 3},
+		{name: "twoinfolder", deps: map[string][]string{
+			"twoinfolder": nil, "app": nil, "app-prod": {"app"}, "app-test": nil}, checks: 3},
+		{name: "compose", deps: map[string][]string{"web": nil}, compose: 3},
+		{name: "broken", deps: map[string][]string{"good": nil}, checks: 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := fixture(t, c.name)
+			// .git cannot live in testdata: add one here, with a Dockerfile that must be skipped.
+			writeFile(t, filepath.Join(dir, ".git/objects/Dockerfile"), "FROM alpine\n")
+			writeFile(t, filepath.Join(dir, ".imagemake/Dockerfile"), "FROM alpine\n")
+			writeFile(t, filepath.Join(dir, "node_modules/x/Dockerfile"), "FROM alpine\n")
+			found, err := Scan(os.DirFS(dir), filepath.Base(dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Generate(os.DirFS(dir), found)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, c.name+".yaml", res.YAML)
+			if len(res.Compose) != c.compose || res.Checks != c.checks {
+				t.Errorf("compose files %d, checks %d; want %d, %d", len(res.Compose), res.Checks, c.compose, c.checks)
+			}
+			file := filepath.Join(dir, "imagemake.yaml")
+			writeFile(t, file, string(res.YAML))
+			if _, err := config.Load(context.Background(), file, map[string]string{}); err != nil {
+				t.Fatalf("config.Load: %v", err)
+			}
+			m, err := project.Load(context.Background(), project.Options{Dir: dir, Env: map[string]string{}})
+			if err != nil {
+				t.Fatalf("project.Load: %v", err)
+			}
+			got := map[string][]string{}
+			for _, img := range m.Images {
+				got[img.Name] = m.Graph.DepNames(img.Name)
+				slices.Sort(got[img.Name])
+				if len(got[img.Name]) == 0 {
+					got[img.Name] = nil
+				}
+			}
+			if !reflect.DeepEqual(got, c.deps) {
+				t.Errorf("images and dependencies:\n got %v\nwant %v", got, c.deps)
+			}
+		})
+	}
+}
+
+func TestNames(t *testing.T) {
+	for _, c := range []struct {
+		in, want []string
+	}{
+		{[]string{"a/Dockerfile", "b/Dockerfile"}, []string{"a", "b"}},
+		{[]string{"x/api/Dockerfile", "y/api/Dockerfile"}, []string{"x-api", "y-api"}},
+		{[]string{"x/api/Dockerfile", "x/api/Dockerfile.prod"}, []string{"api", "api-prod"}},
+		{[]string{"api/Dockerfile.prod"}, []string{"api"}},
+		{[]string{"Dockerfile", "dev.Dockerfile"}, []string{"root", "root-dev"}},
+		{[]string{"API_V2/Dockerfile"}, []string{"api-v2"}},
+		{[]string{"a/api/Dockerfile", "api/Dockerfile"}, []string{"a-api", "api"}},
+		{[]string{"api/Dockerfile", "api/Dockerfile.PROD", "api/prod.Dockerfile"}, []string{"api", "api-prod", "api-prod-2"}},
+	} {
+		if got := nameImages("root", c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("nameImages(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+func TestIsDockerfileAndCompose(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Dockerfile": true, "Dockerfile.prod": true, "prod.Dockerfile": true, "Dockerfile.dockerignore": false,
+		"Dockerfile.md": false, "Dockerfile.": false, ".Dockerfile": false, "dockerfile": false, "README.md": false,
+	} {
+		if got := IsDockerfile(name); got != want {
+			t.Errorf("IsDockerfile(%q) = %v", name, got)
+		}
+	}
+	for name, want := range map[string]bool{
+		"docker-compose.yml": true, "docker-compose.prod.yaml": true, "compose.yaml": true, "compose-dev.yml": true,
+		"compose.override.yml": true, "compose.json": false, "mycompose.yml": false,
+	} {
+		if got := IsCompose(name); got != want {
+			t.Errorf("IsCompose(%q) = %v", name, got)
+		}
+	}
+}
