@@ -15,7 +15,7 @@ import (
 	"github.com/imagemake/imagemake/internal/lock"
 )
 
-var allImages = []string{"api", "luabase", "openresty", "pybase", "worker"}
+var allImages = []string{"api", "luabase", "notifier", "openresty", "pybase", "worker"}
 
 func want(status string, names ...string) map[string]string {
 	m := map[string]string{}
@@ -66,7 +66,7 @@ func TestIncludedFolderChangeRebuildsExactlyItsImages(t *testing.T) {
 	}
 	write(t, filepath.Join(r.dir, "src/pylib/acme/new.py"), "x = 1\n", 0o644)
 	got = r.build(0)
-	if !reflect.DeepEqual(statuses(got), want("built", "pybase", "api", "worker")) {
+	if !reflect.DeepEqual(statuses(got), want("built", "pybase", "api", "worker", "notifier")) {
 		t.Fatalf("after a pylib change: %v", got)
 	}
 	if got["api"].Reason != "base image pybase rebuilt" {
@@ -102,7 +102,8 @@ func TestFailureKeepGoingAndFailFast(t *testing.T) {
 	r.build(0, "luabase")
 	write(t, filepath.Join(r.dir, "base/py/Dockerfile"), strings.Replace(readFile(t, filepath.Join(r.dir, "base/py/Dockerfile")), "RUN echo \"pybase", "RUN exit 3\nRUN echo \"pybase", 1), 0o644)
 	got := r.build(1, "-k", "-j", "1")
-	wantK := map[string]string{"pybase": "failed", "api": "skipped", "worker": "skipped", "luabase": "up-to-date", "openresty": "built"}
+	wantK := map[string]string{"pybase": "failed", "api": "skipped", "worker": "skipped", "notifier": "skipped",
+		"luabase": "up-to-date", "openresty": "built"}
 	if !reflect.DeepEqual(statuses(got), wantK) {
 		t.Fatalf("-k: %v", got)
 	}

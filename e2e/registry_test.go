@@ -98,7 +98,7 @@ func TestCIStory(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", wantLine, out)
 		}
 	}
-	for _, name := range []string{"api", "worker", "pybase", "luabase"} {
+	for _, name := range []string{"api", "worker", "notifier", "pybase", "luabase"} {
 		if !strings.Contains(out, name+" ") || strings.Contains(out, name+" | building") {
 			t.Errorf("%s should not build after a conf/nginx change:\n%s", name, out)
 		}

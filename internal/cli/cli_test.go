@@ -97,7 +97,7 @@ func TestLsJSONContract(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatal(err)
 	}
-	if len(v.Images) != 5 || v.Groups["python"] == nil || v.Tasks["smoke"] == nil {
+	if len(v.Images) != 6 || v.Groups["python"] == nil || v.Tasks["smoke"] == nil {
 		t.Fatalf("ls --json: %+v", v)
 	}
 	for _, img := range v.Images {
@@ -144,9 +144,10 @@ func TestPlanWithoutEngineExplainsChanges(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "src/pylib/acme/log.py"), "changed")
 	_, reasons, after := planJSONOf(t, dir)
 	changed := map[string]string{
-		"pybase": "file changed: src/pylib/acme/log.py",
-		"api":    "base image pybase rebuilt",
-		"worker": "base image pybase rebuilt",
+		"pybase":   "file changed: src/pylib/acme/log.py",
+		"api":      "base image pybase rebuilt",
+		"worker":   "base image pybase rebuilt",
+		"notifier": "base image pybase rebuilt",
 	}
 	for name := range before {
 		if want, ok := changed[name]; ok {

@@ -19,8 +19,9 @@ type decoder struct {
 	pos     map[string]Pos  // field path -> its value, or its key for maps and lists
 	bad     map[string]bool // field paths that failed to decode: validation skips them
 
-	refs         []refSite // every ref of every image, for checkDuplicateRefs
-	resolvedRoot string    // root with symlinks resolved, computed once
+	refs         []refSite       // every ref of every image, for checkDuplicateRefs
+	resolvedRoot string          // root with symlinks resolved, computed once
+	external     map[string]bool // image names defined outside the file (compose services)
 }
 
 // fieldFunc decodes the value n of the field at path field.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -32,7 +33,7 @@ func FuzzLoad(f *testing.F) {
 	abs := filepath.Join(root, FileName)
 	env := map[string]string{"DOCKER_TAG": "dev", "EMPTY": ""}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := load(data, FileName, abs, env)
+		p, err := load(context.Background(), data, FileName, abs, env)
 		if err == nil {
 			if p == nil {
 				t.Fatal("no project and no error")

@@ -21,7 +21,7 @@ import (
 // Load reads, interpolates and validates the config file at path. env holds the variables for
 // interpolation (usually the process environment); it is not modified, and Project.Env is the
 // map actually used (see Env). Loading writes nothing. Every error returned is an *Errors.
-func Load(ctx context.Context, path string, env map[string]string) (*Project, error) {
+func Load(ctx context.Context, path string, env map[string]string, opts ...Option) (*Project, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fileError(path, err)
@@ -39,12 +39,30 @@ func Load(ctx context.Context, path string, env map[string]string) (*Project, er
 	if err != nil {
 		return nil, fileError(file, err)
 	}
-	return load(data, file, abs, env)
+	return load(ctx, data, file, abs, env, opts...)
+}
+
+// Option changes how Load works.
+type Option func(*loadOptions)
+
+type loadOptions struct {
+	composeNames func(ctx context.Context, root string, files []string, env map[string]string) []string
+}
+
+// WithComposeNames lets names (the compose services that become images) be named by
+// depends_on, groups, contexts and task needs. Loading the compose files is the caller's, as
+// are their errors: names only says which names exist.
+func WithComposeNames(names func(ctx context.Context, root string, files []string, env map[string]string) []string) Option {
+	return func(o *loadOptions) { o.composeNames = names }
 }
 
 // load decodes and validates data, the content of the config file at the absolute path abs,
 // shown as file in errors.
-func load(data []byte, file, abs string, env map[string]string) (*Project, error) {
+func load(ctx context.Context, data []byte, file, abs string, env map[string]string, opts ...Option) (*Project, error) {
+	var o loadOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	root := filepath.Dir(abs)
 	d := &decoder{file: file, root: root, env: env, anchors: anchors{},
 		pos: map[string]Pos{}, bad: map[string]bool{}}
@@ -53,6 +71,12 @@ func load(data []byte, file, abs string, env map[string]string) (*Project, error
 		return nil, err
 	}
 	p := d.project(body)
+	if o.composeNames != nil && len(p.Compose) > 0 {
+		d.external = map[string]bool{}
+		for _, n := range o.composeNames(ctx, root, p.Compose, env) {
+			d.external[n] = true
+		}
+	}
 	d.validate(p)
 	if len(d.errs.List) > 0 {
 		d.errs.sort()

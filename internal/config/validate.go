@@ -216,7 +216,7 @@ func (d *decoder) checkDependsOn(p *Project, img *Image, f string) {
 
 // checkImageName reports a name that is not an image of the project.
 func (d *decoder) checkImageName(p *Project, field, name string) {
-	if p.Image(name) != nil {
+	if p.Image(name) != nil || d.external[name] {
 		return
 	}
 	if name == "" {
@@ -270,6 +270,7 @@ func (d *decoder) checkGroups(p *Project) {
 				}
 			case m == "":
 				d.errField(fi, "empty name")
+			case d.external[m]:
 			default:
 				all := append(imageNames(p), slices.Sorted(maps.Keys(p.Groups))...)
 				d.errField(fi, "no image or group named %q%s", m, didYouMean(m, all))
@@ -338,7 +339,7 @@ func (d *decoder) checkNeed(p *Project, field, task, need string) {
 	case d.bad[field]:
 	case need == task:
 		d.errField(field, "a task cannot need itself")
-	case p.Image(need) != nil || isGroup(p, need) || p.Tasks[need] != nil:
+	case p.Image(need) != nil || isGroup(p, need) || p.Tasks[need] != nil || d.external[need]:
 	case need == "":
 		d.errField(field, "empty name")
 	default:

@@ -174,3 +174,17 @@ func configName(p *config.Project) string {
 	}
 	return p.File
 }
+
+// composeNames names the images the compose files define, so imagemake.yaml can name them; a
+// compose file that does not load names none here, and mergeCompose reports why.
+func composeNames(ctx context.Context, root string, files []string, env map[string]string) []string {
+	svcs, err := compose.Services(ctx, root, files, env)
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(svcs))
+	for _, s := range svcs {
+		names = append(names, s.Image.Name)
+	}
+	return names
+}

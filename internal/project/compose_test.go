@@ -112,3 +112,24 @@ func TestExtensionWithoutComposeService(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestConfigNamesComposeServices(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"imagemake.yaml": "version: 1\ncompose: [c.yml]\nimages:\n  web:\n    context: web\n    depends_on: [api]\n" +
+			"groups:\n  all: [web, api]\ntasks:\n  t:\n    needs: [api]\n    run: 'true'\n",
+		"c.yml":          "services:\n  api:\n    build: api\n",
+		"api/Dockerfile": "FROM scratch\n",
+		"web/Dockerfile": "FROM scratch\n",
+	})
+	m, err := Load(context.Background(), Options{Dir: dir, Env: map[string]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := m.Expand([]string{"all"}); !reflect.DeepEqual(got, []string{"api", "web"}) {
+		t.Errorf("group all = %v", got)
+	}
+	if got := m.Graph.DepNames("web"); !reflect.DeepEqual(got, []string{"api"}) {
+		t.Errorf("web deps %v", got)
+	}
+}

@@ -41,7 +41,7 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := config.Load(ctx, path, opt.Env)
+	p, err := config.Load(ctx, path, opt.Env, config.WithComposeNames(composeNames))
 	if err != nil {
 		return nil, err
 	}

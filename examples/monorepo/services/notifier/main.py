@@ -1,0 +1,3 @@
+from acme.log import log
+
+log("notifier sending")
