@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // addTasks appends tasks to the example's imagemake.yaml (which ends with its tasks: section).
@@ -63,5 +65,32 @@ func TestRunTaskExitCodeOrderAndArgs(t *testing.T) {
 	}
 	if code, _, errOut := r.run("run", "nope"); code != 2 || !strings.Contains(errOut, `no task named "nope"`) {
 		t.Fatalf("unknown task: exit %d %s", code, errOut)
+	}
+}
+
+func TestInterruptReachesTheTask(t *testing.T) {
+	r := newRepo(t, "monorepo")
+	marker := filepath.Join(r.dir, "trap.log")
+	// A shell whose SIGINT was ignored when it started (as under some CI runners) cannot trap
+	// it: then the task ends through the SIGKILL that follows; otherwise through the trap.
+	addTasks(t, r, `
+  wait:
+    run: trap 'echo interrupted > trap.log; exit 5' INT; sleep 30 & wait
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(time.Second, cancel)
+	start := time.Now()
+	code, out, errOut := r.runCtx(ctx, "run", "wait")
+	if code != 130 || time.Since(start) > 15*time.Second {
+		t.Fatalf("interrupted task: exit %d after %v\n%s\n%s", code, time.Since(start), out, errOut)
+	}
+	if got, err := os.ReadFile(marker); err == nil && string(got) != "interrupted\n" {
+		t.Errorf("trap.log: %q", got)
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cwd")
+	for _, p := range procs {
+		if cwd, _ := os.Readlink(p); cwd == r.dir {
+			t.Errorf("a process of the task (%s) survived the interrupt", filepath.Dir(p))
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -130,9 +131,19 @@ func execTask(ctx context.Context, g *global, m *project.Model, t *config.Task, 
 	if err := cmd.Start(); err != nil {
 		return failedErr(fmt.Errorf("task %s: %w", t.Name, err))
 	}
-	stop := context.AfterFunc(ctx, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) })
+	stop := context.AfterFunc(ctx, func() { interrupt(cmd.Process.Pid) })
 	defer stop()
 	return taskExit(ctx, t, cmd.Wait())
+}
+
+// taskGrace is how long an interrupted task's process group has to end after SIGINT before
+// it gets SIGKILL (a process may ignore SIGINT, e.g. one started in the background by sh).
+const taskGrace = 5 * time.Second
+
+// interrupt passes Ctrl-C on to the task's process group, then kills what is left of it.
+func interrupt(pgid int) {
+	syscall.Kill(-pgid, syscall.SIGINT)
+	time.AfterFunc(taskGrace, func() { syscall.Kill(-pgid, syscall.SIGKILL) })
 }
 
 // taskExit turns the task's end into imagemake's exit code: the task's own.

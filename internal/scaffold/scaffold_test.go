@@ -69,6 +69,8 @@ func TestGenerate(t *testing.T) {
 			"twoinfolder": nil, "app": nil, "app-prod": {"app"}, "app-test": nil}, checks: 3},
 		{name: "compose", deps: map[string][]string{"web": nil}, compose: 3},
 		{name: "broken", deps: map[string][]string{"good": nil}, checks: 1},
+		// a Dockerfile outside its context, multi-stage: the COPY sources are not next to it
+		{name: "outside", deps: map[string][]string{"base": nil, "docker": {"base"}}, checks: 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := fixture(t, c.name)

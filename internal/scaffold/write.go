@@ -71,6 +71,7 @@ func Generate(fsys fs.FS, f *Found) (*Result, error) {
 			return nil, err
 		}
 		infer(img, src, repoDefault, byRef, byName)
+		img.Checks = append(img.Checks, missingSources(fsys, img, src)...)
 	}
 	res := &Result{Images: imgs, Compose: f.Compose}
 	res.YAML, res.Checks = render(f, imgs)
