@@ -24,8 +24,8 @@ var composeNameRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`
 //
 // Checks are the minimum config's own validation would do for these images: image name, and
 // refs not shared with another image. Paths were checked by package compose.
-func mergeCompose(ctx context.Context, p *config.Project) error {
-	svcs, err := compose.Services(ctx, p.Root, p.Compose, p.Env)
+func mergeCompose(p *config.Project, loaded *composeLoad) error {
+	svcs, err := loaded.svcs, loaded.err
 	if err != nil {
 		var ce *compose.Error
 		if errors.As(err, &ce) {
@@ -175,15 +175,19 @@ func configName(p *config.Project) string {
 	return p.File
 }
 
-// composeNames names the images the compose files define, so imagemake.yaml can name them; a
+// composeLoad loads the compose files once: config asks for the services' names before it
+// validates, and mergeCompose takes the services after.
+type composeLoad struct {
+	svcs []compose.Service
+	err  error
+}
+
+// names loads the files and names the images they define, so imagemake.yaml can name them; a
 // compose file that does not load names none here, and mergeCompose reports why.
-func composeNames(ctx context.Context, root string, files []string, env map[string]string) []string {
-	svcs, err := compose.Services(ctx, root, files, env)
-	if err != nil {
-		return nil
-	}
-	names := make([]string, 0, len(svcs))
-	for _, s := range svcs {
+func (l *composeLoad) names(ctx context.Context, root string, files []string, env map[string]string) []string {
+	l.svcs, l.err = compose.Services(ctx, root, files, env)
+	names := make([]string, 0, len(l.svcs))
+	for _, s := range l.svcs {
 		names = append(names, s.Image.Name)
 	}
 	return names

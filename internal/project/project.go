@@ -41,12 +41,13 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := config.Load(ctx, path, opt.Env, config.WithComposeNames(composeNames))
+	loaded := &composeLoad{}
+	p, err := config.Load(ctx, path, opt.Env, config.WithComposeNames(loaded.names))
 	if err != nil {
 		return nil, err
 	}
 	if len(p.Compose) > 0 {
-		if err := mergeCompose(ctx, p); err != nil {
+		if err := mergeCompose(p, loaded); err != nil {
 			return nil, err
 		}
 	}
