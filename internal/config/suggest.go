@@ -63,8 +63,8 @@ func editDistance(a, b string) int {
 	return d[len(ra)][len(rb)]
 }
 
-// didYouMean is " (did you mean \"x\"?)" when a candidate is close to word, else "".
-func didYouMean(word string, candidates []string) string {
+// DidYouMean is " (did you mean \"x\"?)" when a candidate is close to word, else "".
+func DidYouMean(word string, candidates []string) string {
 	if s := suggest(word, candidates); s != "" {
 		return ` (did you mean "` + s + `"?)`
 	}

@@ -74,7 +74,7 @@ func (d *decoder) checkPatterns(field string, patterns []string) {
 
 func (d *decoder) checkImage(p *Project, img *Image) {
 	f := "images." + img.Name
-	if !imageNameRE.MatchString(img.Name) {
+	if !ValidImageName(img.Name) {
 		d.errField(f, "invalid image name %q: use lowercase letters and digits, separated by . _ or -", img.Name)
 		d.bad[f] = true
 	}
@@ -227,7 +227,7 @@ func (d *decoder) checkImageName(p *Project, field, name string) {
 		d.errField(field, "%q is a group; only images can be named here", name)
 		return
 	}
-	d.errField(field, "no image named %q%s", name, didYouMean(name, imageNames(p)))
+	d.errField(field, "no image named %q%s", name, DidYouMean(name, imageNames(p)))
 }
 
 func (d *decoder) checkContexts(p *Project, img *Image, f string) {
@@ -273,7 +273,7 @@ func (d *decoder) checkGroups(p *Project) {
 			case d.external[m]:
 			default:
 				all := append(imageNames(p), slices.Sorted(maps.Keys(p.Groups))...)
-				d.errField(fi, "no image or group named %q%s", m, didYouMean(m, all))
+				d.errField(fi, "no image or group named %q%s", m, DidYouMean(m, all))
 			}
 		}
 	}
@@ -344,7 +344,7 @@ func (d *decoder) checkNeed(p *Project, field, task, need string) {
 		d.errField(field, "empty name")
 	default:
 		all := append(append(imageNames(p), slices.Sorted(maps.Keys(p.Groups))...), slices.Sorted(maps.Keys(p.Tasks))...)
-		d.errField(field, "no image, group or task named %q%s", need, didYouMean(need, all))
+		d.errField(field, "no image, group or task named %q%s", need, DidYouMean(need, all))
 	}
 }
 
@@ -371,3 +371,7 @@ func compact(list []string) []string {
 	}
 	return out
 }
+
+// ValidImageName tells whether name can be an image's name: a Docker repository path component,
+// since the name ends up in the default ref.
+func ValidImageName(name string) bool { return imageNameRE.MatchString(name) }

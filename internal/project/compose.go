@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
-	"regexp"
 	"sort"
 
 	"github.com/distribution/reference"
@@ -14,9 +13,6 @@ import (
 	"github.com/imagemake/imagemake/internal/compose"
 	"github.com/imagemake/imagemake/internal/config"
 )
-
-// composeNameRE is config's rule for image names: the name ends up in the default ref.
-var composeNameRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
 
 // mergeCompose adds the images of the project's compose files (services with build:) to
 // p.Images. A service whose name is also an images: entry is an error, unless that entry sets
@@ -44,7 +40,7 @@ func mergeCompose(p *config.Project, loaded *composeLoad) error {
 	for _, s := range svcs {
 		ci := s.Image
 		field := "services." + ci.Name
-		if !composeNameRE.MatchString(ci.Name) {
+		if !config.ValidImageName(ci.Name) {
 			return fail(s.File, field, "invalid image name %q: use lowercase letters and digits, separated by . _ or -", ci.Name)
 		}
 		from[ci.Name] = s.File

@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/imagemake/imagemake/internal/config"
 	"github.com/imagemake/imagemake/internal/dockerfile"
@@ -196,7 +195,7 @@ func (m *Model) Expand(names []string) ([]string, error) {
 		}
 		members, ok := m.Groups[name]
 		if !ok {
-			return fmt.Errorf("no image or group named %q%s", name, suggest(name, m.names()))
+			return fmt.Errorf("no image or group named %q%s", name, config.DidYouMean(name, m.names()))
 		}
 		if seen[name] {
 			return fmt.Errorf("group %q contains itself", name)
@@ -229,41 +228,4 @@ func (m *Model) names() []string {
 		names = append(names, g)
 	}
 	return names
-}
-
-// suggest returns ` (did you mean "x"?)` for the closest name, or "".
-func suggest(name string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := distance(name, n); d < bestD || (d == bestD && n < best) {
-			best, bestD = n, d
-		}
-	}
-	if best == "" && len(names) > 0 {
-		return " (known: " + strings.Join(names, ", ") + ")"
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

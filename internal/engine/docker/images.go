@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+	"github.com/imagemake/imagemake/internal/dockerfile"
 )
 
 // InputsLabel is the label every image imagemake builds carries: the digest of its inputs.
@@ -19,7 +19,7 @@ type Image struct {
 }
 
 // Images returns every image of the engine carrying InputsLabel, under each of its refs in
-// normalised form (see NormaliseRef).
+// normalised form (dockerfile.Normalize: "pybase" is "docker.io/library/pybase:latest").
 func (e *Engine) Images(ctx context.Context) (map[string]Image, error) {
 	list, err := e.api.ImageList(ctx, image.ListOptions{
 		Filters: filters.NewArgs(filters.Arg("label", InputsLabel)),
@@ -31,22 +31,13 @@ func (e *Engine) Images(ctx context.Context) (map[string]Image, error) {
 	for _, summary := range list {
 		img := Image{ID: summary.ID, Inputs: summary.Labels[InputsLabel]}
 		for _, tag := range summary.RepoTags {
-			if ref, err := NormaliseRef(tag); err == nil { // skips "<none>:<none>"
+			// The spelling the graph and the plan use for refs; skips "<none>:<none>".
+			if ref, err := dockerfile.Normalize(tag); err == nil {
 				images[ref] = img
 			}
 		}
 	}
 	return images, nil
-}
-
-// NormaliseRef spells a ref as the engine's image store does: "pybase" becomes
-// "docker.io/library/pybase:latest".
-func NormaliseRef(ref string) (string, error) {
-	named, err := reference.ParseNormalizedNamed(ref)
-	if err != nil {
-		return "", fmt.Errorf("image ref %q: %w", ref, err)
-	}
-	return reference.TagNameOnly(named).String(), nil
 }
 
 // Tag gives the image source (an ID or a ref) the ref ref, without building anything.
