@@ -10,13 +10,11 @@ import (
 
 	"github.com/imagemake/imagemake/internal/build"
 	"github.com/imagemake/imagemake/internal/config"
+	"github.com/imagemake/imagemake/internal/engine/docker"
 	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/plan"
 	"github.com/imagemake/imagemake/internal/progress"
 )
-
-// InputsLabel is the label every image imagemake builds carries: the digest of its inputs.
-const InputsLabel = "imagemake.inputs"
 
 type buildOptions struct {
 	jobs      int
@@ -290,7 +288,7 @@ func (s *session) request(pi *plan.Image, o buildOptions) build.Request {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	labels[InputsLabel] = pi.Manifest.Digest
+	labels[docker.InputsLabel] = pi.Manifest.Digest // the label the engine is asked about
 	return build.Request{
 		Image:      img.Name,
 		Context:    func(w io.Writer) error { return inputs.WriteTar(w, pi.Entries) },
