@@ -218,14 +218,14 @@ func TestStatCacheKeepsDigests(t *testing.T) {
 		"b/c": {fingerprint{1 << 63, 1 << 31}, [32]byte{31: 9}},
 	}
 	dirs := map[string][]statRec{"a": {{name: "b", sum: [32]byte{1}}}}
-	_, got, err := decodeCacheAll(encodeCacheAll("/root", dirs, digests), "/root")
+	_, got, err := decodeCache(encodeCache("/root", dirs, digests), "/root")
 	must(t, err)
 	if !maps.Equal(got, digests) {
 		t.Errorf("got %v, want %v", got, digests)
 	}
-	data := encodeCacheAll("/root", dirs, digests)
+	data := encodeCache("/root", dirs, digests)
 	data[len(data)-20] ^= 1
-	if _, _, err := decodeCacheAll(data, "/root"); err != errCorrupt {
+	if _, _, err := decodeCache(data, "/root"); err != errCorrupt {
 		t.Errorf("a flipped bit in the digests: %v, want errCorrupt", err)
 	}
 }
@@ -233,11 +233,11 @@ func TestStatCacheKeepsDigests(t *testing.T) {
 // A cache of version 1 (before digests) is still read: upgrading does not read every file again.
 func TestStatCacheReadsVersion1(t *testing.T) {
 	dirs := map[string][]statRec{"a": {{name: "b", sum: [32]byte{1}}}}
-	v2 := encodeCache("/root", dirs)
+	v2 := encodeCache("/root", dirs, nil)
 	v1 := append([]byte(nil), v2[:len(v2)-5]...) // no digests count, no CRC
 	v1[len(cacheMagic)] = 1
 	v1 = crcAppend(v1)
-	folders, digests, err := decodeCacheAll(v1, "/root")
+	folders, digests, err := decodeCache(v1, "/root")
 	must(t, err)
 	if len(folders) != 1 || len(folders["a"].records()) != 1 || len(digests) != 0 {
 		t.Errorf("version 1: folders %v, digests %v", folders, digests)

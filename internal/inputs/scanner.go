@@ -81,7 +81,7 @@ func NewScanner(p *config.Project) (*Scanner, error) {
 		trees:    map[string]*tree{},
 		hashes:   map[string]*hashCell{},
 	}
-	recs, digests, err := loadCacheAll(s.cacheFile(), root)
+	recs, digests, err := loadCache(s.cacheFile(), root)
 	if errors.Is(err, errCorrupt) {
 		s.warnings = append(s.warnings, fmt.Sprintf("stat cache %s is corrupt and was discarded: every file is read again", s.cacheFile()))
 	} else if err != nil {
@@ -121,7 +121,7 @@ func (s *Scanner) Save() error {
 	if !s.cache.changed() && !added {
 		return nil
 	}
-	data := encodeCacheAll(s.root, s.cache.merged(s.dirs), digests)
+	data := encodeCache(s.root, s.cache.merged(s.dirs), digests)
 	if err := writeAtomic(s.cacheFile(), data); err != nil {
 		return fmt.Errorf("saving the stat cache: %w", err)
 	}

@@ -91,7 +91,7 @@ func TestStatCacheDropsGoneFiles(t *testing.T) {
 	must(t, os.Remove(filepath.Join(p.Root, "a/x")))
 	write(p.Root, "a/sub/y", "changed")
 	run(t, p, true)
-	dirs, err := loadCache(filepath.Join(p.Root, StateDir, cacheFile), p.Root)
+	dirs, _, err := loadCache(filepath.Join(p.Root, StateDir, cacheFile), p.Root)
 	must(t, err)
 	var got []string
 	for dk, f := range dirs {
@@ -116,7 +116,7 @@ func TestStatCacheDiscarded(t *testing.T) {
 		{"garbage", func([]byte, string) []byte { return []byte("hello") }, "corrupt"},
 		{"empty", func([]byte, string) []byte { return nil }, "corrupt"},
 		{"foreign root", func(_ []byte, root string) []byte {
-			return encodeCache(root+"-elsewhere", map[string][]statRec{"a": {{name: "x"}}})
+			return encodeCache(root+"-elsewhere", map[string][]statRec{"a": {{name: "x"}}}, nil)
 		}, ""},
 		{"other version", func(d []byte, _ string) []byte { d[len(cacheMagic)] = 99; return d }, ""},
 	}
@@ -153,7 +153,7 @@ func TestStatCacheRoundTrip(t *testing.T) {
 		"a/b/c":   {{name: "x"}, {name: "xy"}, {name: "y"}},
 		"/abs/zz": {{name: "q", sum: [32]byte{31: 9}}},
 	}
-	folders, err := decodeCache(encodeCache("/root", dirs), "/root")
+	folders, _, err := decodeCache(encodeCache("/root", dirs, nil), "/root")
 	must(t, err)
 	got := map[string][]statRec{}
 	for k, f := range folders {
@@ -167,7 +167,7 @@ func TestStatCacheRoundTrip(t *testing.T) {
 // FuzzDecodeCache feeds the stat cache decoder well-checksummed garbage: it must not panic,
 // and what it accepts must decode folder by folder without panicking either.
 func FuzzDecodeCache(f *testing.F) {
-	good := encodeCache("/r", map[string][]statRec{".": {{name: "a"}, {name: "ab"}}, "x/y": {{name: "z"}}})
+	good := encodeCache("/r", map[string][]statRec{".": {{name: "a"}, {name: "ab"}}, "x/y": {{name: "z"}}}, nil)
 	f.Add(good[len(cacheMagic)+1+3 : len(good)-4])
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, rest []byte) {
@@ -175,7 +175,7 @@ func FuzzDecodeCache(f *testing.F) {
 		b = appendBytes(b, "/r")
 		b = append(b, rest...)
 		b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
-		dirs, err := decodeCache(b, "/r")
+		dirs, _, err := decodeCache(b, "/r")
 		if err != nil {
 			return
 		}

@@ -95,15 +95,9 @@ func (f *folder) each(fn func(name []byte, st *fileStat, sum *[32]byte)) {
 	}
 }
 
-// loadCache reads the cache file; a missing, foreign or other-version file gives an empty
-// cache and a nil error, a corrupt one an empty cache and errCorrupt.
-func loadCache(file, root string) (map[string]*folder, error) {
-	dirs, _, err := loadCacheAll(file, root)
-	return dirs, err
-}
-
-// loadCacheAll is loadCache, with the digests.
-func loadCacheAll(file, root string) (map[string]*folder, map[string]digestRec, error) {
+// loadCache reads the cache file (folders and digests); a missing, foreign or other-version file
+// gives an empty cache and a nil error, a corrupt one an empty cache and errCorrupt.
+func loadCache(file, root string) (map[string]*folder, map[string]digestRec, error) {
 	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]*folder{}, map[string]digestRec{}, nil
@@ -111,19 +105,14 @@ func loadCacheAll(file, root string) (map[string]*folder, map[string]digestRec, 
 	if err != nil {
 		return map[string]*folder{}, map[string]digestRec{}, err
 	}
-	dirs, digests, err := decodeCacheAll(data, root)
+	dirs, digests, err := decodeCache(data, root)
 	if err != nil {
 		return map[string]*folder{}, map[string]digestRec{}, err
 	}
 	return dirs, digests, nil
 }
 
-func decodeCache(data []byte, root string) (map[string]*folder, error) {
-	dirs, _, err := decodeCacheAll(data, root)
-	return dirs, err
-}
-
-func decodeCacheAll(data []byte, root string) (map[string]*folder, map[string]digestRec, error) {
+func decodeCache(data []byte, root string) (map[string]*folder, map[string]digestRec, error) {
 	if len(data) < len(cacheMagic)+4 || string(data[:len(cacheMagic)]) != cacheMagic {
 		return nil, nil, errCorrupt
 	}
@@ -273,11 +262,7 @@ func (d *decoder) records(n int) []statRec {
 	return recs
 }
 
-func encodeCache(root string, dirs map[string][]statRec) []byte {
-	return encodeCacheAll(root, dirs, nil)
-}
-
-func encodeCacheAll(root string, dirs map[string][]statRec, digests map[string]digestRec) []byte {
+func encodeCache(root string, dirs map[string][]statRec, digests map[string]digestRec) []byte {
 	keys := make([]string, 0, len(dirs))
 	for k, recs := range dirs {
 		if len(recs) > 0 {
