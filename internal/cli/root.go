@@ -71,9 +71,13 @@ type global struct {
 	// run); noWait fails instead of waiting for another process's lock.
 	lockAs string
 	noWait bool
+	model  *project.Model // loaded once per run (run loads it, then build)
 }
 
 func (g *global) load(ctx context.Context) (*project.Model, error) {
+	if g.model != nil {
+		return g.model, nil
+	}
 	m, err := project.Load(ctx, project.Options{File: g.file, Dir: g.dir, Env: g.io.Env})
 	if err != nil {
 		return nil, usageErr(err)
@@ -81,6 +85,7 @@ func (g *global) load(ctx context.Context) (*project.Model, error) {
 	for _, w := range m.Warnings {
 		fmt.Fprintln(g.io.Err, "imagemake: warning: "+w)
 	}
+	g.model = m
 	return m, nil
 }
 
