@@ -19,6 +19,16 @@ type Request struct {
 	Refs       []string                // every ref the image gets (first one is the main ref)
 	NoCache    bool                    // do not use the engine's build cache
 	CacheFrom  []string                // refs to use as cache sources
+	Secrets    []Secret                // BuildKit secrets (RUN --mount=type=secret,id=ID)
+}
+
+// Secret is a BuildKit secret: the content of the file Src or of the environment variable Env,
+// given to RUN --mount=type=secret,id=ID. It is never part of an image, a label, the inputs
+// digest or a log line.
+type Secret struct {
+	ID  string
+	Src string // absolute path of the file holding the secret; "" when Env is set
+	Env string // name of the environment variable holding the secret; "" when Src is set
 }
 
 // Builder builds one image. Log lines go to logs, one complete line per call, without the
