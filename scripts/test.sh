@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/engine.sh
+# The terminal view is tested in tmux, the HTML report in headless Chromium.
+for tool in tmux chromium; do
+	if ! command -v $tool >/dev/null; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $tool >/dev/null
+	fi
+done
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then
 	echo "gofmt would change: $unformatted" >&2
