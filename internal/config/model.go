@@ -44,6 +44,7 @@ type Image struct {
 	Tags       []string          // extra refs
 	DependsOn  []string          // explicit dependencies (image names)
 	Contexts   map[string]string // BuildKit named contexts: name -> project-relative folder or "image:NAME"
+	Secrets    []Secret          // BuildKit secrets, in the order written
 	Pos        Pos               // where the image is declared
 }
 

@@ -69,6 +69,7 @@ func (d *decoder) image(name string, n ast.Node, field string) *Image {
 		"tags":       d.strs(&img.Tags),
 		"depends_on": d.strs(&img.DependsOn),
 		"contexts":   d.strMap(&img.Contexts),
+		"secrets":    d.secrets(&img.Secrets),
 	})
 	return img
 }

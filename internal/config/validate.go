@@ -95,6 +95,7 @@ func (d *decoder) checkImage(p *Project, img *Image) {
 	d.checkRefs(p, img, f)
 	d.checkDependsOn(p, img, f)
 	d.checkContexts(p, img, f)
+	d.checkSecrets(img, f)
 }
 
 func validPlatform(s string) bool {
