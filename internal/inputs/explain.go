@@ -158,7 +158,7 @@ func fileReasons(old, cur Files, dockerfile string, source func(string) string) 
 			d.added = append(d.added, name)
 		case !inCur:
 			d.removed = append(d.removed, name)
-		case len(o) >= 6 && len(c) >= 6 && o[0] == c[0] && o[6:] == c[6:]:
+		case sameButMode(o, c):
 			d.mode = append(d.mode, name)
 		default:
 			d.changed = append(d.changed, name)
