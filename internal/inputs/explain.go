@@ -46,6 +46,9 @@ func ExplainAt(old, cur *Manifest, source func(name string) string) []string {
 		r = append(r, "labels changed")
 	}
 	r = append(r, mapReasons("named context ", old.Contexts, cur.Contexts)...)
+	if !slices.Equal(old.Secrets, cur.Secrets) {
+		r = append(r, "secrets changed (ids "+strings.Join(old.Secrets, ",")+" to "+strings.Join(cur.Secrets, ",")+")")
+	}
 	if len(r) == 0 {
 		r = append(r, "inputs changed")
 	}

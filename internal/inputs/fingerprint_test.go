@@ -94,6 +94,7 @@ func TestFingerprintCoversDigestInput(t *testing.T) {
 		"label":      func(m *Manifest) { m.Labels["l"] = "w" },
 		"context":    func(m *Manifest) { m.Contexts["c"] = "url y" },
 		"upstream":   func(m *Manifest) { m.Upstream["base"] = "sha256:01" },
+		"secret":     func(m *Manifest) { m.Secrets = append(m.Secrets, "npm") },
 	} {
 		m := bigManifest(100)
 		change(m)

@@ -33,6 +33,10 @@ type Manifest struct {
 	Labels     map[string]string `json:"labels,omitempty"`
 	Contexts   map[string]string `json:"contexts,omitempty"` // named context -> "dir sha256:…", "image NAME" or "url URL"
 	Upstream   map[string]string `json:"upstream,omitempty"` // project image built on -> its inputs digest
+	// Secrets are the ids of the build's BuildKit secrets. Their content is left out: it
+	// would be in plain text here, and a digest of a short secret, published in a label,
+	// can be reversed by trying candidates.
+	Secrets []string `json:"secrets,omitempty"`
 	// ExtraArgs are build args passed to the build but left out of the digest: DOCKER_REPO
 	// and DOCKER_TAG only name project images (FROM ${DOCKER_REPO}/pybase:${DOCKER_TAG}),
 	// whose inputs Upstream already covers, and DOCKER_TAG changes with every commit in CI.
@@ -102,6 +106,10 @@ func newManifest(img *config.Image, df string, upstream, extraArgs map[string]st
 		Args: maps.Clone(img.Args), Target: img.Target, Platform: img.Platform, Network: img.Network,
 		Labels: maps.Clone(img.Labels), Upstream: maps.Clone(upstream), ExtraArgs: map[string]string{},
 	}
+	for _, sec := range img.Secrets {
+		m.Secrets = append(m.Secrets, sec.ID)
+	}
+	slices.Sort(m.Secrets)
 	for k, v := range extraArgs {
 		if _, set := img.Args[k]; !set {
 			m.ExtraArgs[k] = v
@@ -157,6 +165,7 @@ func (s *Scanner) namedContexts(img *config.Image) (map[string]string, error) {
 //	label S(name) S(value)      for each of Labels
 //	context S(name) S(value)    for each of Contexts
 //	upstream S(image) S(digest) for each of Upstream
+//	secret S(id)                for each of Secrets, in byte order (none: no line)
 //
 // ExtraArgs, Image and Digest are not part of it.
 func (m *Manifest) ComputeDigest() string {
@@ -193,6 +202,9 @@ func (d *digester) tail(m *Manifest) {
 	d.pairs("label", m.Labels)
 	d.pairs("context", m.Contexts)
 	d.pairs("upstream", m.Upstream)
+	for _, id := range m.Secrets {
+		d.line("secret", id)
+	}
 }
 
 // digestBufs keeps the digesters' buffers: a run digests each image, a fingerprint first.

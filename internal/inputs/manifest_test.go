@@ -134,6 +134,9 @@ func TestDigestChanges(t *testing.T) {
 		{"excluded file", func(r string, _ *config.Image, _, _ map[string]string) { write(r, "svc/notes.md", "changed") }, false},
 		{"excluded cache", func(r string, _ *config.Image, _, _ map[string]string) { write(r, "lib/pkg/__pycache__/y.pyc", "") }, false},
 		{"extra args", func(_ string, _ *config.Image, _, extra map[string]string) { extra["DOCKER_TAG"] = "def" }, false},
+		{"secret added", func(_ string, img *config.Image, _, _ map[string]string) {
+			img.Secrets = []config.Secret{{ID: "npm", Env: "NPM_TOKEN"}}
+		}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

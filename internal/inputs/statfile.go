@@ -1,7 +1,9 @@
 package inputs
 
 import (
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"hash/crc32"
 	"io/fs"
@@ -319,20 +321,18 @@ func appendBytes(b []byte, s string) []byte {
 }
 
 // writeAtomic replaces file with data through a temporary file and a rename, so that a
-// reader sees the old content or the new one, never a mix.
+// reader sees the old content or the new one, never a mix, and a process killed mid-write
+// leaves the old file. The file is created 0644 less the umask, as any other tool's.
 func writeAtomic(file string, data []byte) error {
 	dir := filepath.Dir(file)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(file)+".tmp*")
+	tmp, err := createTemp(dir, "."+filepath.Base(file)+".tmp")
 	if err != nil {
 		return err
 	}
 	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -343,4 +343,16 @@ func writeAtomic(file string, data []byte) error {
 		os.Remove(tmp.Name())
 	}
 	return err
+}
+
+// createTemp is os.CreateTemp with mode 0644 (less the umask) instead of 0600.
+func createTemp(dir, prefix string) (*os.File, error) {
+	for {
+		var b [8]byte
+		_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+		f, err := os.OpenFile(filepath.Join(dir, prefix+hex.EncodeToString(b[:])), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
 }
