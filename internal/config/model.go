@@ -8,17 +8,18 @@ const FileName = "imagemake.yaml"
 // Project is a validated imagemake.yaml. Paths are slash-separated and relative to Root unless
 // a field says otherwise.
 type Project struct {
-	Root    string // absolute directory holding the config file
-	File    string // absolute path of the config file
-	Repo    string
-	Tag     string
-	Cache   Cache
-	Exclude []string            // patterns applied to every context
-	Compose []string            // compose files, project-relative
-	Images  []*Image            // sorted by name
-	Groups  map[string][]string // group name -> image names
-	Tasks   map[string]*Task
-	Env     map[string]string // the variables interpolation used; DOCKER_TAG added in CI (see Env)
+	Root     string // absolute directory holding the config file
+	File     string // absolute path of the config file
+	Repo     string
+	Tag      string
+	Cache    Cache
+	Exclude  []string            // patterns applied to every context
+	Compose  []string            // compose files, project-relative
+	Builders []string            // BuildKit daemons (tcp://host:port, unix:///path); none: the Docker engine
+	Images   []*Image            // sorted by name
+	Groups   map[string][]string // group name -> image names
+	Tasks    map[string]*Task
+	Env      map[string]string // the variables interpolation used; DOCKER_TAG added in CI (see Env)
 }
 
 // Cache is the cache: section.
@@ -26,6 +27,7 @@ type Cache struct {
 	Repo   string   // empty: use the project repo
 	Tags   []string // empty strings dropped
 	Inline bool     // default true
+	Mode   string   // "" or "min" (the default), or "max": which steps a BuildKit builder exports as registry cache
 }
 
 // Image is one image of the project.

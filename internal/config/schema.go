@@ -8,12 +8,13 @@ import (
 func (d *decoder) project(n ast.Node) *Project {
 	p := &Project{Cache: Cache{Inline: true}, Groups: map[string][]string{}, Tasks: map[string]*Task{}}
 	d.fields(n, "", map[string]fieldFunc{
-		"version": d.version,
-		"repo":    d.str(&p.Repo),
-		"tag":     d.str(&p.Tag),
-		"cache":   d.cache(&p.Cache),
-		"exclude": d.strs(&p.Exclude),
-		"compose": d.strs(&p.Compose),
+		"version":  d.version,
+		"repo":     d.str(&p.Repo),
+		"tag":      d.str(&p.Tag),
+		"cache":    d.cache(&p.Cache),
+		"exclude":  d.strs(&p.Exclude),
+		"compose":  d.strs(&p.Compose),
+		"builders": d.strs(&p.Builders),
 		"images": func(n ast.Node, field string) {
 			d.each(n, field, func(name string, v ast.Node, field string) {
 				p.Images = append(p.Images, d.image(name, v, field))
@@ -49,6 +50,7 @@ func (d *decoder) cache(c *Cache) fieldFunc {
 			"repo":   d.str(&c.Repo),
 			"tags":   d.strs(&c.Tags),
 			"inline": d.boolean(&c.Inline),
+			"mode":   d.str(&c.Mode),
 		})
 	}
 }

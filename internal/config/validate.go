@@ -51,6 +51,13 @@ func (d *decoder) checkTop(p *Project) {
 		}
 	}
 	p.Cache.Tags = compact(p.Cache.Tags)
+	d.checkCacheMode(p)
+	p.Builders = compact(p.Builders)
+	for i, b := range p.Builders {
+		if !strings.Contains(b, "://") {
+			d.errField(fmt.Sprintf("builders[%d]", i), "builder %q: want an address such as tcp://host:1234 or unix:///run/buildkit/buildkitd.sock", b)
+		}
+	}
 	d.checkPatterns("exclude", p.Exclude)
 	for i, c := range p.Compose {
 		f := fmt.Sprintf("compose[%d]", i)
@@ -376,3 +383,12 @@ func compact(list []string) []string {
 // ValidImageName tells whether name can be an image's name: a Docker repository path component,
 // since the name ends up in the default ref.
 func ValidImageName(name string) bool { return imageNameRE.MatchString(name) }
+
+// checkCacheMode checks cache.mode: min (the default) or max.
+func (d *decoder) checkCacheMode(p *Project) {
+	switch p.Cache.Mode {
+	case "", "min", "max":
+	default:
+		d.errField("cache.mode", "unknown mode %q; want min (the default) or max", p.Cache.Mode)
+	}
+}
