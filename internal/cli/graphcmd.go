@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/imagemake/imagemake/internal/graphsvg"
 	"github.com/imagemake/imagemake/internal/project"
 )
 
@@ -16,17 +18,25 @@ var graphFormats = map[string]func(io.Writer, *project.Model) error{
 
 func newGraph(g *global) *cobra.Command {
 	var format string
+	var withPlan bool
 	cmd := &cobra.Command{
 		Use:   "graph",
-		Short: "Print the image graph (text, dot, mermaid or json)",
+		Short: "Print the image graph (text, dot, mermaid, json or svg)",
 		Example: `  imagemake graph
+  imagemake graph --format svg --plan > graph.svg   # stale images highlighted
   imagemake graph --format dot | dot -Tsvg > graph.svg
   imagemake graph --format mermaid >> docs/images.md`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format == "svg" {
+				return g.graphSVG(cmd.Context(), withPlan)
+			}
 			write, ok := graphFormats[format]
 			if !ok {
-				return usageErr(fmt.Errorf("unknown --format %q (want text, dot, mermaid or json)", format))
+				return usageErr(fmt.Errorf("unknown --format %q (want text, dot, mermaid, json or svg)", format))
+			}
+			if withPlan {
+				return usageErr(fmt.Errorf("--plan goes with --format svg"))
 			}
 			m, err := g.load(cmd.Context())
 			if err != nil {
@@ -35,8 +45,36 @@ func newGraph(g *global) *cobra.Command {
 			return write(g.io.Out, m)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "text, dot, mermaid or json")
+	cmd.Flags().StringVar(&format, "format", "text", "text, dot, mermaid, json or svg")
+	cmd.Flags().BoolVar(&withPlan, "plan", false, "with --format svg: plan first (asks the engine) and colour stale images")
 	return cmd
+}
+
+// graphSVG draws the graph; withPlan colours each image by its plan status.
+func (g *global) graphSVG(ctx context.Context, withPlan bool) error {
+	m, err := g.load(ctx)
+	if err != nil {
+		return err
+	}
+	status := map[string]string{}
+	if withPlan {
+		s, err := g.prepare(ctx, nil, false)
+		if err != nil {
+			return err
+		}
+		defer s.release()
+		if s.engineErr != nil {
+			fmt.Fprintf(g.io.Err, "imagemake: engine unreachable, status unknown: %v\n", oneLine(s.engineErr))
+		}
+		for _, pi := range s.images {
+			status[pi.Name] = pi.Status
+		}
+	}
+	var nodes []graphsvg.Node
+	for _, name := range m.Graph.Order() {
+		nodes = append(nodes, graphsvg.Node{Name: name, Deps: m.Graph.DepNames(name), Status: status[name]})
+	}
+	return failedErrOrNil(graphsvg.Write(g.io.Out, nodes))
 }
 
 // graphText prints each image in build order with what it is built on.

@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/engine/docker"
+	"github.com/imagemake/imagemake/internal/inputs"
+	"github.com/imagemake/imagemake/internal/plan"
+)
+
+func newExplain(g *global) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "explain IMAGE",
+		Short: "Tell the full story of an image's inputs: digest, every change, cache source, engine request",
+		Long: `explain plans one image, like plan, and tells everything behind its status: its inputs digest,
+every file, build arg and base image that changed since the digest imagemake last saw, the cache
+source a build would use and the exact Engine API request (and the equivalent docker command).
+It builds nothing and records nothing.`,
+		Example: `  imagemake explain api
+  imagemake explain openresty --json | jq .changes`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.explain(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(g.io.Out, e)
+			}
+			e.text(g.io.Out)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// explanation is what explain prints.
+type explanation struct {
+	Image       string            `json:"image"`
+	Refs        []string          `json:"refs"`
+	Status      string            `json:"status"`
+	Reason      string            `json:"reason"`
+	Inputs      string            `json:"inputs"`
+	Files       int               `json:"files"`
+	LastSeen    string            `json:"last_seen,omitempty"`
+	Changes     []inputs.Change   `json:"changes"`
+	CacheFrom   string            `json:"cache_from"`
+	CacheNote   string            `json:"cache_note,omitempty"`
+	Request     docker.BuildCall  `json:"request"`
+	Command     string            `json:"command"`
+	EngineError string            `json:"engine_error,omitempty"`
+	Upstream    map[string]string `json:"upstream,omitempty"`
+}
+
+func (g *global) explain(ctx context.Context, name string) (*explanation, error) {
+	m, err := g.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if m.Image(name) == nil {
+		if _, err := m.Expand([]string{name}); err != nil {
+			return nil, usageErr(err)
+		}
+		return nil, usageErr(fmt.Errorf("%q is a group; explain takes one image", name))
+	}
+	s, err := g.prepare(ctx, []string{name}, false)
+	if err != nil {
+		return nil, err
+	}
+	defer s.release()
+	pi := s.images[slices.IndexFunc(s.images, func(pi *plan.Image) bool { return pi.Name == name })]
+	e := &explanation{Image: name, Refs: pi.Config.Refs(), Status: pi.Status, Reason: pi.Reason,
+		Inputs: pi.Manifest.Digest, Files: len(pi.Entries), Changes: []inputs.Change{}, Upstream: pi.Manifest.Upstream}
+	if s.engineErr != nil {
+		e.EngineError = oneLine(s.engineErr)
+	}
+	if err := e.since(s, pi); err != nil {
+		return nil, err
+	}
+	if err := e.cache(ctx, s, pi); err != nil {
+		return nil, err
+	}
+	req := s.request(pi, buildOptions{})
+	if e.CacheFrom != "" {
+		req.CacheFrom = []string{e.CacheFrom}
+	}
+	e.Request = docker.Describe(redactArgs(req))
+	e.Command = "imagemake context " + name + " | DOCKER_BUILDKIT=1 " + shellJoin(e.Request.Command)
+	return e, nil
+}
+
+// since lists every change since the inputs last seen.
+func (e *explanation) since(s *session, pi *plan.Image) error {
+	seen, err := s.state.LastSeen(pi.Name)
+	if err != nil || seen == nil {
+		return failedErrOrNil(err)
+	}
+	e.LastSeen = seen.Digest
+	e.Changes = append(e.Changes, inputs.Diff(seen, pi.Manifest, plan.SourcePath(pi.Config))...)
+	return nil
+}
+
+// cache finds the cache source a build would use, as build does.
+func (e *explanation) cache(ctx context.Context, s *session, pi *plan.Image) error {
+	s.openRegistry(ctx, false)
+	if s.reg == nil {
+		e.CacheNote = "no registry named in repo: or cache.repo:, so no cache source"
+		return nil
+	}
+	ref, err := s.cacheFrom(ctx, pi)
+	if err != nil {
+		return failedErr(err)
+	}
+	e.CacheFrom = ref
+	if ref == "" {
+		e.CacheNote = "no cache candidate exists in the registry"
+	}
+	return nil
+}
+
+// secretLike matches build arg names whose values explain does not print (project warns
+// about such args when it loads).
+var secretLike = regexp.MustCompile(`(?i)(TOKEN|PASSWORD|PASSWD|SECRET|KEY)`)
+
+func redactArgs(req build.Request) build.Request {
+	req.Args = maps.Clone(req.Args)
+	for k := range req.Args {
+		if secretLike.MatchString(k) {
+			req.Args[k] = "<redacted>"
+		}
+	}
+	return req
+}
+
+func (e *explanation) text(w io.Writer) {
+	fmt.Fprintf(w, "image      %s\nrefs       %s\nstatus     %s: %s\ninputs     %s (%d files)\n",
+		e.Image, strings.Join(e.Refs, ", "), e.Status, e.Reason, e.Inputs, e.Files)
+	if e.EngineError != "" {
+		fmt.Fprintf(w, "engine     unreachable (%s): status unknown\n", e.EngineError)
+	}
+	for _, up := range slices.Sorted(maps.Keys(e.Upstream)) {
+		fmt.Fprintf(w, "built on   %s %s\n", up, e.Upstream[up])
+	}
+	switch {
+	case e.LastSeen == "":
+		fmt.Fprintln(w, "last seen  never: no earlier inputs to compare with")
+	case e.LastSeen == e.Inputs:
+		fmt.Fprintf(w, "last seen  %s: nothing changed\n", e.LastSeen)
+	default:
+		fmt.Fprintf(w, "last seen  %s; %d changes since:\n", e.LastSeen, len(e.Changes))
+		for _, c := range e.Changes {
+			fmt.Fprintln(w, "  "+c.String())
+		}
+	}
+	fmt.Fprintf(w, "cache from %s\n", orNote(e.CacheFrom, e.CacheNote))
+	fmt.Fprintf(w, "request    %s %s\n", e.Request.Method, e.Request.Path)
+	for _, k := range slices.Sorted(maps.Keys(e.Request.Query)) {
+		for _, v := range e.Request.Query[k] {
+			fmt.Fprintf(w, "  %s=%s\n", k, v)
+		}
+	}
+	for _, sec := range e.Request.Secrets {
+		fmt.Fprintf(w, "  secret %s (through the BuildKit session)\n", sec)
+	}
+	fmt.Fprintf(w, "command    %s\n", e.Command)
+}
+
+func orNote(v, note string) string {
+	if v == "" {
+		return "none (" + note + ")"
+	}
+	return v
+}
+
+// shellJoin quotes args for a POSIX shell.
+func shellJoin(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,@+%") == "" {
+			out[i] = a
+		} else {
+			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(out, " ")
+}
