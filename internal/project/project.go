@@ -93,7 +93,7 @@ func secretArgWarnings(p *config.Project) []string {
 		for _, k := range slices.Sorted(maps.Keys(img.Args)) {
 			if secretName.MatchString(k) {
 				out = append(out, fmt.Sprintf("images.%s.args.%s looks like a secret: build args are stored in the image "+
-					"and in .imagemake/; pass it as a BuildKit secret (RUN --mount=type=secret) instead", img.Name, k))
+					"and in .imagemake/; give it as a secret instead (images.%s.secrets, read with RUN --mount=type=secret)", img.Name, k, img.Name))
 			}
 		}
 	}

@@ -36,7 +36,7 @@ func (e *Engine) Build(ctx context.Context, req build.Request, logs func(string)
 	out := newLineWriter(logs)
 	defer out.Flush()
 	opts := buildOptions(req, newBuildID())
-	sessionID, stopSession, err := e.startSession(ctx)
+	sessionID, stopSession, err := e.startSession(ctx, req.Secrets)
 	if err != nil {
 		return "", err
 	}

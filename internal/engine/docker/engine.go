@@ -33,6 +33,7 @@ type Engine struct {
 	// authn.DefaultKeychain, which reads the process's environment (HOME, DOCKER_CONFIG),
 	// not the env map New was given.
 	keychain authn.Keychain
+	env      map[string]string // New's env: the values of secrets given by variable name
 }
 
 var _ build.Builder = (*Engine)(nil)
@@ -56,7 +57,7 @@ func New(ctx context.Context, env map[string]string) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker endpoint %s: %w", ep, err)
 	}
-	e := &Engine{api: api, endpoint: ep, keychain: authn.DefaultKeychain}
+	e := &Engine{api: api, endpoint: ep, keychain: authn.DefaultKeychain, env: env}
 	if err := e.Ping(ctx); err != nil {
 		_ = api.Close()
 		return nil, err

@@ -9,18 +9,22 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+
+	"github.com/imagemake/imagemake/internal/build"
 )
 
 // sessionCloseTimeout bounds the wait for a build's session to end once the build is over.
 const sessionCloseTimeout = 5 * time.Second
 
 // startSession opens a BuildKit session with the engine (POST /session, upgraded to h2c) for
-// one build. Its only service is registry credentials: the engine's BuildKit asks the session
-// for them whenever a registry challenges it (cache imports of --cache-from, FROM images),
-// and ignores the X-Registry-Config header of a build. The credentials come from the
-// keychain, as Push's do, and never leave this process unless a registry asks for them.
-// stop closes the session and waits for it to end.
-func (e *Engine) startSession(ctx context.Context) (id string, stop func(), err error) {
+// one build. It serves registry credentials: the engine's BuildKit asks the session for them
+// whenever a registry challenges it (cache imports of --cache-from, FROM images), and ignores
+// the X-Registry-Config header of a build. The credentials come from the keychain, as Push's
+// do, and never leave this process unless a registry asks for them. It also serves the
+// build's secrets, read when a RUN step mounts them (see secretStore). stop closes the
+// session and waits for it to end.
+func (e *Engine) startSession(ctx context.Context, secrets []build.Secret) (id string, stop func(), err error) {
 	sess, err := session.NewSession(ctx, "imagemake")
 	if err != nil {
 		return "", nil, err
@@ -28,6 +32,7 @@ func (e *Engine) startSession(ctx context.Context) (id string, stop func(), err 
 	sess.Allow(authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
 		AuthConfigProvider: e.sessionCredentials,
 	}))
+	sess.Allow(secretsprovider.NewSecretProvider(secretStore{secrets: secrets, env: e.env}))
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
