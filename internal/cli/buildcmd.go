@@ -52,12 +52,12 @@ image is up to date when the engine holds its ref labelled with its current inpu
 	f.BoolVar(&o.push, "push", false, "push every ref of each image, and its inputs-digest tag, to the registry")
 	f.BoolVar(&o.noReuse, "no-reuse", false, "do not look in the registry for images or cache built elsewhere")
 	f.BoolVar(&g.noWait, "no-wait", false, "fail (exit 1) instead of waiting when another imagemake builds this project")
-	f.StringVar(&o.output, "output", "auto", "auto, line, grouped or json")
+	f.StringVar(&o.output, "output", "auto", "auto, tty, line, grouped or json (auto: tty on a terminal, else line)")
 	return cmd
 }
 
 func runBuild(ctx context.Context, g *global, o buildOptions, names []string) error {
-	if _, err := progress.New(o.output, io.Discard, nil); err != nil {
+	if _, err := progress.New(o.output, io.Discard, nil, nil); err != nil {
 		return usageErr(err)
 	}
 	g.lockAs = "imagemake build"
@@ -123,7 +123,7 @@ func (s *session) registryCandidates(o buildOptions) []*plan.Image {
 // schedule runs the plan's jobs with progress output and turns the results into an exit code.
 func (s *session) schedule(ctx context.Context, g *global, o buildOptions) error {
 	s.restoreGC()
-	rep, _ := progress.New(o.output, g.io.Out, planNames(s.images))
+	rep, _ := progress.New(o.output, g.io.Out, planNames(s.images), g.io.Env)
 	rep.Event(build.Event{Kind: build.Message, Line: runHeader(s, o.push)})
 	report := s.watch(rep.Event, o.keepGoing)
 	results := build.Schedule(ctx, s.jobs(o, report), build.Options{Jobs: o.jobs, KeepGoing: o.keepGoing}, report)

@@ -26,7 +26,7 @@ be up to date in the engine: run imagemake build first (or build --push).`,
 		},
 	}
 	cmd.Flags().IntVarP(&o.jobs, "jobs", "j", 4, "push at most `N` images at once")
-	cmd.Flags().StringVar(&o.output, "output", "auto", "auto, line, grouped or json")
+	cmd.Flags().StringVar(&o.output, "output", "auto", "auto, tty, line, grouped or json (auto: tty on a terminal, else line)")
 	cmd.Flags().BoolVar(&g.noWait, "no-wait", false, "fail (exit 1) instead of waiting when another imagemake builds this project")
 	return cmd
 }

@@ -39,7 +39,7 @@ The exit code is the task's; Ctrl-C reaches the task's process group.`,
 	f := cmd.Flags()
 	f.IntVarP(&o.jobs, "jobs", "j", 4, "build at most `N` images at once")
 	f.BoolVarP(&o.keepGoing, "keep-going", "k", false, "after a failure, go on with what does not depend on it")
-	f.StringVar(&o.output, "output", "auto", "auto, line, grouped or json (the build's output)")
+	f.StringVar(&o.output, "output", "auto", "auto, tty, line, grouped or json: the build's output (auto: tty on a terminal, else line)")
 	return cmd
 }
 

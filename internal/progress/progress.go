@@ -1,5 +1,5 @@
 // Package progress turns the events of a build run into what a person or a program reads:
-// prefixed lines, grouped logs, JSON lines, and the closing summary.
+// a live terminal view, prefixed lines, grouped logs, JSON lines, and the closing summary.
 package progress
 
 import (
@@ -14,7 +14,7 @@ import (
 )
 
 // Modes accepted by New.
-var Modes = []string{"auto", "line", "grouped", "json"}
+var Modes = []string{"auto", "tty", "line", "grouped", "json"}
 
 // TailLines is how many log lines of a failed image are repeated under the summary.
 const TailLines = 30
@@ -27,14 +27,22 @@ type Reporter struct {
 	width  int
 	logs   map[string][]string // grouped: whole logs; otherwise the last TailLines lines
 	failed map[string][]string
+	tty    *tty          // the live view, in tty mode
+	stop   chan struct{} // closed by Close to stop the live view's redraws
+	done   chan struct{} // closed when the redraws stopped
 }
 
-// New returns a reporter for mode ("auto" means "line" until a terminal view exists). names are
-// the images of the run, used to align prefixes.
-func New(mode string, w io.Writer, names []string) (*Reporter, error) {
+// New returns a reporter for mode. "auto" and "tty" are the live terminal view when w is a
+// terminal and env's TERM is not "dumb", and "line" otherwise; env's NO_COLOR turns colours off.
+// names are the images of the run, used to align prefixes and count.
+func New(mode string, w io.Writer, names []string, env map[string]string) (*Reporter, error) {
+	var size func() (int, int)
 	switch mode {
-	case "auto", "":
+	case "auto", "", "tty":
 		mode = "line"
+		if s, ok := terminalSize(w); ok && env["TERM"] != "dumb" {
+			mode, size = "tty", s
+		}
 	case "line", "grouped", "json":
 	default:
 		return nil, fmt.Errorf("unknown output %q (want one of %s)", mode, strings.Join(Modes, ", "))
@@ -42,6 +50,9 @@ func New(mode string, w io.Writer, names []string) (*Reporter, error) {
 	r := &Reporter{w: w, mode: mode, logs: map[string][]string{}, failed: map[string][]string{}}
 	for _, n := range names {
 		r.width = max(r.width, len(n))
+	}
+	if mode == "tty" {
+		r.live(newTTY(w, names, size, colour(env), time.Now))
 	}
 	return r, nil
 }
@@ -55,6 +66,10 @@ func (r *Reporter) Event(e build.Event) {
 	}
 	if r.mode == "json" {
 		r.json(e)
+		return
+	}
+	if r.tty != nil {
+		r.ttyEvent(e)
 		return
 	}
 	switch e.Kind {
@@ -143,6 +158,7 @@ func (r *Reporter) json(e build.Event) {
 
 // Close writes the summary table and the log tail of each failed image (nothing in json mode).
 func (r *Reporter) Close(results []build.Result) {
+	r.stopLive()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.mode == "json" || len(results) == 0 {

@@ -14,7 +14,7 @@ import (
 func run(t *testing.T, mode string) (string, []build.Result) {
 	t.Helper()
 	var buf bytes.Buffer
-	r, err := New(mode, &buf, []string{"pybase", "svc"})
+	r, err := New(mode, &buf, []string{"pybase", "svc"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestJSONMode(t *testing.T) {
 }
 
 func TestUnknownMode(t *testing.T) {
-	if _, err := New("fancy", &bytes.Buffer{}, nil); err == nil {
+	if _, err := New("fancy", &bytes.Buffer{}, nil, nil); err == nil {
 		t.Fatal("want an error")
 	}
 }
