@@ -25,6 +25,7 @@ type buildOptions struct {
 	push      bool
 	noReuse   bool
 	output    string
+	bk        builderOptions
 }
 
 func newBuild(g *global) *cobra.Command {
@@ -52,6 +53,7 @@ image is up to date when the engine holds its ref labelled with its current inpu
 	f.BoolVar(&o.push, "push", false, "push every ref of each image, and its inputs-digest tag, to the registry")
 	f.BoolVar(&o.noReuse, "no-reuse", false, "do not look in the registry for images or cache built elsewhere")
 	f.BoolVar(&g.noWait, "no-wait", false, "fail (exit 1) instead of waiting when another imagemake builds this project")
+	addBuilderFlags(f, &o.bk)
 	f.StringVar(&o.output, "output", "auto", "auto, tty, line, grouped or json (auto: tty on a terminal, else line)")
 	return cmd
 }
@@ -70,12 +72,10 @@ func runBuild(ctx context.Context, g *global, o buildOptions, names []string) er
 		dryRun(g.io.Out, s.images, s.engineErr)
 		return nil
 	}
-	if s.engineErr != nil {
-		return failedErr(fmt.Errorf("cannot build: %w", s.engineErr))
-	}
-	if err := unsupported(s); err != nil {
+	if err := s.backend(ctx, o); err != nil {
 		return err
 	}
+	defer s.bk.close()
 	if err := s.recordSeen(); err != nil {
 		return err
 	}
@@ -126,7 +126,8 @@ func (s *session) schedule(ctx context.Context, g *global, o buildOptions) error
 	rep, _ := progress.New(o.output, g.io.Out, planNames(s.images), g.io.Env)
 	rep.Event(build.Event{Kind: build.Message, Line: runHeader(s, o.push)})
 	report := s.watch(rep.Event, o.keepGoing)
-	results := build.Schedule(ctx, s.jobs(o, report), build.Options{Jobs: o.jobs, KeepGoing: o.keepGoing}, report)
+	s.bk.listen(report)
+	results := build.Schedule(ctx, s.jobs(o, report), build.Options{Jobs: s.bk.jobs(o.jobs), KeepGoing: o.keepGoing}, report)
 	rep.Close(results)
 	return buildExit(ctx, results)
 }
@@ -138,7 +139,7 @@ func runHeader(s *session, push bool) string {
 			stale++
 		}
 	}
-	header := fmt.Sprintf("imagemake: %d of %d images to build on %s", stale, len(s.images), s.engine.Endpoint())
+	header := fmt.Sprintf("imagemake: %d of %d images to build on %s", stale, len(s.images), s.where())
 	if push {
 		header += "; pushing to the registry"
 	}
@@ -259,6 +260,9 @@ func (s *session) reuseWork(pi *plan.Image, from string, push bool) workFunc {
 }
 
 func (s *session) buildWork(pi *plan.Image, o buildOptions) workFunc {
+	if s.bk != nil {
+		return s.poolWork(pi, o)
+	}
 	return func(ctx context.Context, logs func(string)) (string, error) {
 		req := s.request(pi, o)
 		cache, err := s.cacheFrom(ctx, pi)

@@ -23,6 +23,7 @@ type session struct {
 	state     *inputs.State
 	engine    *docker.Engine
 	engineErr error
+	bk        *builders // nil: the engine builds
 	images    []*plan.Image
 
 	reg        *registry.Client  // nil: no registry named, or --no-reuse

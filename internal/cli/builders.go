@@ -1,0 +1,214 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/engine/buildkit"
+	"github.com/imagemake/imagemake/internal/inputs"
+	"github.com/imagemake/imagemake/internal/plan"
+)
+
+// builderOptions are build's BuildKit daemon flags.
+type builderOptions struct {
+	addrs []string
+	tls   buildkit.TLS
+	load  bool
+}
+
+func addBuilderFlags(f *pflag.FlagSet, o *builderOptions) {
+	f.StringArrayVar(&o.addrs, "builder", nil, "build on the BuildKit daemon at `URL` (tcp://host:port, unix:///path) instead of the Docker engine; repeat for a pool (replaces builders: of imagemake.yaml)")
+	f.StringVar(&o.tls.CA, "builder-tls-ca", "", "CA certificate `file` the builders' certificates are checked against")
+	f.StringVar(&o.tls.Cert, "builder-tls-cert", "", "client certificate `file` for the builders (mTLS)")
+	f.StringVar(&o.tls.Key, "builder-tls-key", "", "client key `file` for the builders (mTLS)")
+	f.StringVar(&o.tls.ServerName, "builder-tls-server-name", "", "`name` the builders' certificates must carry (default: the host of each URL)")
+	f.BoolVar(&o.load, "load", false, "with --builder: load each built image into the local Docker engine")
+}
+
+// builders is a run's BuildKit backend: the pool, and where its warnings go.
+type builders struct {
+	pool   *buildkit.Pool
+	report func(build.Event)
+}
+
+// backend picks what builds: the Docker engine, or the BuildKit daemons of --builder (or
+// builders: in imagemake.yaml). With builders and --push the engine is not needed.
+func (s *session) backend(ctx context.Context, o buildOptions) error {
+	addrs := o.bk.addrs
+	if len(addrs) == 0 {
+		addrs = s.model.Project.Builders
+	}
+	if err := s.checkBuilders(addrs, o); err != nil {
+		return err
+	}
+	if len(addrs) == 0 {
+		return unsupported(s)
+	}
+	var list []*buildkit.Builder
+	for _, addr := range addrs {
+		b, err := buildkit.Dial(ctx, addr, o.bk.tls)
+		if err != nil {
+			for _, d := range list {
+				_ = d.Close()
+			}
+			return failedErr(err)
+		}
+		list = append(list, b)
+	}
+	s.bk = &builders{}
+	s.bk.pool = buildkit.NewPool(list, o.jobs, s.bk.warn)
+	return nil
+}
+
+// checkBuilders refuses what cannot work, before anything is built.
+func (s *session) checkBuilders(addrs []string, o buildOptions) error {
+	switch {
+	case len(addrs) == 0 && o.bk.load:
+		return usageErr(fmt.Errorf("--load goes with --builder: images built by the Docker engine are in it already"))
+	case len(addrs) == 0 && s.engineErr != nil:
+		return failedErr(fmt.Errorf("cannot build: %w", s.engineErr))
+	case len(addrs) > 1 && !o.push:
+		return usageErr(fmt.Errorf("a pool of %d builders needs --push: an image built on one builder finds the base image it is built FROM, built on another, only in the registry", len(addrs)))
+	case len(addrs) == 1 && !o.push && !o.bk.load:
+		return usageErr(fmt.Errorf("--builder needs --push (images go to the registry) or --load (into the local Docker engine): a BuildKit daemon keeps nothing it builds"))
+	case o.bk.load && s.engineErr != nil:
+		return failedErr(fmt.Errorf("--load: %w", s.engineErr))
+	}
+	return nil
+}
+
+func (b *builders) warn(line string) {
+	if b.report != nil {
+		b.report(build.Event{Kind: build.Message, Line: "imagemake: warning: " + line})
+	}
+}
+
+// listen sends the pool's warnings to report.
+func (b *builders) listen(report func(build.Event)) {
+	if b != nil {
+		b.report = report
+	}
+}
+
+// jobs is the run's parallelism: jobs per builder.
+func (b *builders) jobs(perBuilder int) int {
+	if b == nil {
+		return perBuilder
+	}
+	return perBuilder * len(b.pool.Addrs())
+}
+
+func (b *builders) close() {
+	if b != nil {
+		b.pool.Close()
+	}
+}
+
+// where names what builds, for the run's header.
+func (s *session) where() string {
+	if s.bk != nil {
+		return "BuildKit " + strings.Join(s.bk.pool.Addrs(), ", ")
+	}
+	return s.engine.Endpoint()
+}
+
+// poolWork builds pi on a builder of the pool: pushed with every ref and its inputs tag
+// (--push), loaded into the engine (--load).
+func (s *session) poolWork(pi *plan.Image, o buildOptions) workFunc {
+	return func(ctx context.Context, logs func(string)) (string, error) {
+		job, err := s.buildkitJob(ctx, pi, o, logs)
+		if err != nil {
+			return "", err
+		}
+		err = s.bk.pool.Run(ctx, pi.Name, s.model.Graph.DepNames(pi.Name), func(ctx context.Context, b *buildkit.Builder) error {
+			logs("builder: " + b.Addr())
+			return b.Build(ctx, job, logs)
+		})
+		if err != nil {
+			return "", err
+		}
+		return build.Built, s.state.Record(pi.Manifest, true)
+	}
+}
+
+func (s *session) buildkitJob(ctx context.Context, pi *plan.Image, o buildOptions, logs func(string)) (buildkit.Job, error) {
+	job := buildkit.Job{Request: s.request(pi, o), Entries: pi.Entries,
+		CacheMode: s.model.Project.Cache.Mode, InlineCache: s.model.Project.Cache.Inline}
+	if err := s.namedContexts(pi, &job); err != nil {
+		return job, err
+	}
+	if o.push {
+		job.Push = append(pi.Config.Refs(), s.inputsTag(pi))
+	}
+	if o.bk.load {
+		job.Load = func(ctx context.Context, r io.Reader) error { return s.engine.Load(ctx, r, logs) }
+	}
+	return job, s.buildkitCache(ctx, pi, o, &job, logs)
+}
+
+// namedContexts sends a folder as a local source, "image:NAME" as the registry image of the
+// project's image NAME, anything else (docker-image://, a URL) as written.
+func (s *session) namedContexts(pi *plan.Image, job *buildkit.Job) error {
+	job.Folders, job.Sources = map[string][]inputs.Entry{}, map[string]string{}
+	for name, v := range pi.Config.Contexts {
+		switch {
+		case strings.HasPrefix(v, "image:"):
+			img := s.model.Project.Image(strings.TrimPrefix(v, "image:"))
+			if img == nil {
+				return s.model.ImageError(pi.Config, "contexts."+name, "no image named "+strings.TrimPrefix(v, "image:"))
+			}
+			job.Sources[name] = "docker-image://" + img.Ref
+		case strings.Contains(v, "://"):
+			job.Sources[name] = v
+		default:
+			entries, err := s.scanner.NamedContext(pi.Config, name)
+			if err != nil {
+				return err
+			}
+			job.Folders[name] = entries
+		}
+	}
+	return nil
+}
+
+// buildkitCache imports the registry cache of the image ({cache.repo or repo}/NAME:buildcache)
+// and the first cache-from candidate the registry holds; with --push it exports the build's
+// cache there (cache.mode min or max).
+func (s *session) buildkitCache(ctx context.Context, pi *plan.Image, o buildOptions, job *buildkit.Job, logs func(string)) error {
+	if s.reg == nil {
+		return nil
+	}
+	ref := buildCacheRef(s.inputsTag(pi))
+	cands := []string{ref}
+	if o.push {
+		job.CacheExport = ref
+	}
+	from, err := s.cacheFrom(ctx, pi)
+	if err != nil {
+		return err
+	}
+	if from != "" {
+		cands = append(cands, from)
+	}
+	for _, c := range cands {
+		f, err := s.reg.Lookup(ctx, c)
+		if err != nil {
+			return err
+		}
+		if f != nil {
+			logs("cache from " + c)
+			job.CacheImports = append(job.CacheImports, c)
+		}
+	}
+	return nil
+}
+
+// buildCacheRef is the image's registry cache: its inputs tag's repository, tag buildcache.
+func buildCacheRef(inputsTag string) string {
+	return inputsTag[:strings.LastIndex(inputsTag, ":")] + ":buildcache"
+}
