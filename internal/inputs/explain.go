@@ -47,12 +47,19 @@ func ExplainAt(old, cur *Manifest, source func(name string) string) []string {
 	}
 	r = append(r, mapReasons("named context ", old.Contexts, cur.Contexts)...)
 	if !slices.Equal(old.Secrets, cur.Secrets) {
-		r = append(r, "secrets changed (ids "+strings.Join(old.Secrets, ",")+" to "+strings.Join(cur.Secrets, ",")+")")
+		r = append(r, fmt.Sprintf("secrets changed (%s to %s)", idList(old.Secrets), idList(cur.Secrets)))
 	}
 	if len(r) == 0 {
 		r = append(r, "inputs changed")
 	}
 	return r
+}
+
+func idList(ids []string) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	return strings.Join(ids, ", ")
 }
 
 func upstreamReasons(old, cur map[string]string) []string {
