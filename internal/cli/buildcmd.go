@@ -25,6 +25,7 @@ type buildOptions struct {
 	push      bool
 	noReuse   bool
 	output    string
+	report    string
 	bk        builderOptions
 }
 
@@ -54,6 +55,7 @@ image is up to date when the engine holds its ref labelled with its current inpu
 	f.BoolVar(&o.noReuse, "no-reuse", false, "do not look in the registry for images or cache built elsewhere")
 	f.BoolVar(&g.noWait, "no-wait", false, "fail (exit 1) instead of waiting when another imagemake builds this project")
 	addBuilderFlags(f, &o.bk)
+	f.StringVar(&o.report, "report", "", "write the run as a self-contained HTML page `FILE`.html (timeline, table, reasons) and FILE.json")
 	f.StringVar(&o.output, "output", "auto", "auto, tty, line, grouped or json (auto: tty on a terminal, else line)")
 	return cmd
 }
@@ -129,6 +131,9 @@ func (s *session) schedule(ctx context.Context, g *global, o buildOptions) error
 	s.bk.listen(report)
 	results := build.Schedule(ctx, s.jobs(o, report), build.Options{Jobs: s.bk.jobs(o.jobs), KeepGoing: o.keepGoing}, report)
 	rep.Close(results)
+	if err := s.writeReport(o.report, results); err != nil {
+		return err
+	}
 	return buildExit(ctx, results)
 }
 

@@ -1,0 +1,19 @@
+package cli
+
+import (
+	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/report"
+)
+
+// writeReport writes build --report FILE.html (and FILE.json) for the run's results, failed or
+// interrupted runs included: that is when the report is needed most.
+func (s *session) writeReport(file string, results []build.Result) error {
+	if file == "" {
+		return nil
+	}
+	deps := map[string][]string{}
+	for _, pi := range s.images {
+		deps[pi.Name] = s.model.Graph.DepNames(pi.Name)
+	}
+	return failedErrOrNil(report.Write(file, results, deps))
+}
