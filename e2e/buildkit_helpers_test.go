@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -75,7 +76,8 @@ func startBuildkitd(t *testing.T, registryAddr string) *bkDaemon {
 			out, _ := os.ReadFile(log.Name())
 			t.Logf("buildkitd %s log (tail):\n%s", d.addr, tail(string(out), 3000))
 		}
-		os.RemoveAll(root) // best effort: a killed daemon may leave mounts behind
+		unmountUnder(root) // a killed daemon may leave mounts behind
+		os.RemoveAll(root)
 	})
 	d.waitReady(t)
 	return d
@@ -117,6 +119,20 @@ func (d *bkDaemon) stop(sig syscall.Signal) {
 	case <-time.After(20 * time.Second):
 		syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
 		<-d.done
+	}
+}
+
+// unmountUnder detaches every mount below dir.
+func unmountUnder(dir string) {
+	data, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return
+	}
+	lines := strings.Split(string(data), "\n")
+	for i := len(lines) - 1; i >= 0; i-- { // the latest mount first
+		if f := strings.Fields(lines[i]); len(f) > 1 && strings.HasPrefix(f[1], dir+"/") {
+			syscall.Unmount(f[1], syscall.MNT_DETACH)
+		}
 	}
 }
 

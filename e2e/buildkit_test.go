@@ -2,11 +2,18 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 
+	"github.com/imagemake/imagemake/internal/cli"
 	"github.com/imagemake/imagemake/internal/registry/registrytest"
 )
 
@@ -109,3 +116,112 @@ func TestBuildKitPoolUsage(t *testing.T) {
 	}
 }
 
+// slowBases makes the base images take a few seconds to build, so a daemon can be killed
+// while it builds one.
+func slowBases(t *testing.T, r *repo) {
+	for _, df := range []string{"base/py/Dockerfile", "base/lua/Dockerfile"} {
+		path := filepath.Join(r.dir, df)
+		write(t, path, readFile(t, path)+"RUN sleep 3 && echo slow > /tmp/slow\n", 0o644)
+	}
+}
+
+// lineWatcher collects what is written and calls on with each complete line.
+type lineWatcher struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	all bytes.Buffer
+	on  func(line string)
+}
+
+func (w *lineWatcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.all.Write(p)
+	w.buf.Write(p)
+	for {
+		line, err := w.buf.ReadString('\n')
+		if err != nil {
+			w.buf.WriteString(line)
+			return len(p), nil
+		}
+		w.on(strings.TrimSuffix(line, "\n"))
+	}
+}
+
+// TestBuildKitDaemonKilled kills one of two daemons while it builds: the run still completes on
+// the other, with a warning naming the dead one, each image built once.
+func TestBuildKitDaemonKilled(t *testing.T) {
+	addr := registrytest.Start(t, registrytest.Options{})
+	a, b := startBuildkitd(t, addr), startBuildkitd(t, addr)
+	r := bkRepo(t, addr)
+	slowBases(t, r)
+	var once sync.Once
+	out := &lineWatcher{on: func(line string) {
+		if strings.Contains(line, `"line":"builder: `+a.addr+`"`) {
+			once.Do(func() { go a.stop(syscall.SIGKILL) })
+		}
+	}}
+	var errOut bytes.Buffer
+	args := append([]string{"-C", r.dir, "build", "--output", "json", "--push", "-j", "1"}, builderArgs(a, b)...)
+	code := cli.Run(context.Background(), args, cli.IO{In: strings.NewReader(""), Out: out, Err: &errOut, Env: r.env})
+	text := out.all.String()
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, text, errOut.String())
+	}
+	if got := statuses(results(t, text)); !reflect.DeepEqual(got, want("built", allImages...)) {
+		t.Fatalf("%v\n%s", got, text)
+	}
+	warned := false
+	for _, e := range events(t, text) {
+		if e.Event == "message" && strings.Contains(e.Line, "builder "+a.addr+" stopped answering") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Errorf("no warning about %s:\n%s", a.addr, text)
+	}
+	for _, name := range allImages {
+		if !exists(t, r.ref(name)) {
+			t.Errorf("%s not in the registry", r.ref(name))
+		}
+	}
+}
+
+// TestBuildKitCacheMax: with cache.mode: max the cache of every stage goes to the registry, and
+// a fresh daemon rebuilding (-B) takes even the build stage's steps from there.
+func TestBuildKitCacheMax(t *testing.T) {
+	addr := registrytest.Start(t, registrytest.Options{})
+	r := bkRepo(t, addr)
+	cfg := filepath.Join(r.dir, "imagemake.yaml")
+	write(t, cfg, readFile(t, cfg)+"cache:\n  mode: max\n", 0o644)
+	first := startBuildkitd(t, addr)
+	r.build(0, append([]string{"--push", "luabase", "openresty"}, builderArgs(first)...)...)
+	if !exists(t, r.env["DOCKER_REPO"]+"/openresty:buildcache") {
+		t.Fatalf("no registry cache at %s/openresty:buildcache", r.env["DOCKER_REPO"])
+	}
+
+	fresh := startBuildkitd(t, addr)
+	code, out, errOut := r.run(append([]string{"build", "--output", "json", "--push", "-B", "luabase", "openresty"}, builderArgs(fresh)...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	var logs []string
+	for _, e := range events(t, out) {
+		if e.Event == "log" && e.Image == "openresty" {
+			logs = append(logs, e.Line)
+		}
+	}
+	if !cached(logs, "] RUN ls /usr/local/lib/lua") {
+		t.Errorf("the build stage's RUN was not taken from the registry cache:\n%s", strings.Join(logs, "\n"))
+	}
+}
+
+// cached tells whether the plain progress lines show the step named by step as CACHED.
+func cached(lines []string, step string) bool {
+	for _, l := range lines {
+		if id, rest, ok := strings.Cut(l, " "); ok && strings.Contains(rest, step) && slices.Contains(lines, id+" CACHED") {
+			return true
+		}
+	}
+	return false
+}

@@ -64,16 +64,16 @@ func (p *Pool) Run(ctx context.Context, image string, deps []string, build func(
 			return err
 		}
 		err = build(ctx, m.b)
-		p.release(m, image, err)
+		gone := err != nil && m.b.gone(ctx, err)
+		p.release(m, image, err, gone)
 		switch {
 		case err == nil:
 			return nil
-		case !m.b.gone(ctx, err):
+		case !gone:
 			return err
 		case failed != nil:
 			return fmt.Errorf("%w (a retry after builder %s failed)", err, failed.b.addr)
 		}
-		p.drop(m, image, err)
 		failed = m
 	}
 }
@@ -123,26 +123,21 @@ func (p *Pool) pick(deps []string) (*member, error) {
 	return best, nil
 }
 
-func (p *Pool) release(m *member, image string, err error) {
+// release frees m's slot; a builder that is gone is left out for the rest of the run, before
+// any other build can take it, with a warning the first time.
+func (p *Pool) release(m *member, image string, err error, gone bool) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	m.busy--
 	if err == nil {
 		p.builtOn[image] = m
 	}
-	p.signal()
-}
-
-// drop leaves m out for the rest of the run.
-func (p *Pool) drop(m *member, image string, err error) {
-	p.mu.Lock()
-	first := m.gone == nil
-	if first {
+	warn := gone && m.gone == nil
+	if gone {
 		m.gone = errors.New("stopped answering")
 	}
 	p.signal()
 	p.mu.Unlock()
-	if first && p.warn != nil {
+	if warn && p.warn != nil {
 		p.warn(fmt.Sprintf("builder %s stopped answering while building %s (%v); left out for the rest of this run, its builds go to the other builders",
 			m.b.addr, image, err))
 	}
