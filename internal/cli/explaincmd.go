@@ -158,7 +158,11 @@ func (e *explanation) text(w io.Writer) {
 	case e.LastSeen == e.Inputs:
 		fmt.Fprintf(w, "last seen  %s: nothing changed\n", e.LastSeen)
 	default:
-		fmt.Fprintf(w, "last seen  %s; %d changes since:\n", e.LastSeen, len(e.Changes))
+		noun := "changes"
+		if len(e.Changes) == 1 {
+			noun = "change"
+		}
+		fmt.Fprintf(w, "last seen  %s; %d %s since:\n", e.LastSeen, len(e.Changes), noun)
 		for _, c := range e.Changes {
 			fmt.Fprintln(w, "  "+c.String())
 		}
