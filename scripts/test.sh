@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/engine.sh
+. scripts/buildkitd.sh   # buildkitd and buildctl for the BuildKit tests (IMAGEMAKE_BUILDKITD)
 # The terminal view is tested in tmux, the HTML report in headless Chromium.
 for tool in tmux chromium; do
 	if ! command -v $tool >/dev/null; then
