@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -224,4 +225,42 @@ func cached(lines []string, step string) bool {
 		}
 	}
 	return false
+}
+
+// TestBuildKitLoadAndNamedContexts: named contexts (a folder, and image:NAME built in the same
+// run) reach a BuildKit daemon, and --load puts the images in the local engine, where the
+// engine path then finds them up to date.
+func TestBuildKitLoadAndNamedContexts(t *testing.T) {
+	addr := registrytest.Start(t, registrytest.Options{})
+	d := startBuildkitd(t, addr)
+	dir := t.TempDir()
+	prefix := "e2e" + randomHex(4)
+	r := &repo{t: t, dir: dir, prefix: prefix, docker: engine(t), env: map[string]string{
+		"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "DOCKER_REPO": addr + "/" + prefix}}
+	t.Cleanup(r.removeImages)
+	write(t, filepath.Join(dir, "imagemake.yaml"), `repo: ${DOCKER_REPO}
+images:
+  base: {context: base, network: none}
+  app:
+    context: app
+    network: none
+    contexts: {shared: shared, root: "image:base"}
+`, 0o644)
+	write(t, filepath.Join(dir, "base/busybox"), readFile(t, "/bin/busybox"), 0o755)
+	write(t, filepath.Join(dir, "base/Dockerfile"), "FROM scratch\nCOPY busybox /bin/busybox\n", 0o644)
+	write(t, filepath.Join(dir, "shared/msg.txt"), "from shared\n", 0o644)
+	write(t, filepath.Join(dir, "app/Dockerfile"), `FROM root
+SHELL ["/bin/busybox", "sh", "-c"]
+COPY --from=shared msg.txt /msg.txt
+RUN test "$(/bin/busybox cat /msg.txt)" = "from shared"
+`, 0o644)
+
+	got := r.build(0, "--push", "--load", "--builder", d.addr)
+	if !reflect.DeepEqual(statuses(got), map[string]string{"base": "built", "app": "built"}) {
+		t.Fatalf("%v", got)
+	}
+	again := r.build(0)
+	if !reflect.DeepEqual(statuses(again), map[string]string{"base": "up-to-date", "app": "up-to-date"}) {
+		t.Errorf("after --load, the engine path: %v", again)
+	}
 }
