@@ -10,9 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/imagemake/imagemake/internal/cli"
 	"github.com/imagemake/imagemake/internal/report"
 )
 
@@ -109,6 +112,47 @@ func TestReportOfAFailedBuild(t *testing.T) {
 	if !slices.Contains(barImages(t, file), "worker") {
 		t.Errorf("no bar for the failed image")
 	}
+}
+
+// TestReportOfAnInterruptedBuild: Ctrl-C in the middle of a build still writes the report, with
+// the image that was building cancelled.
+func TestReportOfAnInterruptedBuild(t *testing.T) {
+	r := newRepo(t, "monorepo")
+	df := filepath.Join(r.dir, "services", "worker", "Dockerfile")
+	write(t, df, readFile(t, df)+"RUN sleep 60; : "+r.prefix+"\n", 0o644)
+	file := filepath.Join(t.TempDir(), "interrupted.html")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &cancelOn{text: "sleep 60", cancel: cancel}
+	var errOut bytes.Buffer
+	code := cli.Run(ctx, []string{"-C", r.dir, "build", "--output", "line", "--report", file, "worker"},
+		cli.IO{In: strings.NewReader(""), Out: out, Err: &errOut, Env: r.env})
+	if code != cli.ExitInterrupted {
+		t.Fatalf("build: exit %d, want %d\n%s\n%s", code, cli.ExitInterrupted, out.buf.String(), errOut.String())
+	}
+	rep := readReport(t, file)
+	i := slices.IndexFunc(rep.Images, func(img report.Image) bool { return img.Name == "worker" })
+	if i < 0 || rep.Images[i].Status != "cancelled" {
+		t.Fatalf("report of the interrupted build: %+v", rep)
+	}
+}
+
+// cancelOn is an output that calls cancel once text was written to it.
+type cancelOn struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	text   string
+	cancel func()
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf.Write(p)
+	if strings.Contains(c.buf.String(), c.text) {
+		c.cancel()
+	}
+	return len(p), nil
 }
 
 func barImages(t *testing.T, file string) []string {
