@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/imagemake/imagemake/internal/graphdraw"
+	"github.com/imagemake/imagemake/internal/graphsvg"
 	"github.com/imagemake/imagemake/internal/project"
 )
 
@@ -21,23 +21,22 @@ func newGraph(g *global) *cobra.Command {
 	var withPlan bool
 	cmd := &cobra.Command{
 		Use:   "graph",
-		Short: "Print the image graph (text, dot, mermaid, json, or a picture: svg or png)",
+		Short: "Print the image graph (text, dot, mermaid, json or svg)",
 		Example: `  imagemake graph
   imagemake graph --format svg --plan > graph.svg   # stale images highlighted
-  imagemake graph --format png > graph.png
   imagemake graph --format dot | dot -Tsvg > graph.svg
   imagemake graph --format mermaid >> docs/images.md`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if draw, ok := graphPictures[format]; ok {
-				return g.graphPicture(cmd.Context(), draw, withPlan)
+			if format == "svg" {
+				return g.graphSVG(cmd.Context(), withPlan)
 			}
 			write, ok := graphFormats[format]
 			if !ok {
-				return usageErr(fmt.Errorf("unknown --format %q (want text, dot, mermaid, json, svg or png)", format))
+				return usageErr(fmt.Errorf("unknown --format %q (want text, dot, mermaid, json or svg)", format))
 			}
 			if withPlan {
-				return usageErr(fmt.Errorf("--plan goes with --format svg or png"))
+				return usageErr(fmt.Errorf("--plan goes with --format svg"))
 			}
 			m, err := g.load(cmd.Context())
 			if err != nil {
@@ -46,16 +45,13 @@ func newGraph(g *global) *cobra.Command {
 			return write(g.io.Out, m)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "text, dot, mermaid, json, svg or png")
-	cmd.Flags().BoolVar(&withPlan, "plan", false, "with --format svg or png: plan first (asks the engine) and colour stale images")
+	cmd.Flags().StringVar(&format, "format", "text", "text, dot, mermaid, json or svg")
+	cmd.Flags().BoolVar(&withPlan, "plan", false, "with --format svg: plan first (asks the engine) and colour stale images")
 	return cmd
 }
 
-// graphPictures draw the graph, laid out by graphdraw (no Graphviz needed).
-var graphPictures = map[string]func(io.Writer, []graphdraw.Node) error{"svg": graphdraw.WriteSVG, "png": graphdraw.WritePNG}
-
-// graphPicture draws the graph; withPlan colours each image by its plan status.
-func (g *global) graphPicture(ctx context.Context, draw func(io.Writer, []graphdraw.Node) error, withPlan bool) error {
+// graphSVG draws the graph; withPlan colours each image by its plan status.
+func (g *global) graphSVG(ctx context.Context, withPlan bool) error {
 	m, err := g.load(ctx)
 	if err != nil {
 		return err
@@ -74,11 +70,11 @@ func (g *global) graphPicture(ctx context.Context, draw func(io.Writer, []graphd
 			status[pi.Name] = pi.Status
 		}
 	}
-	var nodes []graphdraw.Node
+	var nodes []graphsvg.Node
 	for _, name := range m.Graph.Order() {
-		nodes = append(nodes, graphdraw.Node{Name: name, Deps: m.Graph.DepNames(name), Status: status[name]})
+		nodes = append(nodes, graphsvg.Node{Name: name, Deps: m.Graph.DepNames(name), Status: status[name]})
 	}
-	return failedErrOrNil(draw(g.io.Out, nodes))
+	return failedErrOrNil(graphsvg.Write(g.io.Out, nodes))
 }
 
 // graphText prints each image in build order with what it is built on.
