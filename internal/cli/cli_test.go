@@ -201,7 +201,7 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"build", "nope"}, `no image or group named "nope"`},
-		{[]string{"graph", "--format", "png"}, `unknown --format "png"`},
+		{[]string{"graph", "--format", "gif"}, `unknown --format "gif"`},
 		{[]string{"context", "nope"}, `no image or group named "nope"`},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"build", "--jobz", "3"}, "unknown flag: --jobz"},

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/imagemake/imagemake/internal/graphsvg"
+	"github.com/imagemake/imagemake/internal/graphdraw"
 	"github.com/imagemake/imagemake/internal/project"
 )
 
@@ -21,22 +21,23 @@ func newGraph(g *global) *cobra.Command {
 	var withPlan bool
 	cmd := &cobra.Command{
 		Use:   "graph",
-		Short: "Print the image graph (text, dot, mermaid, json or svg)",
+		Short: "Print the image graph (text, dot, mermaid, json, or a picture: svg or png)",
 		Example: `  imagemake graph
   imagemake graph --format svg --plan > graph.svg   # stale images highlighted
+  imagemake graph --format png > graph.png
   imagemake graph --format dot | dot -Tsvg > graph.svg
   imagemake graph --format mermaid >> docs/images.md`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if format == "svg" {
-				return g.graphSVG(cmd.Context(), withPlan)
+			if draw, ok := graphPictures[format]; ok {
+				return g.graphPicture(cmd.Context(), draw, withPlan)
 			}
 			write, ok := graphFormats[format]
 			if !ok {
-				return usageErr(fmt.Errorf("unknown --format %q (want text, dot, mermaid, json or svg)", format))
+				return usageErr(fmt.Errorf("unknown --format %q (want text, dot, mermaid, json, svg or png)", format))
 			}
 			if withPlan {
-				return usageErr(fmt.Errorf("--plan goes with --format svg"))
+				return usageErr(fmt.Errorf("--plan goes with --format svg or png"))
 			}
 			m, err := g.load(cmd.Context())
 			if err != nil {
@@ -45,13 +46,16 @@ func newGraph(g *global) *cobra.Command {
 			return write(g.io.Out, m)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "text, dot, mermaid, json or svg")
-	cmd.Flags().BoolVar(&withPlan, "plan", false, "with --format svg: plan first (asks the engine) and colour stale images")
+	cmd.Flags().StringVar(&format, "format", "text", "text, dot, mermaid, json, svg or png")
+	cmd.Flags().BoolVar(&withPlan, "plan", false, "with --format svg or png: plan first (asks the engine) and colour stale images")
 	return cmd
 }
 
-// graphSVG draws the graph; withPlan colours each image by its plan status.
-func (g *global) graphSVG(ctx context.Context, withPlan bool) error {
+// graphPictures draw the graph, laid out by graphdraw (no Graphviz needed).
+var graphPictures = map[string]func(io.Writer, []graphdraw.Node) error{"svg": graphdraw.WriteSVG, "png": graphdraw.WritePNG}
+
+// graphPicture draws the graph; withPlan colours each image by its plan status.
+func (g *global) graphPicture(ctx context.Context, draw func(io.Writer, []graphdraw.Node) error, withPlan bool) error {
 	m, err := g.load(ctx)
 	if err != nil {
 		return err
@@ -70,11 +74,11 @@ func (g *global) graphSVG(ctx context.Context, withPlan bool) error {
 			status[pi.Name] = pi.Status
 		}
 	}
-	var nodes []graphsvg.Node
+	var nodes []graphdraw.Node
 	for _, name := range m.Graph.Order() {
-		nodes = append(nodes, graphsvg.Node{Name: name, Deps: m.Graph.DepNames(name), Status: status[name]})
+		nodes = append(nodes, graphdraw.Node{Name: name, Deps: m.Graph.DepNames(name), Status: status[name]})
 	}
-	return failedErrOrNil(graphsvg.Write(g.io.Out, nodes))
+	return failedErrOrNil(draw(g.io.Out, nodes))
 }
 
 // graphText prints each image in build order with what it is built on.

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"encoding/xml"
+	"image/png"
 	"os"
 	"path/filepath"
 	"slices"
@@ -99,6 +100,10 @@ func TestGraphSVG(t *testing.T) {
 		if !slices.ContainsFunc(svg.Paths, func(p svgPath) bool { return p.From == e.To && p.To == e.From }) {
 			t.Errorf("edge %s -> %s not drawn", e.To, e.From)
 		}
+	}
+	code, pic, _ := run(t, dir, offline, "graph", "--format", "png")
+	if img, err := png.Decode(strings.NewReader(pic)); code != 0 || err != nil || img.Bounds().Dx() < 100 {
+		t.Errorf("graph --format png: exit %d, %v", code, err)
 	}
 	if code, _, errOut := run(t, dir, offline, "graph", "--format", "dot", "--plan"); code != 2 || !strings.Contains(errOut, "--plan") {
 		t.Errorf("--plan with dot: exit %d, %q", code, errOut)

@@ -1,7 +1,7 @@
-// Package graphsvg draws the image graph as an SVG picture without Graphviz: a layered layout
-// (longest-path layers, barycentre ordering against crossings) with edges as curves ending in
-// arrowheads, from each image to the images built on it.
-package graphsvg
+// Package graphdraw draws the image graph as an SVG or PNG picture without Graphviz: a layered
+// layout (longest-path layers, barycentre ordering against crossings) with edges as curves
+// ending in arrowheads, from each image to the images built on it.
+package graphdraw
 
 import (
 	"slices"

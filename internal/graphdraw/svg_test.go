@@ -1,4 +1,4 @@
-package graphsvg
+package graphdraw
 
 import (
 	"bytes"
@@ -29,20 +29,20 @@ type svgDoc struct {
 	} `xml:"g"`
 }
 
-type box struct{ x, y, w, h float64 }
+type rect struct{ x, y, w, h float64 }
 
 // parse reads the SVG back and returns node boxes by name and edges "from->to" with their path.
-func parse(t *testing.T, data []byte) (map[string]box, map[string]string, map[string]string) {
+func parse(t *testing.T, data []byte) (map[string]rect, map[string]string, map[string]string) {
 	t.Helper()
 	var doc svgDoc
 	if err := xml.Unmarshal(data, &doc); err != nil {
 		t.Fatalf("not XML: %v\n%s", err, data)
 	}
-	boxes := map[string]box{}
+	boxes := map[string]rect{}
 	status := map[string]string{}
 	for _, g := range doc.Groups {
 		if g.Class == "node" {
-			boxes[g.Name] = box{g.Rect.X, g.Rect.Y, g.Rect.W, g.Rect.H}
+			boxes[g.Name] = rect{g.Rect.X, g.Rect.Y, g.Rect.W, g.Rect.H}
 			status[g.Name] = g.Status
 			if g.Text != g.Name {
 				t.Errorf("node %q is labelled %q", g.Name, g.Text)
@@ -69,7 +69,7 @@ func TestWriteDrawsEveryNodeAndEdgeDownward(t *testing.T) {
 		{Name: `a<&">b`, Deps: []string{"api"}},
 	}
 	var buf bytes.Buffer
-	if err := Write(&buf, nodes); err != nil {
+	if err := WriteSVG(&buf, nodes); err != nil {
 		t.Fatal(err)
 	}
 	boxes, edges, status := parse(t, buf.Bytes())
@@ -103,7 +103,7 @@ func TestWriteDrawsEveryNodeAndEdgeDownward(t *testing.T) {
 
 // checkDownward checks that a path starts at the bottom of from, ends at the top of to, and
 // never goes up.
-func checkDownward(t *testing.T, d string, from, to box, name string) {
+func checkDownward(t *testing.T, d string, from, to rect, name string) {
 	t.Helper()
 	nums := regexp.MustCompile(`-?[\d.]+,-?[\d.]+`).FindAllString(d, -1)
 	var ys []float64
@@ -129,7 +129,7 @@ func TestBarycentreOrderingUncrossesEdges(t *testing.T) {
 	// Given in an order that crosses both edges; the layout must lay them side by side.
 	nodes := []Node{{Name: "a"}, {Name: "b"}, {Name: "on-b", Deps: []string{"b"}}, {Name: "on-a", Deps: []string{"a"}}}
 	var buf bytes.Buffer
-	if err := Write(&buf, nodes); err != nil {
+	if err := WriteSVG(&buf, nodes); err != nil {
 		t.Fatal(err)
 	}
 	boxes, _, _ := parse(t, buf.Bytes())
