@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -48,6 +50,10 @@ func newGraph(g *global) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "text, dot, mermaid, json, svg or png")
 	cmd.Flags().BoolVar(&withPlan, "plan", false, "with --format svg or png: plan first (asks the engine) and colour stale images")
+	formats := append(slices.Sorted(maps.Keys(graphFormats)), slices.Sorted(maps.Keys(graphPictures))...)
+	if err := cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp)); err != nil {
+		panic(err) // the flag is defined just above
+	}
 	return cmd
 }
 

@@ -23,6 +23,7 @@ func TestCompleteNames(t *testing.T) {
 		{[]string{"run", "test", ""}, nil},
 		{[]string{"explain", "o"}, []string{"openresty"}},
 		{[]string{"context", ""}, []string{"api", "luabase", "notifier", "openresty", "pybase", "worker"}},
+		{[]string{"graph", "--format", ""}, []string{"dot", "json", "mermaid", "text", "png", "svg"}},
 	} {
 		code, out, errOut := run(t, dir, offline, append([]string{"__complete"}, c.args...)...)
 		if code != 0 {
