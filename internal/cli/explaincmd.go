@@ -61,6 +61,9 @@ type explanation struct {
 	Command     string            `json:"command"`
 	EngineError string            `json:"engine_error,omitempty"`
 	Upstream    map[string]string `json:"upstream,omitempty"`
+	// Builders are the BuildKit daemons of builders: in imagemake.yaml, which take the build
+	// instead of the engine; Request then says what the Docker engine would be sent.
+	Builders []string `json:"builders,omitempty"`
 }
 
 func (g *global) explain(ctx context.Context, name string) (*explanation, error) {
@@ -81,7 +84,8 @@ func (g *global) explain(ctx context.Context, name string) (*explanation, error)
 	defer s.release()
 	pi := s.images[slices.IndexFunc(s.images, func(pi *plan.Image) bool { return pi.Name == name })]
 	e := &explanation{Image: name, Refs: pi.Config.Refs(), Status: pi.Status, Reason: pi.Reason,
-		Inputs: pi.Manifest.Digest, Files: len(pi.Entries), Changes: []inputs.Change{}, Upstream: pi.Manifest.Upstream}
+		Inputs: pi.Manifest.Digest, Files: len(pi.Entries), Changes: []inputs.Change{}, Upstream: pi.Manifest.Upstream,
+		Builders: m.Builders}
 	if s.engineErr != nil {
 		e.EngineError = oneLine(s.engineErr)
 	}
@@ -168,6 +172,9 @@ func (e *explanation) text(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "cache from %s\n", orNote(e.CacheFrom, e.CacheNote))
+	if len(e.Builders) > 0 {
+		fmt.Fprintf(w, "builders   %s (builders: in imagemake.yaml): the build goes there; the Docker engine would get:\n", strings.Join(e.Builders, ", "))
+	}
 	fmt.Fprintf(w, "request    %s %s\n", e.Request.Method, e.Request.Path)
 	for _, k := range slices.Sorted(maps.Keys(e.Request.Query)) {
 		for _, v := range e.Request.Query[k] {
