@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -90,7 +91,7 @@ func ttyProject(t *testing.T) *repo {
 	write(t, filepath.Join(dir, "base", "run-id"), prefix, 0o644)
 	from := "FROM " + prefix + "/%s:t1\nSHELL [\"/busybox\", \"sh\", \"-c\"]\nRUN %s\n"
 	for name, run := range map[string]string{
-		"fast": "/busybox sleep 2", "broken": "/busybox sleep 3 && echo boom && exit 3", "slow": "/busybox sleep 6", "after": "true",
+		"fast": "/busybox sleep 4", "broken": "/busybox sleep 6 && echo boom && exit 3", "slow": "/busybox sleep 10", "after": "true",
 	} {
 		base := "base"
 		if name == "after" {
@@ -111,6 +112,21 @@ func ttyProject(t *testing.T) *repo {
 	return r
 }
 
+// ttyBinary builds cmd/imagemake once for the tests of this file.
+var ttyBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "imagemake-tty")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "imagemake")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/imagemake")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
 // pane is a tmux server of its own running imagemake in one pane of 100x30.
 type pane struct {
 	t    *testing.T
@@ -120,11 +136,9 @@ type pane struct {
 
 func startPane(t *testing.T, r *repo, env string, args ...string) *pane {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "imagemake")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/imagemake")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := ttyBinary()
+	if err != nil {
+		t.Fatal(err)
 	}
 	p := &pane{t: t, sock: "imagemake-" + r.prefix, r: r}
 	// The pane stays after imagemake ends, so its last screen and exit code can be read.
