@@ -41,7 +41,7 @@ func browse(t *testing.T, file string, args ...string) []byte {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, chromium(t), append([]string{"--headless", "--no-sandbox", "--disable-gpu",
 		"--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-		"--disable-sync", "--user-data-dir=" + t.TempDir(), "--window-size=1200,800"}, append(args, "file://"+file)...)...)
+		"--disable-sync", "--force-color-profile=srgb", "--user-data-dir=" + t.TempDir(), "--window-size=1200,800"}, append(args, "file://"+file)...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -26,7 +26,7 @@ for base in base/py base/lua; do echo screenshot >"$tmp/monorepo/$base/screensho
 echo 'LEVELS = ("debug", "info", "warning")' >>"$tmp/monorepo/src/pylib/acme/log.py"
 "$tmp/imagemake" -C "$tmp/monorepo" build --output line --report "$tmp/report.html" | tail -n 8
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-	--disable-background-networking --disable-component-update --disable-sync \
+	--disable-background-networking --disable-component-update --disable-sync --force-color-profile=srgb \
 	--user-data-dir="$tmp/chromium" --hide-scrollbars --window-size=1000,540 \
 	--screenshot="$PWD/docs/img/report.png" "file://$tmp/report.html" 2>/dev/null
 echo "wrote docs/img/report.png"
