@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -112,21 +111,6 @@ func ttyProject(t *testing.T) *repo {
 	return r
 }
 
-// ttyBinary builds cmd/imagemake once for the tests of this file.
-var ttyBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "imagemake-tty")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "imagemake")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/imagemake")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
 // pane is a tmux server of its own running imagemake in one pane of 100x30.
 type pane struct {
 	t    *testing.T
@@ -136,9 +120,11 @@ type pane struct {
 
 func startPane(t *testing.T, r *repo, env string, args ...string) *pane {
 	t.Helper()
-	bin, err := ttyBinary()
-	if err != nil {
-		t.Fatal(err)
+	bin := filepath.Join(t.TempDir(), "imagemake")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/imagemake")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	p := &pane{t: t, sock: "imagemake-" + r.prefix, r: r}
 	// The pane stays after imagemake ends, so its last screen and exit code can be read.
