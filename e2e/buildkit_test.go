@@ -227,7 +227,7 @@ func cached(lines []string, step string) bool {
 }
 
 // TestBuildKitLoadAndNamedContexts: named contexts (a folder, and image:NAME built in the same
-// run) reach a BuildKit daemon, and --load puts the images in the local engine, where the
+// run) and a secret reach a BuildKit daemon, and --load puts the images in the local engine, where the
 // engine path then finds them up to date.
 func TestBuildKitLoadAndNamedContexts(t *testing.T) {
 	addr := registrytest.Start(t, registrytest.Options{})
@@ -244,7 +244,9 @@ images:
     context: app
     network: none
     contexts: {shared: shared, root: "image:base"}
+    secrets: [{id: tok, env: E2E_TOKEN}]
 `, 0o644)
+	r.env["E2E_TOKEN"] = "s3cret"
 	write(t, filepath.Join(dir, "base/busybox"), readFile(t, "/bin/busybox"), 0o755)
 	write(t, filepath.Join(dir, "base/Dockerfile"), "FROM scratch\nCOPY busybox /bin/busybox\n", 0o644)
 	write(t, filepath.Join(dir, "shared/msg.txt"), "from shared\n", 0o644)
@@ -252,6 +254,7 @@ images:
 SHELL ["/bin/busybox", "sh", "-c"]
 COPY --from=shared msg.txt /msg.txt
 RUN test "$(/bin/busybox cat /msg.txt)" = "from shared"
+RUN --mount=type=secret,id=tok,required=true test "$(/bin/busybox cat /run/secrets/tok)" = s3cret
 `, 0o644)
 
 	got := r.build(0, "--push", "--load", "--builder", d.addr)

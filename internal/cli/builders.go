@@ -10,6 +10,7 @@ import (
 
 	"github.com/imagemake/imagemake/internal/build"
 	"github.com/imagemake/imagemake/internal/engine/buildkit"
+	"github.com/imagemake/imagemake/internal/engine/docker"
 	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/plan"
 )
@@ -139,6 +140,9 @@ func (s *session) poolWork(pi *plan.Image, o buildOptions) workFunc {
 func (s *session) buildkitJob(ctx context.Context, pi *plan.Image, o buildOptions, logs func(string)) (buildkit.Job, error) {
 	job := buildkit.Job{Request: s.request(pi, o), Entries: pi.Entries,
 		CacheMode: s.model.Project.Cache.Mode, InlineCache: s.model.Project.Cache.Inline}
+	if len(job.Secrets) > 0 {
+		job.SecretStore = docker.SecretStore(job.Secrets, s.model.Project.Env)
+	}
 	if err := s.namedContexts(pi, &job); err != nil {
 		return job, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/moby/buildkit/session/secrets"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
@@ -30,15 +31,13 @@ type Job struct {
 	CacheExport   string                                       // registry ref to export the cache to; "" none
 	CacheMode     string                                       // "min" or "max"
 	InlineCache   bool                                         // also embed the cache in the pushed image
+	SecretStore   secrets.SecretStore                          // serves Secrets; nil: none
 }
 
 // Build runs job on the daemon. Progress reaches logs as `docker build --progress=plain`
 // lines. Cancelling ctx cancels the build in the daemon.
 func (b *Builder) Build(ctx context.Context, job Job, logs func(string)) error {
-	opt, err := solveOpt(job)
-	if err != nil {
-		return err
-	}
+	opt := solveOpt(job)
 	eg, ctx := errgroup.WithContext(ctx)
 	done := func(error) {}
 	if job.Load != nil {
@@ -74,7 +73,7 @@ func addLoad(ctx context.Context, eg *errgroup.Group, opt *client.SolveOpt, job 
 
 // solveOpt turns a job into the Dockerfile frontend's options, as buildctl build would send
 // them for `--frontend dockerfile.v0 --local context=... --local dockerfile=...`.
-func solveOpt(job Job) (client.SolveOpt, error) {
+func solveOpt(job Job) client.SolveOpt {
 	ctxFS := newFS(job.Entries)
 	opt := client.SolveOpt{
 		Frontend:      "dockerfile.v0",
@@ -93,12 +92,8 @@ func solveOpt(job Job) (client.SolveOpt, error) {
 			Attrs: map[string]string{"name": strings.Join(job.Push, ","), "push": "true"}})
 	}
 	opt.CacheImports, opt.CacheExports = cacheOptions(job)
-	att, err := attachables(job.Secrets)
-	if err != nil {
-		return opt, err
-	}
-	opt.Session = att
-	return opt, nil
+	opt.Session = attachables(job.SecretStore)
+	return opt
 }
 
 func frontendAttrs(job Job) map[string]string {
@@ -144,17 +139,12 @@ func cacheOptions(job Job) (imports, exports []client.CacheOptionsEntry) {
 
 // attachables are the session's services: registry credentials from the docker config
 // (~/.docker/config.json, $DOCKER_CONFIG, credential helpers) and the build's secrets.
-func attachables(secrets []build.Secret) ([]session.Attachable, error) {
+func attachables(store secrets.SecretStore) []session.Attachable {
 	auth := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
 		AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(io.Discard)),
 	})
-	sources := make([]secretsprovider.Source, 0, len(secrets))
-	for _, s := range secrets {
-		sources = append(sources, secretsprovider.Source{ID: s.ID, FilePath: s.Src, Env: s.Env})
+	if store == nil {
+		return []session.Attachable{auth}
 	}
-	store, err := secretsprovider.NewStore(sources)
-	if err != nil {
-		return nil, fmt.Errorf("secrets: %w", err)
-	}
-	return []session.Attachable{auth, secretsprovider.NewSecretProvider(store)}, nil
+	return []session.Attachable{auth, secretsprovider.NewSecretProvider(store)}
 }
