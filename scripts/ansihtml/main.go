@@ -68,7 +68,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ansihtml:", err)
 		os.Exit(1)
 	}
-	text := strings.TrimRight(string(in), "\n")
+	os.Stdout.WriteString(toHTML(string(in)))
+}
+
+// toHTML turns text with SGR sequences into a page whose <pre> has one span per change of pen.
+func toHTML(text string) string {
+	text = strings.TrimRight(text, "\n")
 	var b strings.Builder
 	b.WriteString(`<!doctype html><meta charset="utf-8"><body style="margin:0;background:#1e1e1e">` +
 		`<pre style="margin:0;padding:14px 18px;color:#eeeeee;font:15px/1.35 'DejaVu Sans Mono',monospace">`)
@@ -94,5 +99,5 @@ func main() {
 		b.WriteString("</span>")
 	}
 	b.WriteString("</pre></body>\n")
-	os.Stdout.WriteString(b.String())
+	return b.String()
 }
