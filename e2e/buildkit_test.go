@@ -68,7 +68,7 @@ func TestBuildKitPool(t *testing.T) {
 	if got := statuses(results(t, out)); !reflect.DeepEqual(got, want("built", allImages...)) {
 		t.Fatalf("first run: %v\n%s", got, out)
 	}
-	started, finished, used := map[string]int{}, map[string]int{}, map[string]bool{}
+	started, finished, used, on := map[string]int{}, map[string]int{}, map[string]bool{}, map[string]string{}
 	for i, e := range evs {
 		switch e.Event {
 		case "start":
@@ -82,7 +82,7 @@ func TestBuildKitPool(t *testing.T) {
 			finished[e.Image] = i
 		case "log":
 			if addr, ok := strings.CutPrefix(e.Line, "builder: "); ok {
-				used[addr] = true
+				used[addr], on[e.Image] = true, addr
 			}
 		}
 	}
@@ -96,6 +96,9 @@ func TestBuildKitPool(t *testing.T) {
 	}
 	if !used[a.addr] || !used[b.addr] {
 		t.Errorf("builders used: %v, want both %s and %s", used, a.addr, b.addr)
+	}
+	if on["api"] != on["pybase"] && on["worker"] != on["pybase"] && on["notifier"] != on["pybase"] {
+		t.Errorf("no image built FROM pybase went to pybase's builder (warm cache): %v", on)
 	}
 
 	again := r.build(0, args[3:]...)

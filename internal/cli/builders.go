@@ -127,6 +127,9 @@ func (s *session) poolWork(pi *plan.Image, o buildOptions) workFunc {
 			return "", err
 		}
 		err = s.bk.pool.Run(ctx, pi.Name, s.model.Graph.DepNames(pi.Name), func(ctx context.Context, b *buildkit.Builder) error {
+			if o.push && s.stopping() { // waited for a builder while another image failed
+				return errNotPushed
+			}
 			logs("builder: " + b.Addr())
 			return b.Build(ctx, job, logs)
 		})
