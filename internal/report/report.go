@@ -54,9 +54,13 @@ func Write(htmlPath string, results []build.Result, deps map[string][]string) er
 	return writeFile(htmlPath, []byte(page.String()))
 }
 
-// JSONPath is where Write puts the JSON of the report at htmlPath.
+// JSONPath is where Write puts the JSON of the report at htmlPath: its extension replaced by
+// .json, or .json added when it has that extension already.
 func JSONPath(htmlPath string) string {
-	return strings.TrimSuffix(htmlPath, filepath.Ext(htmlPath)) + ".json"
+	if p := strings.TrimSuffix(htmlPath, filepath.Ext(htmlPath)) + ".json"; p != htmlPath {
+		return p
+	}
+	return htmlPath + ".json"
 }
 
 func writeFile(path string, data []byte) error {

@@ -90,3 +90,11 @@ func TestWriteNamesTheFileItCannotWrite(t *testing.T) {
 		t.Errorf("err = %v, want it to name the file", err)
 	}
 }
+
+func TestJSONPath(t *testing.T) {
+	for in, want := range map[string]string{"out/r.html": "out/r.json", "r": "r.json", "r.htm": "r.json", "r.json": "r.json.json"} {
+		if got := JSONPath(in); got != want {
+			t.Errorf("JSONPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
