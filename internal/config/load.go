@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -27,12 +26,8 @@ func Load(ctx context.Context, path string, env map[string]string, opts ...Optio
 		return nil, fileError(path, err)
 	}
 	file := displayPath(path, abs)
-	data, err := os.ReadFile(abs)
+	data, err := readFile(abs)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = fmt.Errorf("cannot read: %w", pe.Err)
-		}
 		return nil, fileError(file, err)
 	}
 	env, err = Env(ctx, filepath.Dir(abs), env)

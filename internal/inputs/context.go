@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/moby/patternmatcher/ignorefile"
 
@@ -164,7 +166,7 @@ func readIgnore(dir, df string) (patternSet, error) {
 		names = []string{df + ".dockerignore", ".dockerignore"}
 	}
 	for _, name := range names {
-		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		data, err := readRegular(filepath.Join(dir, filepath.FromSlash(name)))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -197,4 +199,22 @@ func (s *Scanner) Prefetch(images []*config.Image) {
 			}
 		}
 	}()
+}
+
+// readRegular reads a file that must be a regular one. A FIFO is refused without waiting for
+// a writer (os.ReadFile would wait forever, and no signal would end the wait).
+func readRegular(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fi.Mode().Type())
+	}
+	return io.ReadAll(f)
 }

@@ -72,3 +72,15 @@ func TestStateFilesFollowTheUmask(t *testing.T) {
 		}
 	}
 }
+
+// A FIFO where .dockerignore is expected is an error, not a wait for a writer that no signal
+// could end.
+func TestFifoDockerignoreIsRefused(t *testing.T) {
+	root := t.TempDir()
+	mkTree(t, root, "d/Dockerfile")
+	must(t, syscall.Mkfifo(filepath.Join(root, "d", ".dockerignore"), 0o644))
+	_, err := newTestScanner(t, project(root)).Context(image("d", "d"))
+	if err == nil || !strings.Contains(err.Error(), ".dockerignore: not a regular file") {
+		t.Errorf("error %v, want one naming .dockerignore as not a regular file", err)
+	}
+}
