@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync/atomic"
@@ -62,9 +63,10 @@ func (g *global) prepare(ctx context.Context, names []string, rebuild bool) (*se
 	if err != nil {
 		return nil, err
 	}
+	fail := func(err error) (*session, error) { release(); return nil, err } // not only at exit: cli.Run runs in tests
 	s := &session{model: m, state: inputs.OpenState(m.Root), restoreGC: gcOffWhilePlanning(), release: release}
 	if s.scanner, err = inputs.NewScanner(m.Project); err != nil {
-		return nil, failedErr(err)
+		return fail(failedErr(err))
 	}
 	closure := m.Graph.Closure(names)
 	s.scanner.Prefetch(m.ImagesNamed(closure)) // walk the trees while the engine answers
@@ -75,11 +77,13 @@ func (g *global) prepare(ctx context.Context, names []string, rebuild bool) (*se
 	go func() { engine <- s.askEngine(ctx, m.Project.Env) }() // overlaps the file scan
 	s.images, err = plan.Compute(m, s.scanner, s.state, plan.Options{Names: names, Rebuild: rebuild,
 		Engine: func() map[string]plan.EngineImage { return <-engine }})
-	if err != nil {
-		return nil, failedErr(err)
+	if ie := (*inputs.InputError)(nil); errors.As(err, &ie) {
+		return fail(usageErr(err)) // the project's files are wrong, as with a bad config
+	} else if err != nil {
+		return fail(failedErr(err))
 	}
 	if err := s.scanner.Save(); err != nil {
-		return nil, failedErr(err)
+		return fail(failedErr(err))
 	}
 	return s, nil
 }

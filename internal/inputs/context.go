@@ -34,7 +34,8 @@ import (
 //   - The Dockerfile is always kept; the ignore file only when no pattern excludes it.
 //   - The project's .imagemake folder is never part of a context. Sockets, devices and
 //     fifos are skipped.
-func (s *Scanner) Context(img *config.Image) ([]Entry, error) {
+func (s *Scanner) Context(img *config.Image) (_ []Entry, err error) {
+	defer asInputError(&err)
 	ctxDir := s.abs(img.Context)
 	df, err := dockerfileName(img)
 	if err != nil {

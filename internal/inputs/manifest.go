@@ -67,7 +67,8 @@ func (m *Manifest) BuildArgs() map[string]string {
 //
 // Modes are octal, with 4000 setuid, 2000 setgid and 1000 sticky. Owners, times and inodes
 // are left out: the same tree checked out elsewhere has the same digest.
-func (s *Scanner) Manifest(img *config.Image, entries []Entry, upstream, extraArgs map[string]string) (*Manifest, error) {
+func (s *Scanner) Manifest(img *config.Image, entries []Entry, upstream, extraArgs map[string]string) (_ *Manifest, err error) {
+	defer asInputError(&err)
 	df, err := dockerfileName(img)
 	if err != nil {
 		return nil, err
