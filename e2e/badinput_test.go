@@ -259,12 +259,3 @@ func caseEnv(t *testing.T, dir string) map[string]string {
 	}
 	return env
 }
-
-func keys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
-
