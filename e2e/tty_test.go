@@ -23,7 +23,7 @@ func TestTTYLiveView(t *testing.T) {
 	if code, out, errOut := r.run("build", "steady"); code != 0 {
 		t.Fatalf("building steady: exit %d\n%s%s", code, out, errOut)
 	}
-	p := startPane(t, r, "env -u NO_COLOR", "build", "-k", "-j", "4")
+	p := startPane(t, r, "", "build", "-k", "-j", "4")
 	p.waitFor("three running", func(s string) bool {
 		return strings.Contains(s, "3 running") && strings.Count(s, "] RUN /busybox sleep") == 3
 	})
@@ -42,7 +42,7 @@ func TestTTYLiveView(t *testing.T) {
 // TestTTYNoColor: with NO_COLOR the live view draws without colours.
 func TestTTYNoColor(t *testing.T) {
 	r := ttyProject(t)
-	p := startPane(t, r, "env NO_COLOR=1", "build", "-B", "base")
+	p := startPane(t, r, "NO_COLOR=1", "build", "-B", "base")
 	p.waitFor("the end", func(s string) bool { return strings.Contains(s, "\nexit 0") })
 	screen := p.captureEscapes()
 	if !strings.Contains(screen, "✔ base") || !strings.Contains(screen, "1/1 done") {
@@ -56,7 +56,7 @@ func TestTTYNoColor(t *testing.T) {
 // TestTTYDumb: with TERM=dumb the output is line mode, without cursor movement.
 func TestTTYDumb(t *testing.T) {
 	r := ttyProject(t)
-	p := startPane(t, r, "env TERM=dumb", "build", "-B", "base")
+	p := startPane(t, r, "TERM=dumb", "build", "-B", "base")
 	screen := p.waitFor("the end", func(s string) bool { return strings.Contains(s, "\nexit 0") })
 	if !strings.Contains(screen, "base | building: ") || !strings.Contains(screen, "base | built in ") {
 		t.Errorf("not line output:\n%s", screen)
@@ -90,7 +90,7 @@ func ttyProject(t *testing.T) *repo {
 	write(t, filepath.Join(dir, "base", "run-id"), prefix, 0o644)
 	from := "FROM " + prefix + "/%s:t1\nSHELL [\"/busybox\", \"sh\", \"-c\"]\nRUN %s\n"
 	for name, run := range map[string]string{
-		"fast": "/busybox sleep 4", "broken": "/busybox sleep 6 && echo boom && exit 3", "slow": "/busybox sleep 10", "after": "true",
+		"fast": "/busybox sleep 6", "broken": "/busybox sleep 9 && echo boom && exit 3", "slow": "/busybox sleep 13", "after": "true",
 	} {
 		base := "base"
 		if name == "after" {
@@ -118,7 +118,9 @@ type pane struct {
 	r    *repo
 }
 
-func startPane(t *testing.T, r *repo, env string, args ...string) *pane {
+// startPane runs imagemake with args in the repo, with vars ("NAME=value ...") set and CI,
+// DOCKER_TAG and NO_COLOR unset otherwise.
+func startPane(t *testing.T, r *repo, vars string, args ...string) *pane {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "imagemake")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/imagemake")
@@ -128,7 +130,8 @@ func startPane(t *testing.T, r *repo, env string, args ...string) *pane {
 	}
 	p := &pane{t: t, sock: "imagemake-" + r.prefix, r: r}
 	// The pane stays after imagemake ends, so its last screen and exit code can be read.
-	script := fmt.Sprintf("cd %s && %s %s %s; echo \"exit $?\"; sleep 3600", r.dir, env, bin, strings.Join(args, " "))
+	script := fmt.Sprintf("cd %s && env -u CI -u DOCKER_TAG -u NO_COLOR %s %s %s; echo \"exit $?\"; sleep 3600",
+		r.dir, vars, bin, strings.Join(args, " "))
 	p.tmux("new-session", "-d", "-x", "100", "-y", "30", "-s", "view", script)
 	t.Cleanup(func() { exec.Command("tmux", "-L", p.sock, "kill-server").Run() })
 	return p
@@ -151,13 +154,17 @@ func (p *pane) captureEscapes() string {
 	return p.tmux("capture-pane", "-p", "-e", "-S", "-", "-t", "view")
 }
 
-// waitFor polls the pane until ok holds for its text, and returns that text.
+// waitFor polls the pane until ok holds for its text, and returns that text; it fails when
+// imagemake ended first.
 func (p *pane) waitFor(what string, ok func(string) bool) string {
 	p.t.Helper()
 	var s string
 	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if s = p.capture(); ok(s) {
 			return s
+		}
+		if strings.Contains(s, "\nexit ") {
+			break
 		}
 	}
 	p.t.Fatalf("the pane never showed %s; last:\n%s", what, s)
@@ -176,6 +183,8 @@ var masks = []struct {
 	{regexp.MustCompile(`images to build on .*`), "images to build on ENGINE"},
 	// BuildKit prints the lines of parallel steps in no fixed order: a run of them is one line.
 	{regexp.MustCompile(`(?m)^((?:  │ )?)#\d+ .*\n(?:(?:  │ )?#\d+ .*\n)*`), "${1}#… BuildKit lines\n"},
+	// Where a cut line ends depends on the width of the times before it.
+	{regexp.MustCompile(`(?m)\S*…$`), "…"},
 	{regexp.MustCompile(`(?m) +$`), ""},
 }
 
