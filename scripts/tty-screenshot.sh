@@ -42,10 +42,10 @@ wait_for() {
 	return 1
 }
 
-DOCKER_REPO=$repo "$work/imagemake" -C "$work/monorepo" build --output line >/dev/null
+env -u CI -u DOCKER_TAG DOCKER_REPO=$repo "$work/imagemake" -C "$work/monorepo" build --output line >/dev/null
 echo "# changed for the screenshot" >>"$work/monorepo/src/pylib/acme/log.py"
 tmux -L $sock -f /dev/null new-session -d -x 100 -y 40 -s shot \
-	"cd $work/monorepo && env -u NO_COLOR DOCKER_REPO=$repo $work/imagemake build --no-cache; echo \"exit \$?\"; sleep 600"
+	"cd $work/monorepo && env -u NO_COLOR -u CI -u DOCKER_TAG DOCKER_REPO=$repo $work/imagemake build --no-cache; echo \"exit \$?\"; sleep 600"
 # The moment: two images running, each at a step of its Dockerfile.
 wait_for '^▸ .* \[[0-9]+/[0-9]+\]' 2
 cp "$work/tty.ans" "$work/shot.ans"
