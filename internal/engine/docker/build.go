@@ -74,7 +74,12 @@ func (e *Engine) runBuild(ctx context.Context, body io.Reader, opts buildtypes.I
 		return "", e.wrap(err)
 	}
 	defer resp.Body.Close()
-	return readStream(resp.Body, out)
+	id, err := readStream(resp.Body, out)
+	if errors.Is(err, errNoResult) || errors.Is(err, errStreamBroken) {
+		// The engine died or the connection broke: say which engine.
+		err = fmt.Errorf("the Docker engine at %s: %w", e.Endpoint(), err)
+	}
+	return id, err
 }
 
 // stopOnCancel waits for the stream's end or ctx's cancellation. On cancellation it asks the

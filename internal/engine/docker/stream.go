@@ -20,7 +20,10 @@ const (
 	imageIDID = "moby.image.id"       // aux: {"ID": "sha256:..."}
 )
 
-var errNoResult = errors.New("engine stream ended without a result")
+var (
+	errNoResult     = errors.New("engine stream ended without a result")
+	errStreamBroken = errors.New("reading the engine's build stream")
+)
 
 // readStream decodes the engine's build stream: progress is rendered as `docker build
 // --progress=plain` would print it into out, and the built image's ID is returned.
@@ -53,7 +56,7 @@ func decodeMessages(dec *json.Decoder, statuses chan<- *bkclient.SolveStatus, ou
 		if err := dec.Decode(&msg); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
-			return "", fmt.Errorf("reading the engine's build stream: %w", err)
+			return "", fmt.Errorf("%w: %w", errStreamBroken, err)
 		}
 		if err := messageError(msg); err != nil {
 			return "", err
