@@ -1,6 +1,7 @@
 package inputs
 
 import (
+	"archive/tar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,5 +83,38 @@ func TestFifoDockerignoreIsRefused(t *testing.T) {
 	_, err := newTestScanner(t, project(root)).Context(image("d", "d"))
 	if err == nil || !strings.Contains(err.Error(), ".dockerignore: not a regular file") {
 		t.Errorf("error %v, want one naming .dockerignore as not a regular file", err)
+	}
+}
+
+// The context tar never follows a symlink out of the project root: a link to a file or
+// folder outside goes in as a link, and the outside content does not.
+func TestContextTarKeepsOutsideLinksAsLinks(t *testing.T) {
+	outside := t.TempDir()
+	mkTree(t, outside, "secret.txt=outside-content-7f3a", "dir/more.txt=outside-content-7f3a")
+	root := t.TempDir()
+	mkTree(t, root, "app/Dockerfile",
+		"app/abs -> "+filepath.Join(outside, "secret.txt"),
+		"app/absdir -> "+filepath.Join(outside, "dir"),
+		"app/rel -> ../../"+filepath.Base(outside)+"/secret.txt")
+	s := newTestScanner(t, project(root))
+	entries := contextOf(t, s, image("app", "app"))
+	var tarball strings.Builder
+	must(t, WriteTar(&tarball, entries))
+	tr := tar.NewReader(strings.NewReader(tarball.String()))
+	links := map[string]string{}
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		if h.Typeflag == tar.TypeSymlink {
+			links[h.Name] = h.Linkname
+		}
+	}
+	if len(links) != 3 {
+		t.Errorf("symlinks in the tar: %v, want abs, absdir and rel as links", links)
+	}
+	if strings.Contains(tarball.String(), "outside-content-7f3a") {
+		t.Errorf("the tar holds the content of a file outside the project root")
 	}
 }
