@@ -3,12 +3,16 @@ package e2e
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"io"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/imagemake/imagemake/internal/registry/registrytest"
 )
 
 const secretsConfig = `version: 1
@@ -115,5 +119,42 @@ func assertAbsent(t *testing.T, where, text string, secrets []string) {
 		if strings.Contains(text, s) {
 			t.Errorf("%s holds the secret %q", where, s)
 		}
+	}
+}
+
+// TestCredentialsNeverPrinted pushes to a registry that needs a password, which imagemake
+// gets from the docker config (the keychain): the push must work, and neither the password
+// nor the config's encoded auth may appear in any output (line, json, plan -v, push) or
+// under .imagemake/.
+func TestCredentialsNeverPrinted(t *testing.T) {
+	password := "pw-" + randomHex(10)
+	addr := registrytest.Start(t, registrytest.Options{User: "imagemake", Password: password})
+	auth := base64.StdEncoding.EncodeToString([]byte("imagemake:" + password))
+	dockerConfig := t.TempDir()
+	write(t, filepath.Join(dockerConfig, "config.json"), `{"auths": {"`+addr+`": {"auth": "`+auth+`"}}}`, 0o600)
+	r := newProject(t, map[string]string{
+		"imagemake.yaml": "version: 1\nrepo: ${DOCKER_REPO}\ntag: ${DOCKER_TAG}\nimages:\n  app:\n    context: app\n    network: none\n",
+		"app/busybox":    "busybox",
+	})
+	write(t, filepath.Join(r.dir, "app", "Dockerfile"), busyboxDockerfile+"RUN : "+r.prefix+"\n", 0o644)
+	r.env["DOCKER_REPO"] = addr + "/" + r.prefix
+	r.env["DOCKER_CONFIG"] = dockerConfig // the keychain reads the process's environment
+	var output strings.Builder
+	for _, args := range [][]string{{"build", "--push", "--output", "json"}, {"build", "-B", "--push", "--output", "line"},
+		{"plan", "-v"}, {"push"}} {
+		p := startImagemake(t, binary(t), r, args...)
+		state, err := p.wait(5 * time.Minute)
+		if err != nil || state.ExitCode() != 0 {
+			t.Fatalf("%v: %v %v\n%s\n%s", args, err, state, p.stdout(), p.stderr.String())
+		}
+		output.WriteString(p.stdout() + p.stderr.String())
+	}
+	if !strings.Contains(output.String(), "push") {
+		t.Errorf("no push in the output:\n%s", output.String())
+	}
+	secrets := []string{password, auth}
+	assertAbsent(t, "imagemake's output", output.String(), secrets)
+	for path, content := range treeOf(t, filepath.Join(r.dir, ".imagemake")) {
+		assertAbsent(t, ".imagemake/"+path, content, secrets)
 	}
 }
