@@ -138,3 +138,34 @@ func decodePlan(t *testing.T, out string) []planEntry {
 	}
 	return p.Images
 }
+
+// TestTwoWritersOfTheStatCache runs two imagemake plan processes at once on the same project,
+// each saving the stat cache, 10 times with a changed file in between: no run may find the
+// cache corrupt (it would warn), and the plan stays right.
+func TestTwoWritersOfTheStatCache(t *testing.T) {
+	bin := binary(t)
+	files := map[string]string{
+		"imagemake.yaml": "version: 1\nrepo: ${DOCKER_REPO}\ntag: ${DOCKER_TAG}\nimages:\n  app:\n    context: app\n",
+		"app/Dockerfile": "FROM scratch\nCOPY . /\n",
+	}
+	for i := range 200 {
+		files[fmt.Sprintf("app/src/%03d.txt", i)] = strings.Repeat("x", i)
+	}
+	r := newProject(t, files)
+	for round := range 10 {
+		write(t, filepath.Join(r.dir, "app", "src", fmt.Sprintf("%03d.txt", round)), fmt.Sprint("round ", round), 0o644)
+		a, b := startImagemake(t, bin, r, "plan"), startImagemake(t, bin, r, "plan")
+		for _, p := range []*proc{a, b} {
+			state, err := p.wait(60 * time.Second)
+			if err != nil || state.ExitCode() != 0 || strings.Contains(p.stderr.String(), "warning") {
+				t.Fatalf("round %d: %v %v\n%s\n%s", round, err, state, p.stdout(), p.stderr.String())
+			}
+		}
+	}
+	if e := planEntries(t, r); e[0].Status != "stale" || e[0].Reason != "never built" {
+		t.Errorf("plan after the rounds: %+v", e[0])
+	}
+	if _, errOut := r.planImage("app"); strings.Contains(errOut, "warning") {
+		t.Errorf("the stat cache is corrupt after two writers:\n%s", errOut)
+	}
+}
