@@ -199,8 +199,8 @@ func TestBuildKitCacheMax(t *testing.T) {
 	write(t, cfg, readFile(t, cfg)+"cache:\n  mode: max\n", 0o644)
 	first := startBuildkitd(t, addr)
 	r.build(0, append([]string{"--push", "luabase", "openresty"}, builderArgs(first)...)...)
-	if !exists(t, r.env["DOCKER_REPO"]+"/openresty:buildcache") {
-		t.Fatalf("no registry cache at %s/openresty:buildcache", r.env["DOCKER_REPO"])
+	if !exists(t, r.env["DOCKER_REPO"]+"/openresty-buildcache:latest") {
+		t.Fatalf("no registry cache at %s/openresty-buildcache:latest", r.env["DOCKER_REPO"])
 	}
 
 	fresh := startBuildkitd(t, addr)
@@ -235,11 +235,8 @@ func cached(lines []string, step string) bool {
 func TestBuildKitLoadAndNamedContexts(t *testing.T) {
 	addr := registrytest.Start(t, registrytest.Options{})
 	d := startBuildkitd(t, addr)
-	dir := t.TempDir()
-	prefix := "e2e" + randomHex(4)
-	r := &repo{t: t, dir: dir, prefix: prefix, docker: engine(t), env: map[string]string{
-		"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "DOCKER_REPO": addr + "/" + prefix}}
-	t.Cleanup(r.removeImages)
+	r := tinyRepo(t, addr)
+	dir := r.dir
 	write(t, filepath.Join(dir, "imagemake.yaml"), `repo: ${DOCKER_REPO}
 images:
   base: {context: base, network: none}
@@ -267,5 +264,41 @@ RUN --mount=type=secret,id=tok,required=true test "$(/bin/busybox cat /run/secre
 	again := r.build(0)
 	if !reflect.DeepEqual(statuses(again), map[string]string{"base": "up-to-date", "app": "up-to-date"}) {
 		t.Errorf("after --load, the engine path: %v", again)
+	}
+}
+
+// tinyRepo is an empty project of the test, its refs naming the registry at registryAddr, with
+// busybox at base/busybox.
+func tinyRepo(t *testing.T, registryAddr string) *repo {
+	prefix := "e2e" + randomHex(4)
+	r := &repo{t: t, dir: t.TempDir(), prefix: prefix, docker: engine(t), env: map[string]string{
+		"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "DOCKER_REPO": registryAddr + "/" + prefix}}
+	t.Cleanup(r.removeImages)
+	write(t, filepath.Join(r.dir, "base/busybox"), readFile(t, "/bin/busybox"), 0o755)
+	return r
+}
+
+// TestBuildKitChangedFileSameSize: a file changed without changing its size reaches the daemon
+// that received the previous version (files are sent with one fixed time, so the daemon must
+// not take them for unchanged).
+func TestBuildKitChangedFileSameSize(t *testing.T) {
+	addr := registrytest.Start(t, registrytest.Options{})
+	d := startBuildkitd(t, addr)
+	r := tinyRepo(t, addr)
+	write(t, filepath.Join(r.dir, "imagemake.yaml"), "repo: ${DOCKER_REPO}\nimages:\n  app: {context: base, network: none}\n", 0o644)
+	write(t, filepath.Join(r.dir, "base/Dockerfile"), `FROM scratch
+COPY busybox /bin/busybox
+COPY msg.txt /msg.txt
+RUN ["/bin/busybox", "cat", "/msg.txt"]
+`, 0o644)
+	for _, msg := range []string{"first-version", "second-versio"} {
+		write(t, filepath.Join(r.dir, "base/msg.txt"), msg, 0o644)
+		code, out, errOut := r.run("build", "--output", "json", "--push", "--builder", d.addr)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+		if !strings.Contains(out, " "+msg+`"}`) {
+			t.Errorf("the RUN step did not print %q:\n%s", msg, out)
+		}
 	}
 }

@@ -142,7 +142,8 @@ func (s *session) poolWork(pi *plan.Image, o buildOptions) workFunc {
 
 func (s *session) buildkitJob(ctx context.Context, pi *plan.Image, o buildOptions, logs func(string)) (buildkit.Job, error) {
 	job := buildkit.Job{Request: s.request(pi, o), Entries: pi.Entries,
-		CacheMode: s.model.Project.Cache.Mode, InlineCache: s.model.Project.Cache.Inline}
+		CacheMode: s.model.Project.Cache.Mode, InlineCache: s.model.Project.Cache.Inline,
+		SharedKey: pi.Name + ":" + pi.Manifest.Digest}
 	if len(job.Secrets) > 0 {
 		job.SecretStore = docker.SecretStore(job.Secrets, s.model.Project.Env)
 	}
@@ -183,39 +184,41 @@ func (s *session) namedContexts(pi *plan.Image, job *buildkit.Job) error {
 	return nil
 }
 
-// buildkitCache imports the registry cache of the image ({cache.repo or repo}/NAME:buildcache)
-// and the first cache-from candidate the registry holds; with --push it exports the build's
-// cache there (cache.mode min or max).
+// buildkitCache imports the registry cache of the image ({cache.repo or repo}/NAME-buildcache)
+// when the registry holds it, and the first cache-from candidate the registry holds; with --push
+// it exports the build's cache there (cache.mode min or max).
 func (s *session) buildkitCache(ctx context.Context, pi *plan.Image, o buildOptions, job *buildkit.Job, logs func(string)) error {
 	if s.reg == nil {
 		return nil
 	}
 	ref := buildCacheRef(s.inputsTag(pi))
-	cands := []string{ref}
 	if o.push {
 		job.CacheExport = ref
+	}
+	found, err := s.reg.Lookup(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if found != nil {
+		job.CacheImports = append(job.CacheImports, ref)
 	}
 	from, err := s.cacheFrom(ctx, pi)
 	if err != nil {
 		return err
 	}
 	if from != "" {
-		cands = append(cands, from)
+		job.CacheImports = append(job.CacheImports, from)
 	}
-	for _, c := range cands {
-		f, err := s.reg.Lookup(ctx, c)
-		if err != nil {
-			return err
-		}
-		if f != nil {
-			logs("cache from " + c)
-			job.CacheImports = append(job.CacheImports, c)
-		}
+	for _, c := range job.CacheImports {
+		logs("cache from " + c)
 	}
 	return nil
 }
 
-// buildCacheRef is the image's registry cache: its inputs tag's repository, tag buildcache.
+// buildCacheRef is the image's registry cache: a repository of its own next to the inputs
+// tag's, {cache.repo or repo}/NAME-buildcache:latest. Not a tag of NAME itself: BuildKit pushes
+// the image and exports the cache at the same time, and two pushes of the same layers into one
+// repository at once can fail ("provided digest did not match uploaded content").
 func buildCacheRef(inputsTag string) string {
-	return inputsTag[:strings.LastIndex(inputsTag, ":")] + ":buildcache"
+	return inputsTag[:strings.LastIndex(inputsTag, ":")] + "-buildcache:latest"
 }

@@ -32,6 +32,11 @@ type Job struct {
 	CacheMode     string                                       // "min" or "max"
 	InlineCache   bool                                         // also embed the cache in the pushed image
 	SecretStore   secrets.SecretStore                          // serves Secrets; nil: none
+	// SharedKey names the context's content (image name and inputs digest). A daemon that
+	// received the same key before diffs against what it kept, by metadata only (size, mode,
+	// time); every file is sent with the same time, so only a key that changes with any content
+	// change is safe, and an unchanged context then moves nothing.
+	SharedKey string
 }
 
 // Build runs job on the daemon. Progress reaches logs as `docker build --progress=plain`
@@ -77,6 +82,7 @@ func solveOpt(job Job) client.SolveOpt {
 	ctxFS := newFS(job.Entries)
 	opt := client.SolveOpt{
 		Frontend:      "dockerfile.v0",
+		SharedKey:     job.SharedKey,
 		FrontendAttrs: frontendAttrs(job),
 		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": ctxFS},
 	}
