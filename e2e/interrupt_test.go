@@ -35,10 +35,11 @@ func interruptProject(t *testing.T) *repo {
 
 // TestInterruptAtRandomMoments starts the imagemake binary on a parallel build and sends it
 // SIGINT, SIGTERM or SIGKILL after a random delay (from its first output line; SIGKILL: from
-// its start), 30 times. After each: plan says up to
-// date only for an image the engine holds with its current inputs label, and warns of
-// nothing (the stat cache and manifests are whole); then a build completes and leaves every
-// image up to date. Each trial changes the base's content, so that every image rebuilds.
+// its start), 30 times. After each: plan says up to date only for an image the engine holds
+// with its current inputs label, and warns of nothing (the stat cache and manifests are
+// whole); then a build completes, with --no-wait (the lock of a killed process is free), and
+// leaves every image up to date. Each trial changes the base's content, so that every image
+// rebuilds.
 func TestInterruptAtRandomMoments(t *testing.T) {
 	bin := binary(t)
 	r := interruptProject(t)
@@ -73,7 +74,7 @@ func TestInterruptAtRandomMoments(t *testing.T) {
 				seed, i, sig, delay, outcome, p.stdout(), p.stderr.String())
 		}
 		checkPlanAgainstEngine(t, r, fmt.Sprintf("seed %d trial %d (%v after %v)", seed, i, sig, delay))
-		got := r.build(0)
+		got := r.build(0, "--no-wait") // the lock of a killed imagemake is no longer held
 		for name, res := range got {
 			if res.Status != "built" && res.Status != "up-to-date" {
 				t.Errorf("seed %d trial %d: the build after %v: %s %s (%s)", seed, i, sig, name, res.Status, res.Reason)
