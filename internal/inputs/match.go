@@ -120,7 +120,11 @@ func literalTail(pattern string) string {
 	if strings.ContainsAny(pattern, `|\`) {
 		return ""
 	}
-	tail := pattern[strings.LastIndexAny(pattern, `*?[]^{}`)+1:]
+	last := strings.LastIndexAny(pattern, `*?[]^{}`)
+	tail := pattern[last+1:]
+	if strings.HasSuffix(pattern[:last+1], "**") {
+		tail = strings.TrimPrefix(tail, "/") // "**/" is (.*/)?, which may match nothing
+	}
 	if !utf8.ValidString(tail) || strings.ContainsAny(tail, "\x00\ufeff") {
 		return ""
 	}
