@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -309,7 +310,21 @@ func (s *session) request(pi *plan.Image, o buildOptions) build.Request {
 		Labels:     labels,
 		Refs:       img.Refs(),
 		NoCache:    o.noCache,
+		Secrets:    s.secrets(img),
 	}
+}
+
+// secrets are img's secrets with their files' absolute paths.
+func (s *session) secrets(img *config.Image) []build.Secret {
+	var out []build.Secret
+	for _, sec := range img.Secrets {
+		src := sec.Src
+		if src != "" && !filepath.IsAbs(src) {
+			src = filepath.Join(s.model.Project.Root, src)
+		}
+		out = append(out, build.Secret{ID: sec.ID, Src: src, Env: sec.Env})
+	}
+	return out
 }
 
 // buildArgs adds BUILDKIT_INLINE_CACHE=1 (cache.inline) to the image's build args, so images
