@@ -110,12 +110,18 @@ func TestBuildKitPool(t *testing.T) {
 // bases are the project images each example image is built FROM.
 var bases = map[string][]string{"api": {"pybase"}, "worker": {"pybase"}, "notifier": {"pybase"}, "openresty": {"luabase"}}
 
-// TestBuildKitPoolUsage: a pool without --push cannot work and says why.
+// TestBuildKitPoolUsage: a pool without --push cannot work and says why; neither can a run
+// whose builders all fail to answer.
 func TestBuildKitPoolUsage(t *testing.T) {
 	r := newRepo(t, "monorepo")
 	code, _, errOut := r.run("build", "--builder", "tcp://127.0.0.1:1", "--builder", "tcp://127.0.0.1:2")
 	if code != 2 || !strings.Contains(errOut, "needs --push") || !strings.Contains(errOut, "registry") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	dead := "tcp://" + freeLoopback(t)
+	code, _, errOut = r.run("build", "--push", "--builder", dead)
+	if code != 1 || !strings.Contains(errOut, "no builder answers: builder "+dead+" does not answer") {
+		t.Errorf("no builder: exit %d, stderr %q", code, errOut)
 	}
 }
 
@@ -152,7 +158,8 @@ func (w *lineWatcher) Write(p []byte) (int, error) {
 }
 
 // TestBuildKitDaemonKilled kills one of two daemons while it builds: the run still completes on
-// the other, with a warning naming the dead one, each image built once.
+// the other, with a warning naming the dead one; a third builder that never answered is left
+// out from the start, with a warning too.
 func TestBuildKitDaemonKilled(t *testing.T) {
 	addr := registrytest.Start(t, registrytest.Options{})
 	a, b := startBuildkitd(t, addr), startBuildkitd(t, addr)
@@ -165,7 +172,8 @@ func TestBuildKitDaemonKilled(t *testing.T) {
 		}
 	}}
 	var errOut bytes.Buffer
-	args := append([]string{"-C", r.dir, "build", "--output", "json", "--push", "-j", "1"}, builderArgs(a, b)...)
+	dead := "tcp://" + freeLoopback(t) // answers nothing from the start: left out with a warning
+	args := append([]string{"-C", r.dir, "build", "--output", "json", "--push", "-j", "1", "--builder", dead}, builderArgs(a, b)...)
 	code := cli.Run(context.Background(), args, cli.IO{In: strings.NewReader(""), Out: out, Err: &errOut, Env: r.env})
 	text := out.all.String()
 	if code != 0 {
@@ -174,14 +182,17 @@ func TestBuildKitDaemonKilled(t *testing.T) {
 	if got := statuses(results(t, text)); !reflect.DeepEqual(got, want("built", allImages...)) {
 		t.Fatalf("%v\n%s", got, text)
 	}
-	warned := false
+	warned := map[string]bool{}
 	for _, e := range events(t, text) {
 		if e.Event == "message" && strings.Contains(e.Line, "builder "+a.addr+" stopped answering") {
-			warned = true
+			warned[a.addr] = true
+		}
+		if e.Event == "message" && strings.Contains(e.Line, "builder "+dead+" does not answer") {
+			warned[dead] = true
 		}
 	}
-	if !warned {
-		t.Errorf("no warning about %s:\n%s", a.addr, text)
+	if !warned[a.addr] || !warned[dead] {
+		t.Errorf("warnings about %s and %s: %v\n%s", a.addr, dead, warned, text)
 	}
 	for _, name := range allImages {
 		if !exists(t, r.ref(name)) {

@@ -33,8 +33,9 @@ func addBuilderFlags(f *pflag.FlagSet, o *builderOptions) {
 
 // builders is a run's BuildKit backend: the pool, and where its warnings go.
 type builders struct {
-	pool   *buildkit.Pool
-	report func(build.Event)
+	pool    *buildkit.Pool
+	report  func(build.Event)
+	pending []string // warnings from before the run's output started
 }
 
 // backend picks what builds: the Docker engine, or the BuildKit daemons of --builder (or
@@ -50,18 +51,23 @@ func (s *session) backend(ctx context.Context, o buildOptions) error {
 	if len(addrs) == 0 {
 		return unsupported(s)
 	}
+	s.bk = &builders{}
 	var list []*buildkit.Builder
+	var errs []string
 	for _, addr := range addrs {
 		b, err := buildkit.Dial(ctx, addr, o.bk.tls)
 		if err != nil {
-			for _, d := range list {
-				_ = d.Close()
-			}
-			return failedErr(err)
+			errs = append(errs, err.Error())
+			continue
 		}
 		list = append(list, b)
 	}
-	s.bk = &builders{}
+	if len(list) == 0 {
+		return failedErr(fmt.Errorf("no builder answers: %s", strings.Join(errs, "; ")))
+	}
+	for _, e := range errs { // the others build: told once the run's output starts
+		s.bk.pending = append(s.bk.pending, e+"; building on the other builders")
+	}
 	s.bk.pool = buildkit.NewPool(list, o.jobs, s.bk.warn)
 	return nil
 }
@@ -89,10 +95,14 @@ func (b *builders) warn(line string) {
 	}
 }
 
-// listen sends the pool's warnings to report.
+// listen sends the pool's warnings to report, the pending ones first.
 func (b *builders) listen(report func(build.Event)) {
-	if b != nil {
-		b.report = report
+	if b == nil {
+		return
+	}
+	b.report = report
+	for _, w := range b.pending {
+		b.warn(w)
 	}
 }
 
