@@ -110,13 +110,17 @@ func TestBuildKitPool(t *testing.T) {
 // bases are the project images each example image is built FROM.
 var bases = map[string][]string{"api": {"pybase"}, "worker": {"pybase"}, "notifier": {"pybase"}, "openresty": {"luabase"}}
 
-// TestBuildKitPoolUsage: a pool without --push cannot work and says why; neither can a run
-// whose builders all fail to answer.
+// TestBuildKitPoolUsage: a pool without --push cannot work and says why, nor one builder without
+// --push for an image whose base the run builds too, nor a run whose builders all fail to answer.
 func TestBuildKitPoolUsage(t *testing.T) {
 	r := newRepo(t, "monorepo")
 	code, _, errOut := r.run("build", "--builder", "tcp://127.0.0.1:1", "--builder", "tcp://127.0.0.1:2")
 	if code != 2 || !strings.Contains(errOut, "needs --push") || !strings.Contains(errOut, "registry") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = r.run("build", "--builder", "tcp://127.0.0.1:1", "api")
+	if code != 2 || !strings.Contains(errOut, "images.api: is built on pybase, which this run builds too") || !strings.Contains(errOut, "add --push") {
+		t.Errorf("one builder, no --push, base built too: exit %d, stderr %q", code, errOut)
 	}
 	dead := "tcp://" + freeLoopback(t)
 	code, _, errOut = r.run("build", "--push", "--builder", dead)
@@ -302,14 +306,22 @@ COPY busybox /bin/busybox
 COPY msg.txt /msg.txt
 RUN ["/bin/busybox", "cat", "/msg.txt"]
 `, 0o644)
-	for _, msg := range []string{"first-version", "second-versio"} {
+	// The second build, without --push, loads the image into the engine instead.
+	for i, msg := range []string{"first-version", "second-versio"} {
 		write(t, filepath.Join(r.dir, "base/msg.txt"), msg, 0o644)
-		code, out, errOut := r.run("build", "--output", "json", "--push", "--builder", d.addr)
+		args := []string{"build", "--output", "json", "--builder", d.addr}
+		if i == 0 {
+			args = append(args, "--push")
+		}
+		code, out, errOut := r.run(args...)
 		if code != 0 {
 			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 		}
 		if !strings.Contains(out, " "+msg+`"}`) {
 			t.Errorf("the RUN step did not print %q:\n%s", msg, out)
 		}
+	}
+	if got := statuses(r.build(0)); got["app"] != "up-to-date" {
+		t.Errorf("the engine path after a build without --push: %v, want app up-to-date (loaded)", got)
 	}
 }

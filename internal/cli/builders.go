@@ -28,7 +28,7 @@ func addBuilderFlags(f *pflag.FlagSet, o *builderOptions) {
 	f.StringVar(&o.tls.Cert, "builder-tls-cert", "", "client certificate `file` for the builders (mTLS)")
 	f.StringVar(&o.tls.Key, "builder-tls-key", "", "client key `file` for the builders (mTLS)")
 	f.StringVar(&o.tls.ServerName, "builder-tls-server-name", "", "`name` the builders' certificates must carry (default: the host of each URL)")
-	f.BoolVar(&o.load, "load", false, "with --builder: load each built image into the local Docker engine")
+	f.BoolVar(&o.load, "load", false, "with --builder and --push: also load each built image into the local Docker engine (without --push it is always loaded)")
 }
 
 // builders is a run's BuildKit backend: the pool, and where its warnings go.
@@ -72,6 +72,10 @@ func (s *session) backend(ctx context.Context, o buildOptions) error {
 	return nil
 }
 
+// loads tells whether built images go into the local engine: with --load, and without --push
+// (a daemon keeps nothing it builds, so `build --builder URL` alone loads).
+func loads(o buildOptions) bool { return o.bk.load || !o.push }
+
 // checkBuilders refuses what cannot work, before anything is built.
 func (s *session) checkBuilders(addrs []string, o buildOptions) error {
 	switch {
@@ -81,10 +85,28 @@ func (s *session) checkBuilders(addrs []string, o buildOptions) error {
 		return failedErr(fmt.Errorf("cannot build: %w", s.engineErr))
 	case len(addrs) > 1 && !o.push:
 		return usageErr(fmt.Errorf("a pool of %d builders needs --push: an image built on one builder finds the base image it is built FROM, built on another, only in the registry", len(addrs)))
-	case len(addrs) == 1 && !o.push && !o.bk.load:
-		return usageErr(fmt.Errorf("--builder needs --push (images go to the registry) or --load (into the local Docker engine): a BuildKit daemon keeps nothing it builds"))
-	case o.bk.load && s.engineErr != nil:
-		return failedErr(fmt.Errorf("--load: %w", s.engineErr))
+	case len(addrs) > 0 && loads(o) && s.engineErr != nil:
+		return failedErr(fmt.Errorf("loading the built images (--load; --push instead needs no engine): %w", s.engineErr))
+	case len(addrs) > 0 && !o.push:
+		return s.baseBuiltToo()
+	}
+	return nil
+}
+
+// baseBuiltToo refuses, without --push, an image to build FROM another image this run builds:
+// the daemon looks for its base in the registry, where nothing is pushed.
+func (s *session) baseBuiltToo() error {
+	stale := map[string]bool{}
+	for _, pi := range s.images {
+		stale[pi.Name] = pi.Status != plan.UpToDate
+	}
+	for _, pi := range s.images {
+		for _, dep := range s.model.Graph.DepNames(pi.Name) {
+			if stale[pi.Name] && stale[dep] {
+				return usageErr(s.model.ImageError(pi.Config, "", fmt.Sprintf(
+					"is built on %s, which this run builds too: a BuildKit daemon finds it only in the registry; add --push", dep)))
+			}
+		}
 	}
 	return nil
 }
@@ -163,7 +185,7 @@ func (s *session) buildkitJob(ctx context.Context, pi *plan.Image, o buildOption
 	if o.push {
 		job.Push = append(pi.Config.Refs(), s.inputsTag(pi))
 	}
-	if o.bk.load {
+	if loads(o) {
 		job.Load = func(ctx context.Context, r io.Reader) error { return s.engine.Load(ctx, r, logs) }
 	}
 	return job, s.buildkitCache(ctx, pi, o, &job, logs)
