@@ -151,7 +151,7 @@ func (s *session) where() string {
 }
 
 // poolWork builds pi on a builder of the pool: pushed with every ref and its inputs tag
-// (--push), loaded into the engine (--load).
+// (--push), loaded into the engine (--load, or no --push).
 func (s *session) poolWork(pi *plan.Image, o buildOptions) workFunc {
 	return func(ctx context.Context, logs func(string)) (string, error) {
 		job, err := s.buildkitJob(ctx, pi, o, logs)
