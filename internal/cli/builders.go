@@ -24,10 +24,10 @@ type builderOptions struct {
 
 func addBuilderFlags(f *pflag.FlagSet, o *builderOptions) {
 	f.StringArrayVar(&o.addrs, "builder", nil, "build on the BuildKit daemon at `URL` (tcp://host:port, unix:///path) instead of the Docker engine; repeat for a pool (replaces builders: of imagemake.yaml)")
-	f.StringVar(&o.tls.CA, "builder-tls-ca", "", "CA certificate `file` the builders' certificates are checked against")
-	f.StringVar(&o.tls.Cert, "builder-tls-cert", "", "client certificate `file` for the builders (mTLS)")
-	f.StringVar(&o.tls.Key, "builder-tls-key", "", "client key `file` for the builders (mTLS)")
-	f.StringVar(&o.tls.ServerName, "builder-tls-server-name", "", "`name` the builders' certificates must carry (default: the host of each URL)")
+	f.StringVar(&o.tls.CA, "builder-tls-ca", "", "CA certificate `FILE` the builders' certificates are checked against")
+	f.StringVar(&o.tls.Cert, "builder-tls-cert", "", "client certificate `FILE` for the builders (mTLS)")
+	f.StringVar(&o.tls.Key, "builder-tls-key", "", "client key `FILE` for the builders (mTLS)")
+	f.StringVar(&o.tls.ServerName, "builder-tls-server-name", "", "`NAME` the builders' certificates must carry (default: the host of each URL)")
 	f.BoolVar(&o.load, "load", false, "with --builder and --push: also load each built image into the local Docker engine (without --push it is always loaded)")
 }
 
