@@ -26,15 +26,16 @@ func buildkitdDir() string {
 
 // bkDaemon is a buildkitd of one test, on a free loopback port, with a root of its own.
 type bkDaemon struct {
-	addr string
+	addr string // tcp://127.0.0.1:PORT
+	sock string // unix://..., never with TLS: how the test sees it answer
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
 // startBuildkitd starts a buildkitd (root, runc from Debian, host network, no containerd
-// worker) that talks plain HTTP to the test registry at registryAddr. It stops when the test
-// ends. Without the binary the test is skipped, or fails under IMAGEMAKE_E2E=1.
-func startBuildkitd(t *testing.T, registryAddr string) *bkDaemon {
+// worker) that talks plain HTTP to the test registry at registryAddr, with extra flags. It stops
+// when the test ends. Without the binary the test is skipped, or fails under IMAGEMAKE_E2E=1.
+func startBuildkitd(t *testing.T, registryAddr string, extra ...string) *bkDaemon {
 	t.Helper()
 	bin := filepath.Join(buildkitdDir(), "buildkitd")
 	if _, err := os.Stat(bin); err != nil {
@@ -57,13 +58,13 @@ func startBuildkitd(t *testing.T, registryAddr string) *bkDaemon {
   http = true
   insecure = true
 `, registryAddr), 0o644)
-	d := &bkDaemon{addr: "tcp://" + freeLoopback(t), done: make(chan struct{})}
+	d := &bkDaemon{addr: "tcp://" + freeLoopback(t), sock: "unix://" + filepath.Join(root, "buildkitd.sock"), done: make(chan struct{})}
 	log, err := os.Create(filepath.Join(root, "log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.cmd = exec.Command(bin, "--config", cfg, "--root", filepath.Join(root, "state"), "--addr", d.addr,
-		"--addr", "unix://"+filepath.Join(root, "buildkitd.sock"), "--oci-worker-net=host", "--oci-worker-binary", runcPath(t))
+	d.cmd = exec.Command(bin, append([]string{"--config", cfg, "--root", filepath.Join(root, "state"), "--addr", d.addr,
+		"--addr", d.sock, "--oci-worker-net=host", "--oci-worker-binary", runcPath(t)}, extra...)...)
 	d.cmd.Stdout, d.cmd.Stderr = log, log
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.cmd.Start(); err != nil {
@@ -88,7 +89,7 @@ func (d *bkDaemon) waitReady(t *testing.T) {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		c, err := client.New(ctx, d.addr)
+		c, err := client.New(ctx, d.sock)
 		if err == nil {
 			_, err = c.ListWorkers(ctx)
 			c.Close()
