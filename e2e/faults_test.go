@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imagemake/imagemake/internal/registry/registrytest"
 )
 
 // engineProxy is a unix socket in front of the real engine's, which a test can slow down or
@@ -224,5 +226,26 @@ func TestSlowEngine(t *testing.T) {
 	checkPlanAgainstEngine(t, r, "the slow build")
 	if app, _ := r.planImage("app"); app.Status != "up-to-date" {
 		t.Errorf("after the slow build: app %s (%s)", app.Status, app.Reason)
+	}
+}
+
+// TestReuseByPullKeepsTheInputs: an image found in the registry by its inputs and pulled (no
+// --push) is reused only with the label of the inputs planned, which plan then confirms.
+func TestReuseByPullKeepsTheInputs(t *testing.T) {
+	addr := registrytest.Start(t, registrytest.Options{})
+	r := faultProject(t)
+	write(t, filepath.Join(r.dir, "app", "Dockerfile"), busyboxDockerfile+"RUN : "+r.prefix+"\n", 0o644)
+	r.env["DOCKER_REPO"] = addr + "/" + r.prefix
+	if got := r.build(0, "--push"); got["app"].Status != "built" {
+		t.Fatalf("build --push: %v", got)
+	}
+	r.removeImages()
+	r.env["DOCKER_TAG"] = "t2"
+	if got := r.build(0); got["app"].Status != "reused" {
+		t.Fatalf("build after the images were removed: %v, want app reused", got)
+	}
+	checkPlanAgainstEngine(t, r, "the reuse by pull")
+	if app, _ := r.planImage("app"); app.Status != "up-to-date" {
+		t.Errorf("after the reuse: app %s (%s)", app.Status, app.Reason)
 	}
 }

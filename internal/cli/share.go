@@ -99,6 +99,12 @@ func (s *session) reuse(ctx context.Context, pi *plan.Image, from string, push b
 	if err := s.engine.Pull(ctx, from, logs); err != nil {
 		return err
 	}
+	// The tag may have been replaced since it was looked up: take only the inputs planned.
+	if got, err := s.engine.Inputs(ctx, from); err != nil {
+		return err
+	} else if got != pi.Manifest.Digest {
+		return fmt.Errorf("%s now holds an image with other inputs (%q, want %s): not reused", from, got, pi.Manifest.Digest)
+	}
 	for _, ref := range refs {
 		if err := s.engine.Tag(ctx, from, ref); err != nil {
 			return err

@@ -1,0 +1,28 @@
+package docker
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/imagemake/imagemake/internal/build"
+)
+
+func TestInputs(t *testing.T) {
+	e := testEngine(t)
+	ref := testRef(t, e, "inputs")
+	inputs := "sha256:" + strings.Repeat("cd", 32)
+	if _, err := e.Build(context.Background(), build.Request{
+		Context: contextTar(t, busyboxBase, nil),
+		Labels:  map[string]string{InputsLabel: inputs},
+		Refs:    []string{ref},
+	}, nil); err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	if got, err := e.Inputs(context.Background(), ref); err != nil || got != inputs {
+		t.Errorf("Inputs(%s) = %q, %v; want %q", ref, got, err, inputs)
+	}
+	if _, err := e.Inputs(context.Background(), ref+"-missing"); err == nil || !strings.Contains(err.Error(), ref+"-missing") {
+		t.Errorf("Inputs of a missing image: %v, want an error naming it", err)
+	}
+}
