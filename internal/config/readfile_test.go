@@ -28,11 +28,11 @@ func TestLoadRefusesWhatIsNoConfigFile(t *testing.T) {
 		huge[i] = '#'
 	}
 	for path, want := range map[string]string{
-		fifo: "fifo.yaml: not a regular file (p---------)",
-		dir:  ": not a regular file (d---------)",
+		fifo:                     "fifo.yaml: not a regular file (p---------)",
+		dir:                      ": not a regular file (d---------)",
 		write("huge.yaml", huge): "huge.yaml: 1048584 bytes: a config file is at most 1048576 (1 MiB)",
 		write("nul.yaml", []byte("images:\n  a:\n\x00\x01")): "nul.yaml: not a text file: NUL byte on line 3",
-		filepath.Join(dir, "missing.yaml"):                  "missing.yaml: cannot read: no such file or directory",
+		filepath.Join(dir, "missing.yaml"):                   "missing.yaml: cannot read: no such file or directory",
 	} {
 		_, err := Load(context.Background(), path, nil)
 		if err == nil || !strings.HasSuffix(err.Error(), want) {
