@@ -76,6 +76,8 @@ echo "|---|---|"
 timed "Docker engine, -j 4" engine -j 4
 daemon one 7301
 timed "one buildkitd, -j 4" one -j 4 --builder tcp://127.0.0.1:7301
+daemon one8 7306
+timed "one buildkitd, -j 8" oneeight -j 8 --builder tcp://127.0.0.1:7306
 daemon two-a 7302
 daemon two-b 7303
 timed "two buildkitd, -j 2 each (4 at once)" two -j 2 --builder tcp://127.0.0.1:7302 --builder tcp://127.0.0.1:7303
