@@ -249,6 +249,9 @@ func (s *session) tagWork(pi *plan.Image, push bool) workFunc {
 				return "", err
 			}
 		}
+		if err := s.state.Record(pi.Manifest, true); err != nil {
+			return "", err
+		}
 		if push {
 			return build.Reused, s.publish(ctx, pi, logs)
 		}
