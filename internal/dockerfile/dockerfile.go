@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -94,6 +95,9 @@ func Parse(src []byte, args map[string]string) (*Info, error) {
 // ParseOptions reads a Dockerfile and returns the images it reads from. Every
 // error is an *Error naming the line when there is one.
 func ParseOptions(src []byte, opts Options) (*Info, error) {
+	if err := checkText(src); err != nil {
+		return nil, err
+	}
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
 		return nil, &Error{Line: errorLine(err), Err: err}
@@ -110,6 +114,24 @@ func ParseOptions(src []byte, opts Options) (*Info, error) {
 		return nil, err
 	}
 	return r.info, nil
+}
+
+// checkText refuses binary content, whose bytes would otherwise be echoed in the parser's error.
+func checkText(src []byte) error {
+	lineOf := func(i int) int { return bytes.Count(src[:i], []byte("\n")) + 1 }
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		return &Error{Line: lineOf(i), Err: errors.New("not a text file: NUL byte")}
+	}
+	if !utf8.Valid(src) {
+		for i := 0; i < len(src); {
+			r, size := utf8.DecodeRune(src[i:])
+			if r == utf8.RuneError && size == 1 {
+				return &Error{Line: lineOf(i), Err: errors.New("not a text file: invalid UTF-8")}
+			}
+			i += size
+		}
+	}
+	return nil
 }
 
 // errorLine is the first line a BuildKit error points at, or 0.

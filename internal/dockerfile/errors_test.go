@@ -15,6 +15,8 @@ func TestParseErrors(t *testing.T) {
 		want string
 	}{
 		{"empty file", "", Options{}, 0, "no instructions"},
+		{"NUL byte", "FROM alpine\nRUN \x00\n", Options{}, 2, "not a text file: NUL byte"},
+		{"invalid UTF-8", "FROM alpine\n\nRUN \xff\xfe\n", Options{}, 3, "not a text file: invalid UTF-8"},
 		{"only comments", "# nothing\n", Options{}, 1, "no instructions"},
 		{"only ARG", "ARG A=1\n", Options{}, 0, "no FROM"},
 		{"unknown instruction", "FROM alpine\nFORM x\n", Options{}, 2, "unknown instruction"},
