@@ -44,7 +44,17 @@ func Diff(old, cur *Manifest, source func(name string) string) []Change {
 		}
 	}
 	out = append(out, keyChanges("label", old.Labels, cur.Labels, "changed")...)
-	return append(out, keyChanges("named context", old.Contexts, cur.Contexts, "changed")...)
+	out = append(out, keyChanges("named context", old.Contexts, cur.Contexts, "changed")...)
+	return append(out, keyChanges("secret", idSet(old.Secrets), idSet(cur.Secrets), "changed")...)
+}
+
+// idSet turns secret ids into keyChanges' input (ids only: a secret's content is no input).
+func idSet(ids []string) map[string]string {
+	set := make(map[string]string, len(ids))
+	for _, id := range ids {
+		set[id] = ""
+	}
+	return set
 }
 
 // keyChanges lists the keys added, removed or whose value changed (worded changed).
@@ -75,12 +85,18 @@ func fileChanges(old, cur Files, source func(string) string) []Change {
 			return
 		}
 		what := "file"
-		if strings.HasPrefix(c, "d") || (!inCur && strings.HasPrefix(o, "d")) {
+		if entryIsDir(o, c, inCur) {
 			what = "folder"
 		}
 		out = append(out, Change{what, source(name), fileHow(o, c, inOld, inCur)})
 	})
 	return out
+}
+
+// entryIsDir is true when the entry that differs is a folder (its current value, or its old one when
+// it was removed).
+func entryIsDir(o, c string, inCur bool) bool {
+	return strings.HasPrefix(c, "d") || (!inCur && strings.HasPrefix(o, "d"))
 }
 
 // fileHow words how one entry differs: added, removed, mode changed (same type and content)

@@ -38,14 +38,14 @@ func ExplainAt(old, cur *Manifest, source func(name string) string) []string {
 	}
 	r = append(r, upstreamReasons(old.Upstream, cur.Upstream)...)
 	r = append(r, fileReasons(old.Files, cur.Files, cur.Dockerfile, source)...)
-	r = append(r, mapReasons("build arg ", old.Args, cur.Args)...)
+	r = append(r, mapReasons("build arg", old.Args, cur.Args)...)
 	r = append(r, scalar("target", old.Target, cur.Target)...)
 	r = append(r, scalar("platform", old.Platform, cur.Platform)...)
 	r = append(r, scalar("network", old.Network, cur.Network)...)
 	if !maps.Equal(old.Labels, cur.Labels) {
 		r = append(r, "labels changed")
 	}
-	r = append(r, mapReasons("named context ", old.Contexts, cur.Contexts)...)
+	r = append(r, mapReasons("named context", old.Contexts, cur.Contexts)...)
 	if !slices.Equal(old.Secrets, cur.Secrets) {
 		r = append(r, fmt.Sprintf("secrets changed (%s to %s)", idList(old.Secrets), idList(cur.Secrets)))
 	}
@@ -62,36 +62,23 @@ func idList(ids []string) string {
 	return strings.Join(ids, ", ")
 }
 
+// upstreamReasons words the changes of the project images built on: a digest that changed is
+// a base image rebuilt, a name that came or went a dependency added or removed.
 func upstreamReasons(old, cur map[string]string) []string {
 	var r []string
-	for _, name := range unionKeys(old, cur) {
-		o, inOld := old[name]
-		c, inCur := cur[name]
-		switch {
-		case !inOld:
-			r = append(r, "dependency "+name+" added")
-		case !inCur:
-			r = append(r, "dependency "+name+" removed")
-		case o != c:
-			r = append(r, "base image "+name+" rebuilt")
+	for _, c := range keyChanges("dependency", old, cur, "") {
+		if c.How == "" {
+			c = Change{"base image", c.Name, "rebuilt"}
 		}
+		r = append(r, c.String())
 	}
 	return r
 }
 
 func mapReasons(what string, old, cur map[string]string) []string {
 	var r []string
-	for _, k := range unionKeys(old, cur) {
-		o, inOld := old[k]
-		c, inCur := cur[k]
-		switch {
-		case !inOld:
-			r = append(r, what+k+" added")
-		case !inCur:
-			r = append(r, what+k+" removed")
-		case o != c:
-			r = append(r, what+k+" changed")
-		}
+	for _, c := range keyChanges(what, old, cur, "changed") {
+		r = append(r, c.String())
 	}
 	return r
 }
@@ -160,15 +147,15 @@ func fileReasons(old, cur Files, dockerfile string, source func(string) string) 
 			return
 		}
 		name := source(ctxName)
-		d.dirs[name] = strings.HasPrefix(c, "d") || (!inCur && strings.HasPrefix(o, "d"))
-		switch {
+		d.dirs[name] = entryIsDir(o, c, inCur)
+		switch how := fileHow(o, c, inOld, inCur); {
 		case ctxName == dockerfile && inOld && inCur:
 			dfChanged = true
-		case !inOld:
+		case how == "added":
 			d.added = append(d.added, name)
-		case !inCur:
+		case how == "removed":
 			d.removed = append(d.removed, name)
-		case sameButMode(o, c):
+		case how == "mode changed":
 			d.mode = append(d.mode, name)
 		default:
 			d.changed = append(d.changed, name)
