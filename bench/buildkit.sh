@@ -9,25 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/engine.sh
 . scripts/buildkitd.sh
-top=$PWD
-work=${BENCH_DIR:-/tmp/imagemake-bench}
-im=$top/bin/imagemake
-go build -o "$im" ./cmd/imagemake
-if [ ! -d "$work/repo/.git" ]; then
-	rm -rf "$work" && mkdir -p "$work"
-	go run ./bench/gen -out "$work/repo" "$@" >&2
-	(cd "$work/repo" && printf '.build/\n.imagemake/\n' > .gitignore && git init -q && git add -A &&
-		git -c user.email=b@b -c user.name=bench commit -qm gen)
-fi
+. bench/lib.sh
+bench_repo "$@"
 
 port=${BENCH_REGISTRY_PORT:-5056}
 bk=$work/buildkit
-rm -rf "$bk" && mkdir -p "$bk/registry"
-cat > "$bk/registry/config.yml" <<CFG
-version: 0.1
-storage: {filesystem: {rootdirectory: $bk/registry/data}}
-http: {addr: 127.0.0.1:$port}
-CFG
+rm -rf "$bk" && mkdir -p "$bk"
 cat > "$bk/buildkitd.toml" <<CFG
 [worker.containerd]
   enabled = false
@@ -39,9 +26,8 @@ cat > "$bk/buildkitd.toml" <<CFG
 CFG
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done' EXIT
-docker-registry serve "$bk/registry/config.yml" > "$bk/registry/log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+start_registry "$bk/registry" "$port"
+pids+=("$registry_pid")
 
 # daemon NAME PORT: starts a buildkitd with an empty root, waits until it answers
 daemon() {

@@ -8,29 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/engine.sh
-top=$PWD
-work=${BENCH_DIR:-/tmp/imagemake-bench}
-im=$top/bin/imagemake
-go build -o "$im" ./cmd/imagemake
-if [ ! -d "$work/repo/.git" ]; then
-	rm -rf "$work" && mkdir -p "$work"
-	go run ./bench/gen -out "$work/repo" "$@" >&2
-	(cd "$work/repo" && printf '.build/\n.imagemake/\n' > .gitignore && git init -q && git add -A &&
-		git -c user.email=b@b -c user.name=bench commit -qm gen)
-fi
+. bench/lib.sh
+bench_repo "$@"
 
 port=${BENCH_REGISTRY_PORT:-5055}
 reg=$work/registry
-rm -rf "$reg" && mkdir -p "$reg/data"
-cat > "$reg/config.yml" <<CFG
-version: 0.1
-storage: {filesystem: {rootdirectory: $reg/data}}
-http: {addr: 127.0.0.1:$port}
-CFG
-docker-registry serve "$reg/config.yml" > "$reg/log" 2>&1 &
-regpid=$!
-trap 'kill $regpid 2>/dev/null' EXIT
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+start_registry "$reg" "$port"
+trap 'kill $registry_pid 2>/dev/null' EXIT
 
 now() { date +%s.%N; }
 export DOCKER_REPO=127.0.0.1:$port/bench DOCKER_TAG=first
