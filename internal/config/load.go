@@ -41,14 +41,16 @@ func Load(ctx context.Context, path string, env map[string]string, opts ...Optio
 type Option func(*loadOptions)
 
 type loadOptions struct {
-	composeNames func(ctx context.Context, root string, files []string, env map[string]string) []string
+	importedNames func(ctx context.Context, p *Project) []string
 }
 
-// WithComposeNames lets names (the compose services that become images) be named by
-// depends_on, groups, contexts and task needs. Loading the compose files is the caller's, as
-// are their errors: names only says which names exist.
-func WithComposeNames(names func(ctx context.Context, root string, files []string, env map[string]string) []string) Option {
-	return func(o *loadOptions) { o.composeNames = names }
+// WithImportedNames lets the images defined outside imagemake.yaml (Compose services, bake
+// targets) be named by depends_on, groups, contexts and task needs. names gets the decoded
+// project (Root, Env, Compose, Bake and Profiles set; paths not yet checked) when it imports
+// any file. Loading those files is the caller's, as are their errors: names only says which
+// names exist.
+func WithImportedNames(names func(ctx context.Context, p *Project) []string) Option {
+	return func(o *loadOptions) { o.importedNames = names }
 }
 
 // load decodes and validates data, the content of the config file at the absolute path abs,
@@ -66,9 +68,10 @@ func load(ctx context.Context, data []byte, file, abs string, env map[string]str
 		return nil, err
 	}
 	p := d.project(body)
-	if o.composeNames != nil && len(p.Compose) > 0 {
+	p.Root, p.File, p.Env = root, abs, env
+	if o.importedNames != nil && len(p.Compose)+len(p.Bake) > 0 {
 		d.external = map[string]bool{}
-		for _, n := range o.composeNames(ctx, root, p.Compose, env) {
+		for _, n := range o.importedNames(ctx, p) {
 			d.external[n] = true
 		}
 	}
@@ -77,7 +80,6 @@ func load(ctx context.Context, data []byte, file, abs string, env map[string]str
 		d.errs.sort()
 		return nil, &d.errs
 	}
-	p.Root, p.File, p.Env = root, abs, env
 	return p, nil
 }
 

@@ -15,6 +15,8 @@ type Project struct {
 	Cache    Cache
 	Exclude  []string            // patterns applied to every context
 	Compose  []string            // compose files, project-relative
+	Bake     []string            // bake files (HCL, JSON or compose form), project-relative
+	Profiles []string            // Compose profiles to activate, added to COMPOSE_PROFILES
 	Builders []string            // BuildKit daemons (tcp://host:port, unix:///path); none: the Docker engine
 	Images   []*Image            // sorted by name
 	Groups   map[string][]string // group name -> image names
@@ -47,6 +49,8 @@ type Image struct {
 	DependsOn  []string          // explicit dependencies (image names)
 	Contexts   map[string]string // BuildKit named contexts: name -> project-relative folder or "image:NAME"
 	Secrets    []Secret          // BuildKit secrets, in the order written
+	SSH        []string          // SSH agent sockets or keys to forward, as docker build --ssh: "default" or "id=path[,path]"
+	CacheFrom  []string          // extra cache sources (image refs), tried before the automatic ones
 	Pos        Pos               // where the image is declared
 }
 

@@ -14,6 +14,8 @@ func (d *decoder) project(n ast.Node) *Project {
 		"cache":    d.cache(&p.Cache),
 		"exclude":  d.strs(&p.Exclude),
 		"compose":  d.strs(&p.Compose),
+		"bake":     d.strs(&p.Bake),
+		"profiles": d.strs(&p.Profiles),
 		"builders": d.strs(&p.Builders),
 		"images": func(n ast.Node, field string) {
 			d.each(n, field, func(name string, v ast.Node, field string) {
@@ -72,6 +74,8 @@ func (d *decoder) image(name string, n ast.Node, field string) *Image {
 		"depends_on": d.strs(&img.DependsOn),
 		"contexts":   d.strMap(&img.Contexts),
 		"secrets":    d.secrets(&img.Secrets),
+		"ssh":        d.strs(&img.SSH),
+		"cache_from": d.strs(&img.CacheFrom),
 	})
 	return img
 }

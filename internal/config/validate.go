@@ -18,7 +18,6 @@ var (
 	// imageNameRE is a Docker repository path component: the image name ends up in refs.
 	imageNameRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
 	otherNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-	networkRE   = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.:-]*$`)
 )
 
 // validate checks what the decoder produced, fills in defaults and resolves paths.
@@ -65,6 +64,7 @@ func (d *decoder) checkTop(p *Project) {
 			p.Compose[i], _ = d.projectPath(f, "compose file", c, fileKind)
 		}
 	}
+	d.checkImports(p)
 }
 
 func (d *decoder) checkPatterns(field string, patterns []string) {
@@ -88,7 +88,7 @@ func (d *decoder) checkImage(p *Project, img *Image) {
 	if d.bad[f] {
 		return
 	}
-	d.checkBuildFiles(img, f, len(p.Compose) > 0)
+	d.checkBuildFiles(img, f, len(p.Compose)+len(p.Bake) > 0)
 	for i := range img.Include {
 		d.checkInclude(&img.Include[i], fmt.Sprintf("%s.include[%d]", f, i))
 	}
@@ -96,9 +96,7 @@ func (d *decoder) checkImage(p *Project, img *Image) {
 	if img.Platform != "" && !validPlatform(img.Platform) {
 		d.errField(f+".platform", "invalid platform %q (expected os/arch[/variant], such as linux/amd64)", img.Platform)
 	}
-	if img.Network != "" && !networkRE.MatchString(img.Network) {
-		d.errField(f+".network", "invalid network %q", img.Network)
-	}
+	d.checkBuildOpts(img, f)
 	d.checkRefs(p, img, f)
 	d.checkDependsOn(p, img, f)
 	d.checkContexts(p, img, f)
@@ -110,13 +108,13 @@ func validPlatform(s string) bool {
 	return err == nil
 }
 
-// checkBuildFiles checks context and dockerfile. With compose files, an image without either
-// may extend a compose service of the same name; the project's Compose import checks that.
-func (d *decoder) checkBuildFiles(img *Image, f string, compose bool) {
+// checkBuildFiles checks context and dockerfile. With compose or bake files, an image without
+// either may extend a service or target of the same name; the project's import checks that.
+func (d *decoder) checkBuildFiles(img *Image, f string, imports bool) {
 	cf, df := f+".context", f+".dockerfile"
 	switch {
 	case d.bad[cf] || d.bad[df]:
-	case img.Context == "" && img.Dockerfile == "" && compose:
+	case img.Context == "" && img.Dockerfile == "" && imports:
 	case img.Context == "" && img.Dockerfile == "":
 		d.errField(f, "needs context or dockerfile")
 	case img.Context == "":

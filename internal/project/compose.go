@@ -1,8 +1,6 @@
 package project
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -10,40 +8,34 @@ import (
 
 	"github.com/distribution/reference"
 
-	"github.com/imagemake/imagemake/internal/compose"
 	"github.com/imagemake/imagemake/internal/config"
 )
 
-// mergeCompose adds the images of the project's compose files (services with build:) to
-// p.Images. A service whose name is also an images: entry is an error, unless that entry sets
-// neither context nor dockerfile: it then only adds keys, merged onto the compose image.
+// mergeImports adds the images of the project's compose and bake files to p.Images. An
+// imported image whose name is also an images: entry is an error, unless that entry sets
+// neither context nor dockerfile: it then only adds keys, merged onto the imported image.
 //
 // Checks are the minimum config's own validation would do for these images: image name, and
-// refs not shared with another image. Paths were checked by package compose.
-func mergeCompose(p *config.Project, loaded *composeLoad) error {
-	svcs, err := loaded.svcs, loaded.err
-	if err != nil {
-		var ce *compose.Error
-		if errors.As(err, &ce) {
-			return &config.Errors{List: []config.Error{{File: ce.File, Field: ce.Field, Msg: ce.Msg}}}
-		}
-		return &config.Errors{List: []config.Error{{File: configName(p), Field: "compose", Msg: err.Error()}}}
-	}
-	if len(svcs) == 0 {
-		return nil
+// refs not shared with another image. Paths were checked by the importers.
+func mergeImports(p *config.Project, l *imports) error {
+	if err := l.err(p); err != nil {
+		return err
 	}
 	cfgName := configName(p)
 	fail := func(file, field, format string, args ...any) error {
 		return &config.Errors{List: []config.Error{{File: file, Field: field, Msg: fmt.Sprintf(format, args...)}}}
 	}
-	from := map[string]string{} // image name -> compose file, for error messages
-	for _, s := range svcs {
+	from := map[string]string{} // image name -> where it is imported from, for error messages
+	for _, s := range l.list {
 		ci := s.Image
-		field := "services." + ci.Name
+		field := s.What + "s." + ci.Name
 		if !config.ValidImageName(ci.Name) {
 			return fail(s.File, field, "invalid image name %q: use lowercase letters and digits, separated by . _ or -", ci.Name)
 		}
-		from[ci.Name] = s.File
+		if prev, dup := from[ci.Name]; dup {
+			return fail(cfgName, "", "%s and %s both define image %s", prev, s.where(), ci.Name)
+		}
+		from[ci.Name] = s.where()
 		own := p.Image(ci.Name)
 		if own == nil {
 			if ci.Ref == "" {
@@ -53,9 +45,9 @@ func mergeCompose(p *config.Project, loaded *composeLoad) error {
 			continue
 		}
 		if own.Context != "" || own.Dockerfile != "" {
-			return fail(cfgName, "", "images.%s (%s:%d:%d) and service %s in %s both define image %s: "+
-				"remove one, or drop context/dockerfile from images.%s so it only adds keys to the service",
-				own.Name, cfgName, own.Pos.Line, own.Pos.Col, ci.Name, s.File, ci.Name, own.Name)
+			return fail(cfgName, "", "images.%s (%s:%d:%d) and %s both define image %s: "+
+				"remove one, or drop context/dockerfile from images.%s so it only adds keys to the %s",
+				own.Name, cfgName, own.Pos.Line, own.Pos.Col, s.where(), ci.Name, own.Name, s.What)
 		}
 		extend(p, own, ci)
 	}
@@ -118,8 +110,8 @@ func defaultRef(p *config.Project, name string) string {
 // no image.
 func checkRefs(p *config.Project, from map[string]string, cfgName string) error {
 	where := func(img *config.Image) string {
-		if f, ok := from[img.Name]; ok {
-			return "service " + img.Name + " in " + f
+		if w, ok := from[img.Name]; ok {
+			return w
 		}
 		return fmt.Sprintf("images.%s (%s:%d:%d)", img.Name, cfgName, img.Pos.Line, img.Pos.Col)
 	}
@@ -169,22 +161,4 @@ func configName(p *config.Project) string {
 		return rel
 	}
 	return p.File
-}
-
-// composeLoad loads the compose files once: config asks for the services' names before it
-// validates, and mergeCompose takes the services after.
-type composeLoad struct {
-	svcs []compose.Service
-	err  error
-}
-
-// names loads the files and names the images they define, so imagemake.yaml can name them; a
-// compose file that does not load names none here, and mergeCompose reports why.
-func (l *composeLoad) names(ctx context.Context, root string, files []string, env map[string]string) []string {
-	l.svcs, l.err = compose.Services(ctx, root, files, env)
-	names := make([]string, 0, len(l.svcs))
-	for _, s := range l.svcs {
-		names = append(names, s.Image.Name)
-	}
-	return names
 }

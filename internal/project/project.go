@@ -40,15 +40,13 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	loaded := &composeLoad{}
-	p, err := config.Load(ctx, path, opt.Env, config.WithComposeNames(loaded.names))
+	imp := &imports{}
+	p, err := config.Load(ctx, path, opt.Env, config.WithImportedNames(imp.names))
 	if err != nil {
 		return nil, err
 	}
-	if len(p.Compose) > 0 {
-		if err := mergeCompose(p, loaded); err != nil {
-			return nil, err
-		}
+	if err := mergeImports(p, imp); err != nil {
+		return nil, err
 	}
 	for _, img := range p.Images {
 		if img.Context == "" { // allowed by config only to extend a compose service
@@ -79,7 +77,7 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 	if err := checkTaskCycles(p); err != nil {
 		return nil, err
 	}
-	m.Warnings = secretArgWarnings(p)
+	m.Warnings = append(imp.warnings, secretArgWarnings(p)...)
 	return m, nil
 }
 
