@@ -88,8 +88,8 @@ func TestLsJSONContract(t *testing.T) {
 	_, out, _ := run(t, example(t), offline, "ls", "--json")
 	var v struct {
 		Images []struct {
-			Name, Ref, Context, Dockerfile string
-			DependsOn                      []string `json:"depends_on"`
+			Name, Ref, Context, Dockerfile, Target string
+			DependsOn                              []string `json:"depends_on"`
 		}
 		Groups map[string][]string
 		Tasks  map[string]any
@@ -103,6 +103,9 @@ func TestLsJSONContract(t *testing.T) {
 	for _, img := range v.Images {
 		if img.Name == "worker" && (len(img.DependsOn) != 1 || img.DependsOn[0] != "pybase" || img.Ref != "acme/worker:dev") {
 			t.Errorf("worker: %+v", img)
+		}
+		if img.Name == "openresty" && img.Target != "runtime" {
+			t.Errorf("openresty: target %q, want runtime (images.openresty.target)", img.Target)
 		}
 	}
 }

@@ -49,6 +49,9 @@ type lsImage struct {
 	Dependencies []lsDep           `json:"dependencies"`
 	Include      []lsInclude       `json:"include,omitempty"`
 	Args         map[string]string `json:"args,omitempty"`
+	Target       string            `json:"target,omitempty"`
+	Platform     string            `json:"platform,omitempty"`
+	Contexts     map[string]string `json:"contexts,omitempty"`
 }
 
 type lsDep struct {
@@ -76,7 +79,8 @@ func lsJSON(m *project.Model) lsOutput {
 	out := lsOutput{Images: []lsImage{}, Groups: map[string][]string{}, Tasks: map[string]lsTask{}}
 	for _, img := range m.Images {
 		li := lsImage{Name: img.Name, Ref: img.Ref, Tags: nonNil(img.Tags), Context: img.Context,
-			Dockerfile: img.Dockerfile, DependsOn: nonNil(m.Graph.DepNames(img.Name)), Dependencies: []lsDep{}, Args: img.Args}
+			Dockerfile: img.Dockerfile, DependsOn: nonNil(m.Graph.DepNames(img.Name)), Dependencies: []lsDep{}, Args: img.Args,
+			Target: img.Target, Platform: img.Platform, Contexts: img.Contexts}
 		for _, d := range m.Graph.Deps(img.Name) {
 			li.Dependencies = append(li.Dependencies, lsDep(d))
 		}
