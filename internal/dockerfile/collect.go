@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -24,6 +25,15 @@ type stage struct {
 	platform string // FROM --platform as written
 	line     int
 	sources  []source
+	steps    []step // the instructions that set variables or read the build context, in order
+	onbuild  []int  // lines of ONBUILD triggers that read the build context (COPY, ADD, RUN)
+	args     []string
+}
+
+// step is an ARG, ENV, COPY, ADD or RUN of a stage, not yet expanded.
+type step struct {
+	cmd  any
+	line int
 }
 
 // source is a COPY --from or RUN --mount from= value as written.
@@ -67,7 +77,32 @@ func (f *file) add(cmd any, line int) error {
 	}
 	cur := &f.stages[len(f.stages)-1]
 	cur.sources = append(cur.sources, sourcesOf(cmd, line)...)
+	switch c := cmd.(type) {
+	case *instructions.ArgCommand:
+		for _, kv := range c.Args {
+			cur.args = append(cur.args, kv.Key)
+		}
+		cur.steps = append(cur.steps, step{cmd, line})
+	case *instructions.EnvCommand, *instructions.CopyCommand, *instructions.AddCommand, *instructions.RunCommand:
+		cur.steps = append(cur.steps, step{cmd, line})
+	case *instructions.OnbuildCommand:
+		if readsContext(c.Expression) {
+			cur.onbuild = append(cur.onbuild, line)
+		}
+	}
 	return nil
+}
+
+// readsContext tells whether an ONBUILD trigger may read the build context of the stage that
+// runs it: a COPY, ADD or RUN (which may bind-mount it). BuildKit runs the triggers of a
+// stage in the stages built FROM it.
+func readsContext(trigger string) bool {
+	word, _, _ := strings.Cut(strings.TrimSpace(trigger), " ")
+	switch strings.ToUpper(word) {
+	case "COPY", "ADD", "RUN":
+		return true
+	}
+	return false
 }
 
 // sourcesOf lists the --from values of one instruction. ONBUILD triggers run

@@ -1,6 +1,7 @@
-// Package dockerfile answers which images a Dockerfile reads from: the bases
-// named by FROM, and the images named by COPY --from and RUN --mount from=,
-// after the ARG expansion BuildKit would do.
+// Package dockerfile answers what a Dockerfile reads from: the bases named by
+// FROM, the images named by COPY --from and RUN --mount from=, and the paths of
+// the build context COPY, ADD and RUN --mount=type=bind read, after the ARG
+// expansion BuildKit would do.
 //
 // Parsing is BuildKit's own (frontend/dockerfile/parser and instructions), so
 // heredocs, line continuations, comments and the syntax and escape parser
@@ -14,6 +15,11 @@
 //     variables there, and so does Parse.
 //   - A name that matches a stage is that stage, not an image; "scratch" is no
 //     image either.
+//   - A context source is expanded with its stage's variables, as dispatch does:
+//     the ARGs declared in the stage (a build arg, else the default, else the
+//     global value) and ENV, inherited from a stage built FROM. A variable the
+//     Dockerfile does not set (a base image's ENV may), or an automatic platform
+//     arg when no platform is given, makes the source read the whole context.
 package dockerfile
 
 import (
@@ -51,8 +57,13 @@ type Info struct {
 	GlobalArgs []string // names of the ARGs declared before the first FROM, in order, once each
 	Stages     []string // stage names, lowercased, in order ("" for an unnamed stage)
 	Target     int      // index in Stages of the stage a build produces
+	// Sources are the paths of the build context every stage reads, in file order; see
+	// TargetSources and ContextPaths.
+	Sources []Source
 
-	needs [][]int // for each stage, the stages it reads from
+	needs     [][]int    // for each stage, the stages it reads from
+	base      []int      // for each stage, the stage it is built FROM, or -1
+	stageArgs [][]string // for each stage, the names its ARGs declare
 }
 
 // Options tune how a Dockerfile is resolved. The zero value is a build of the
@@ -146,18 +157,7 @@ func errorLine(err error) int {
 // TargetRefs returns the refs of the target stage and of the stages it reads
 // from, transitively: the images a build of the target actually pulls.
 func (i *Info) TargetRefs() []Ref {
-	seen := map[int]bool{}
-	var visit func(int)
-	visit = func(s int) {
-		if s < 0 || s >= len(i.needs) || seen[s] {
-			return
-		}
-		seen[s] = true
-		for _, n := range i.needs[s] {
-			visit(n)
-		}
-	}
-	visit(i.Target)
+	seen := i.targetStages()
 	var out []Ref
 	for _, r := range i.Refs {
 		if seen[r.Stage] {

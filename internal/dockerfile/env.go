@@ -76,16 +76,22 @@ func (r *resolver) globals(args map[string]string) error {
 			r.declare(kv.Key)
 			if v, ok := args[kv.Key]; ok {
 				r.env[kv.Key] = v
+				delete(r.guessedGlobal, kv.Key)
 				continue
 			}
 			if kv.Value == nil {
 				continue
 			}
-			v, _, err := r.lex.ProcessWord(*kv.Value, r.env)
+			res, err := r.lex.ProcessWordWithMatches(*kv.Value, r.env)
 			if err != nil {
 				return errorf(a.line, "ARG %s: %v", kv.Key, err)
 			}
-			r.env[kv.Key] = v
+			r.env[kv.Key] = res.Result
+			if r.usesGuessed(res) {
+				r.guessedGlobal[kv.Key] = true
+			} else {
+				delete(r.guessedGlobal, kv.Key)
+			}
 		}
 	}
 	return nil

@@ -15,9 +15,13 @@ import (
 type resolver struct {
 	file     *file
 	lex      *shell.Lex
-	env      vars
+	env      vars // the global args: platform args and ARGs before the first FROM
 	declared map[string]bool
 	info     *Info
+
+	args          map[string]string // the build args
+	guessedGlobal map[string]bool   // global args whose value the build may not have (see markGuessed)
+	envs          []env             // each stage's environment at its end
 }
 
 func newResolver(f *file, opts Options, escape rune) (*resolver, error) {
@@ -34,12 +38,17 @@ func newResolver(f *file, opts Options, escape rune) (*resolver, error) {
 		return nil, err
 	}
 	r := &resolver{
-		file:     f,
-		lex:      shell.NewLex(escape),
-		env:      platformArgs(tp, names[target], opts.Args),
-		declared: map[string]bool{},
-		info:     &Info{Stages: names, Target: target, needs: make([][]int, len(names))},
+		file:          f,
+		lex:           shell.NewLex(escape),
+		env:           platformArgs(tp, names[target], opts.Args),
+		declared:      map[string]bool{},
+		args:          opts.Args,
+		guessedGlobal: map[string]bool{},
+		envs:          make([]env, len(names)),
+		info: &Info{Stages: names, Target: target, needs: make([][]int, len(names)),
+			base: make([]int, len(names)), stageArgs: make([][]string, len(names))},
 	}
+	r.markGuessed(opts.Platform != "", opts.Args)
 	return r, r.globals(opts.Args)
 }
 
@@ -71,6 +80,8 @@ func (r *resolver) resolve() error {
 				return err
 			}
 		}
+		r.contextSources(i, st)
+		r.info.stageArgs[i] = st.args
 	}
 	return nil
 }
@@ -90,8 +101,10 @@ func (r *resolver) from(i int, st stage) error {
 	if err != nil {
 		return err
 	}
+	r.info.base[i] = -1
 	if j := stageIndex(r.info.Stages[:i], name); j >= 0 {
 		r.need(i, j)
+		r.info.base[i] = j
 		return nil
 	}
 	if name == emptyImage {
