@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/distribution/reference"
 
@@ -70,10 +72,30 @@ func extend(p *config.Project, own, ci *config.Image) {
 	own.Contexts = mergeMaps(ci.Contexts, own.Contexts)
 	own.Tags = append(ci.Tags, own.Tags...)
 	own.DependsOn = append(ci.DependsOn, own.DependsOn...)
+	own.Secrets = mergeSecrets(ci.Secrets, own.Secrets)
+	own.SSH = mergeSSH(ci.SSH, own.SSH)
+	own.CacheFrom = append(ci.CacheFrom, own.CacheFrom...)
 	own.Target = firstSet(own.Target, ci.Target)
 	own.Platform = firstSet(own.Platform, ci.Platform)
 	own.Network = firstSet(own.Network, ci.Network)
 	own.Ref = firstSet(ownRef, ci.Ref, defaultRef(p, own.Name))
+}
+
+// mergeSecrets is base's secrets then over's, a secret of over replacing base's of that id.
+func mergeSecrets(base, over []config.Secret) []config.Secret {
+	out := slices.DeleteFunc(slices.Clone(base), func(b config.Secret) bool {
+		return slices.ContainsFunc(over, func(o config.Secret) bool { return o.ID == b.ID })
+	})
+	return append(out, over...)
+}
+
+// mergeSSH is base's ssh forwards then over's, one of over replacing base's of that id.
+func mergeSSH(base, over []string) []string {
+	id := func(s string) string { i, _, _ := strings.Cut(s, "="); return i }
+	out := slices.DeleteFunc(slices.Clone(base), func(b string) bool {
+		return slices.ContainsFunc(over, func(o string) bool { return id(o) == id(b) })
+	})
+	return append(out, over...)
 }
 
 func mergeMaps(base, over map[string]string) map[string]string {

@@ -68,22 +68,26 @@ func (l *imports) err(p *config.Project) error {
 	return all
 }
 
-// importCompose reads the project's Compose files (p.Compose).
+// importCompose reads the project's Compose files (p.Compose) with its profiles.
 func importCompose(ctx context.Context, p *config.Project) ([]imported, []string, error) {
 	if len(p.Compose) == 0 {
 		return nil, nil, nil
 	}
-	svcs, err := compose.Services(ctx, p.Root, p.Compose, p.Env)
+	svcs, warnings, err := compose.Load(ctx, compose.Options{Root: p.Root, Files: p.Compose, Env: p.Env, Profiles: p.Profiles})
 	if err != nil {
-		var ce *compose.Error
-		if errors.As(err, &ce) {
-			return nil, nil, &config.Errors{List: []config.Error{{File: ce.File, Field: ce.Field, Msg: ce.Msg}}}
+		var ce *compose.Errors
+		if !errors.As(err, &ce) {
+			return nil, warnings, &config.Errors{List: []config.Error{{File: configName(p), Field: "compose", Msg: err.Error()}}}
 		}
-		return nil, nil, &config.Errors{List: []config.Error{{File: configName(p), Field: "compose", Msg: err.Error()}}}
+		all := &config.Errors{}
+		for _, e := range ce.List {
+			all.List = append(all.List, config.Error{File: e.File, Line: e.Line, Col: e.Col, Field: e.Field, Msg: e.Msg})
+		}
+		return nil, warnings, all
 	}
 	out := make([]imported, 0, len(svcs))
 	for _, s := range svcs {
 		out = append(out, imported{Image: s.Image, File: s.File, What: "service"})
 	}
-	return out, nil, nil
+	return out, warnings, nil
 }
