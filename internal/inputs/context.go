@@ -34,6 +34,10 @@ import (
 //   - The Dockerfile is always kept; the ignore file only when no pattern excludes it.
 //   - The project's .imagemake folder is never part of a context. Sockets, devices and
 //     fifos are skipped.
+//   - When the Dockerfile names every path its build reads (see Reads), only those paths
+//     are kept, as BuildKit's Dockerfile frontend pulls only them: what they match or
+//     hold, the targets of symlinks on their way, the folders above them, the Dockerfile
+//     and the ignore file.
 func (s *Scanner) Context(img *config.Image) (_ []Entry, err error) {
 	defer asInputError(&err)
 	ctxDir := s.abs(img.Context)
@@ -54,7 +58,15 @@ func (s *Scanner) Context(img *config.Image) (_ []Entry, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return mergeAll(append(trees, add))
+	all, err := mergeAll(append(trees, add))
+	if err != nil {
+		return nil, err
+	}
+	reads := s.Reads(img)
+	if reads.Whole != "" {
+		return all, nil
+	}
+	return narrow(all, reads.Paths, df, ignoreFile(all, df))
 }
 
 // NamedContext returns the entries of a BuildKit named context of img that is a folder,
@@ -187,7 +199,15 @@ func readIgnore(dir, df string) (patternSet, error) {
 // (each walk reads folders in parallel), so that their Context calls find the work done or
 // under way while the caller hashes and digests the images before: call it once with every
 // image a run will scan, before the first Context. Errors are left for Context to report.
+//
+// It reads each image's Dockerfile first, and adds a warning for an image whose context is
+// the whole repository, .git included (see gitWarning).
 func (s *Scanner) Prefetch(images []*config.Image) {
+	for _, img := range images {
+		if w := s.gitWarning(img); w != "" {
+			s.warnings = append(s.warnings, w)
+		}
+	}
 	go func() {
 		for _, img := range images {
 			df, err := dockerfileName(img)
@@ -218,4 +238,63 @@ func readRegular(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fi.Mode().Type())
 	}
 	return io.ReadAll(f)
+}
+
+// gitWarning is the warning for an image whose whole context counts and holds the
+// repository's .git, not ignored: every commit changes its inputs. "" otherwise.
+func (s *Scanner) gitWarning(img *config.Image) string {
+	reads := s.Reads(img)
+	if reads.Whole == "" {
+		return ""
+	}
+	ctxDir := s.abs(img.Context)
+	name, ok := gitDirIn(ctxDir, s.root)
+	if !ok {
+		return ""
+	}
+	df, err := dockerfileName(img)
+	if err != nil {
+		return ""
+	}
+	m, err := s.contextMatcher(img, ctxDir, df)
+	if err != nil {
+		return ""
+	}
+	var info matchInfo
+	dir := ""
+	for _, part := range strings.Split(name, "/") {
+		dir = joinName(dir, part)
+		excluded, next, err := m.match(dir, info, true)
+		if err != nil || (excluded && m.prunable(dir)) {
+			return ""
+		}
+		info = next
+	}
+	return fmt.Sprintf("image %q: the whole repository root is its context and %s is not ignored (%s): "+
+		"every commit rebuilds it; add %s to %s", img.Name, name, reads.Whole, name, ignoreFileIn(ctxDir, df))
+}
+
+// gitDirIn returns the name inside the context folder ctx of the .git of the repository
+// holding root, when ctx holds it.
+func gitDirIn(ctx, root string) (string, bool) {
+	for dir := root; ; dir = filepath.Dir(dir) {
+		if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+			rel, err := filepath.Rel(ctx, filepath.Join(dir, ".git"))
+			if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+				return "", false
+			}
+			return filepath.ToSlash(rel), true
+		}
+		if parent := filepath.Dir(dir); parent == dir {
+			return "", false
+		}
+	}
+}
+
+// ignoreFileIn names the ignore file of a context folder for a message.
+func ignoreFileIn(ctxDir, df string) string {
+	if _, err := os.Lstat(filepath.Join(ctxDir, filepath.FromSlash(df+".dockerignore"))); err == nil {
+		return df + ".dockerignore"
+	}
+	return ".dockerignore"
 }

@@ -104,7 +104,7 @@ func TestContextExclusions(t *testing.T) {
 			if tt.dockerfile != "" {
 				img.Dockerfile = tt.dockerfile
 			}
-			got := names(contextOf(t, newTestScanner(t, project(root, tt.global...)), img))
+			got := names(contextOf(t, newTestScanner(t, testProject(root, tt.global...)), img))
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
@@ -118,7 +118,7 @@ func TestContextDockerfileIgnore(t *testing.T) {
 		"ctx/.dockerignore=a\n", "ctx/a", "ctx/b.md")
 	img := image("app", "ctx")
 	img.Dockerfile = "docker/app.Dockerfile"
-	got := names(contextOf(t, newTestScanner(t, project(root)), img))
+	got := names(contextOf(t, newTestScanner(t, testProject(root)), img))
 	want := []string{".dockerignore", "a", "docker/", "docker/app.Dockerfile", "docker/app.Dockerfile.dockerignore"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got  %q\nwant %q", got, want)
@@ -186,7 +186,7 @@ func TestContextIncludes(t *testing.T) {
 			mkTree(t, root, tt.tree...)
 			img := image("svc", "svc")
 			img.Include = tt.include
-			entries, err := newTestScanner(t, project(root, tt.global...)).Context(img)
+			entries, err := newTestScanner(t, testProject(root, tt.global...)).Context(img)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("error %v, want one containing %q", err, tt.err)
@@ -207,7 +207,7 @@ func TestContextKeepsSymlinksAndSkipsSpecialFiles(t *testing.T) {
 	if err := mkfifo(filepath.Join(root, "fifo")); err != nil {
 		t.Logf("no fifo: %v", err)
 	}
-	got := names(contextOf(t, newTestScanner(t, project(root)), image("app", ".")))
+	got := names(contextOf(t, newTestScanner(t, testProject(root)), image("app", ".")))
 	want := []string{"Dockerfile", "dangling -> nowhere", "dirlink -> real", "filelink -> real/x", "real/", "real/x"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got  %q\nwant %q", got, want)
@@ -217,7 +217,7 @@ func TestContextKeepsSymlinksAndSkipsSpecialFiles(t *testing.T) {
 func TestContextNeverHoldsStateDir(t *testing.T) {
 	root := t.TempDir()
 	mkTree(t, root, "Dockerfile", ".imagemake/statcache=x", "sub/.imagemake/kept")
-	got := names(contextOf(t, newTestScanner(t, project(root)), image("app", ".")))
+	got := names(contextOf(t, newTestScanner(t, testProject(root)), image("app", ".")))
 	want := []string{"Dockerfile", "sub/", "sub/.imagemake/", "sub/.imagemake/kept"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got  %q\nwant %q", got, want)
@@ -238,7 +238,7 @@ func TestContextErrors(t *testing.T) {
 		{&config.Image{Name: "badexclude", Context: "b", Exclude: []string{"["}}, `exclude of image "badexclude"`},
 	}
 	for _, tt := range tests {
-		_, err := newTestScanner(t, project(root)).Context(tt.img)
+		_, err := newTestScanner(t, testProject(root)).Context(tt.img)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want one containing %q", tt.img.Name, err, tt.want)
 		}
@@ -252,7 +252,7 @@ func TestUnreadableFileIsNamed(t *testing.T) {
 	root := t.TempDir()
 	mkTree(t, root, "Dockerfile", "secret")
 	must(t, os.Chmod(filepath.Join(root, "secret"), 0))
-	s := newTestScanner(t, project(root))
+	s := newTestScanner(t, testProject(root))
 	img := image("app", ".")
 	_, err := s.Manifest(img, contextOf(t, s, img), nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "secret") {
@@ -263,7 +263,7 @@ func TestUnreadableFileIsNamed(t *testing.T) {
 func TestSharedFoldersAreReadOnce(t *testing.T) {
 	root := t.TempDir()
 	mkTree(t, root, "a/Dockerfile", "b/Dockerfile", "lib/x", "lib/y", "lib/sub/z")
-	p := project(root)
+	p := testProject(root)
 	s := newTestScanner(t, p)
 	for _, name := range []string{"a", "b"} {
 		img := image(name, name)
@@ -281,7 +281,7 @@ func TestSharedFoldersAreReadOnce(t *testing.T) {
 func TestFileGoneBeforeHashingIsNamed(t *testing.T) {
 	root := t.TempDir()
 	mkTree(t, root, "Dockerfile", "sub/gone")
-	s := newTestScanner(t, project(root))
+	s := newTestScanner(t, testProject(root))
 	img := image("app", ".")
 	entries := contextOf(t, s, img)
 	must(t, os.Remove(filepath.Join(root, "sub/gone")))

@@ -107,7 +107,7 @@ func TestFingerprintCoversDigestInput(t *testing.T) {
 func fpProject(t *testing.T) *config.Project {
 	root := t.TempDir()
 	mkTree(t, root, "a/Dockerfile", "a/x=12345", "a/sub/y", "lib/z", "lib/l -> z")
-	p := project(root)
+	p := testProject(root)
 	a := image("a", "a")
 	a.Include = []config.Include{{From: "lib", To: "lib"}}
 	a.Args = map[string]string{"V": "1"}

@@ -48,7 +48,7 @@ func must(t testing.TB, err error) {
 	}
 }
 
-func project(root string, exclude ...string) *config.Project {
+func testProject(root string, exclude ...string) *config.Project {
 	return &config.Project{Root: root, File: filepath.Join(root, config.FileName), Exclude: exclude}
 }
 

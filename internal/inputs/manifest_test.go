@@ -53,7 +53,7 @@ func copyTree(t *testing.T, src, dst string) {
 }
 
 var baseTree = []string{
-	"svc/Dockerfile=FROM scratch\n", "svc/app/main.py", "svc/app/util.py", "svc/empty/",
+	"svc/Dockerfile=FROM scratch\nCOPY . /\n", "svc/app/main.py", "svc/app/util.py", "svc/empty/",
 	"svc/link -> app/main.py", "svc/notes.md", "lib/shared.py", "lib/pkg/__pycache__/x.pyc",
 }
 
@@ -70,8 +70,8 @@ func TestDigestSameForACopyElsewhere(t *testing.T) {
 	mkTree(t, a, baseTree...)
 	copyTree(t, a, b)
 	up := map[string]string{"pybase": "sha256:" + strings.Repeat("1", 64)}
-	ma := digestOf(t, project(a, "__pycache__"), baseImage(), up, nil)
-	mb := digestOf(t, project(b, "__pycache__"), baseImage(), up, nil)
+	ma := digestOf(t, testProject(a, "__pycache__"), baseImage(), up, nil)
+	mb := digestOf(t, testProject(b, "__pycache__"), baseImage(), up, nil)
 	if ma.Digest != mb.Digest {
 		t.Fatalf("digests differ: %s, %s; %v", ma.Digest, mb.Digest, Explain(ma, mb))
 	}
@@ -91,7 +91,9 @@ func TestDigestChanges(t *testing.T) {
 		{"nothing", func(string, *config.Image, map[string]string, map[string]string) {}, false},
 		{"content", func(r string, _ *config.Image, _, _ map[string]string) { write(r, "svc/app/main.py", "x") }, true},
 		{"included content", func(r string, _ *config.Image, _, _ map[string]string) { write(r, "lib/shared.py", "x") }, true},
-		{"Dockerfile", func(r string, _ *config.Image, _, _ map[string]string) { write(r, "svc/Dockerfile", "FROM x") }, true},
+		{"Dockerfile", func(r string, _ *config.Image, _, _ map[string]string) {
+			write(r, "svc/Dockerfile", "FROM x\nCOPY . /\n")
+		}, true},
 		{"mode", func(r string, _ *config.Image, _, _ map[string]string) {
 			os.Chmod(filepath.Join(r, "svc/app/main.py"), 0o755)
 		}, true},
@@ -118,7 +120,7 @@ func TestDigestChanges(t *testing.T) {
 		{"network", func(_ string, img *config.Image, _, _ map[string]string) { img.Network = "none" }, true},
 		{"label", func(_ string, img *config.Image, _, _ map[string]string) { img.Labels = map[string]string{"a": "b"} }, true},
 		{"dockerfile path", func(r string, img *config.Image, _, _ map[string]string) {
-			write(r, "svc/Other", "FROM scratch\n")
+			write(r, "svc/Other", "FROM scratch\nCOPY . /\n")
 			img.Dockerfile = "Other"
 		}, true},
 		{"upstream", func(_ string, _ *config.Image, up, _ map[string]string) {
@@ -142,7 +144,7 @@ func TestDigestChanges(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
 			mkTree(t, root, baseTree...)
-			p := project(root, "__pycache__")
+			p := testProject(root, "__pycache__")
 			before := digestOf(t, p, baseImage(), up(), extra())
 			img, u, x := baseImage(), up(), extra()
 			tt.change(root, img, u, x)
@@ -168,7 +170,7 @@ func TestManifestArgs(t *testing.T) {
 	mkTree(t, root, "Dockerfile")
 	img := image("app", ".")
 	img.Args = map[string]string{"DOCKER_TAG": "pinned", "A": "1"}
-	m := digestOf(t, project(root), img, nil, map[string]string{"DOCKER_TAG": "abc", "DOCKER_REPO": "acme"})
+	m := digestOf(t, testProject(root), img, nil, map[string]string{"DOCKER_TAG": "abc", "DOCKER_REPO": "acme"})
 	want := map[string]string{"DOCKER_TAG": "pinned", "A": "1", "DOCKER_REPO": "acme"}
 	if got := m.BuildArgs(); len(got) != 3 || got["DOCKER_TAG"] != "pinned" || got["DOCKER_REPO"] != "acme" {
 		t.Errorf("build args %v, want %v", got, want)
@@ -182,7 +184,7 @@ func TestManifestValues(t *testing.T) {
 	root := t.TempDir()
 	mkTree(t, root, "Dockerfile=hi", "d/", "l -> Dockerfile")
 	must(t, os.Chmod(filepath.Join(root, "d"), 0o750|fs.ModeSticky))
-	m := digestOf(t, project(root), image("app", "."), nil, nil)
+	m := digestOf(t, testProject(root), image("app", "."), nil, nil)
 	want := map[string]string{
 		"Dockerfile": "f 0644 2 8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4",
 		"d":          "d 1750",
@@ -203,7 +205,7 @@ func TestNamedContexts(t *testing.T) {
 	mkTree(t, root, "svc/Dockerfile", "shared/a", "shared/b.tmp", "shared/.dockerignore=*.tmp\n")
 	img := image("svc", "svc")
 	img.Contexts = map[string]string{"shared": "shared", "base": "image:pybase"}
-	p := project(root)
+	p := testProject(root)
 	s := newTestScanner(t, p)
 	entries, err := s.NamedContext(img, "shared")
 	must(t, err)

@@ -44,7 +44,7 @@ func sign(n int) int {
 func TestContextPathOrder(t *testing.T) {
 	root := t.TempDir()
 	mkTree(t, root, "Dockerfile", "a/x", "a-b", "a.txt", "a/x-1", "a/x.d/z")
-	got := names(contextOf(t, newTestScanner(t, project(root)), image("app", ".")))
+	got := names(contextOf(t, newTestScanner(t, testProject(root)), image("app", ".")))
 	want := []string{"Dockerfile", "a/", "a/x", "a/x-1", "a/x.d/", "a/x.d/z", "a-b", "a.txt"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got  %q\nwant %q", got, want)
@@ -94,7 +94,7 @@ func TestMergeAll(t *testing.T) {
 func TestConcurrentScans(t *testing.T) {
 	root := t.TempDir()
 	mkTree(t, root, "lib/a", "lib/sub/b", "shared.conf")
-	p := project(root, "*.tmp")
+	p := testProject(root, "*.tmp")
 	for _, name := range []string{"s1", "s2", "s3", "s4"} {
 		mkTree(t, root, name+"/Dockerfile", name+"/app/x", name+"/app/y.tmp")
 		img := image(name, name)

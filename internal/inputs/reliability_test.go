@@ -20,7 +20,7 @@ func TestDigestLeavesOutSecretContent(t *testing.T) {
 	mkTree(t, root, baseTree...)
 	secret := filepath.Join(t.TempDir(), "token")
 	write(filepath.Dir(secret), "token", "hunter2-first")
-	p := project(root, "__pycache__")
+	p := testProject(root, "__pycache__")
 	img := baseImage()
 	img.Secrets = []config.Secret{{ID: "npm", Src: secret}, {ID: "gh", Env: "GH_TOKEN"}}
 	before := digestOf(t, p, img, nil, nil)
@@ -80,7 +80,7 @@ func TestFifoDockerignoreIsRefused(t *testing.T) {
 	root := t.TempDir()
 	mkTree(t, root, "d/Dockerfile")
 	must(t, syscall.Mkfifo(filepath.Join(root, "d", ".dockerignore"), 0o644))
-	_, err := newTestScanner(t, project(root)).Context(image("d", "d"))
+	_, err := newTestScanner(t, testProject(root)).Context(image("d", "d"))
 	if err == nil || !strings.Contains(err.Error(), ".dockerignore: not a regular file") {
 		t.Errorf("error %v, want one naming .dockerignore as not a regular file", err)
 	}
@@ -96,7 +96,7 @@ func TestContextTarKeepsOutsideLinksAsLinks(t *testing.T) {
 		"app/abs -> "+filepath.Join(outside, "secret.txt"),
 		"app/absdir -> "+filepath.Join(outside, "dir"),
 		"app/rel -> ../../"+filepath.Base(outside)+"/secret.txt")
-	s := newTestScanner(t, project(root))
+	s := newTestScanner(t, testProject(root))
 	entries := contextOf(t, s, image("app", "app"))
 	var tarball strings.Builder
 	must(t, WriteTar(&tarball, entries))

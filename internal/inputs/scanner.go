@@ -48,6 +48,7 @@ type Scanner struct {
 	mu     sync.Mutex
 	trees  map[string]*tree
 	hashes map[string]*hashCell
+	reads  map[string]*readsCell // by image name
 
 	warnings            []string
 	hashed, hits        atomic.Int64
@@ -80,6 +81,7 @@ func NewScanner(p *config.Project) (*Scanner, error) {
 		workers:  min(max(runtime.GOMAXPROCS(0), 2), 8),
 		trees:    map[string]*tree{},
 		hashes:   map[string]*hashCell{},
+		reads:    map[string]*readsCell{},
 	}
 	recs, digests, err := loadCache(s.cacheFile(), root)
 	if errors.Is(err, errCorrupt) {

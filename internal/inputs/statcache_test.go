@@ -33,7 +33,7 @@ func run(t *testing.T, p *config.Project, trusted bool) *Scanner {
 func cacheProject(t *testing.T) *config.Project {
 	root := t.TempDir()
 	mkTree(t, root, "a/Dockerfile", "a/x", "a/sub/y", "b/Dockerfile", "lib/z")
-	p := project(root)
+	p := testProject(root)
 	a, b := image("a", "a"), image("b", "b")
 	b.Include = []config.Include{{From: "lib", To: "lib"}}
 	p.Images = []*config.Image{a, b}

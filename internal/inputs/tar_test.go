@@ -17,16 +17,16 @@ import (
 func TestWriteTar(t *testing.T) {
 	root := t.TempDir()
 	long := strings.Repeat("d", 80) + "/" + strings.Repeat("f", 80)
-	mkTree(t, root, "Dockerfile=FROM scratch\n", "bin/tool=#!/bin/sh\n", "empty/", "l -> bin/tool", long+"=x")
+	mkTree(t, root, "Dockerfile=FROM scratch\nCOPY . /\n", "bin/tool=#!/bin/sh\n", "empty/", "l -> bin/tool", long+"=x")
 	must(t, os.Chmod(filepath.Join(root, "bin/tool"), 0o755|fs.ModeSetuid))
-	entries := contextOf(t, newTestScanner(t, project(root)), image("app", "."))
+	entries := contextOf(t, newTestScanner(t, testProject(root)), image("app", "."))
 
 	var one, two bytes.Buffer
 	must(t, WriteTar(&one, entries))
 	// Same tree elsewhere, listed in another order: same bytes.
 	other := t.TempDir()
 	copyTree(t, root, other)
-	entries2 := contextOf(t, newTestScanner(t, project(other)), image("app", "."))
+	entries2 := contextOf(t, newTestScanner(t, testProject(other)), image("app", "."))
 	slices.Reverse(entries2)
 	must(t, WriteTar(&two, entries2))
 	if !bytes.Equal(one.Bytes(), two.Bytes()) {
@@ -34,7 +34,7 @@ func TestWriteTar(t *testing.T) {
 	}
 
 	want := []string{
-		"Dockerfile 0644 reg 13", "bin/ 0755 dir 0", "bin/tool 4755 reg 10", strings.Repeat("d", 80) + "/ 0755 dir 0",
+		"Dockerfile 0644 reg 22", "bin/ 0755 dir 0", "bin/tool 4755 reg 10", strings.Repeat("d", 80) + "/ 0755 dir 0",
 		long + " 0644 reg 1", "empty/ 0755 dir 0", "l 0777 sym 0 -> bin/tool",
 	}
 	if got := members(t, &one); !slices.Equal(got, want) {
@@ -76,7 +76,7 @@ func members(t *testing.T, r io.Reader) []string {
 func TestWriteTarFileChanged(t *testing.T) {
 	root := t.TempDir()
 	mkTree(t, root, "Dockerfile", "grows=abc")
-	entries := contextOf(t, newTestScanner(t, project(root)), image("app", "."))
+	entries := contextOf(t, newTestScanner(t, testProject(root)), image("app", "."))
 	write(root, "grows", "abcdef")
 	err := WriteTar(io.Discard, entries)
 	if !errors.Is(err, errChanged) || !strings.Contains(err.Error(), "grows") {

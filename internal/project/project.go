@@ -152,6 +152,13 @@ func (m *Model) ImplicitArgs(img *config.Image) map[string]string {
 	return args
 }
 
+// ParseDockerfile reads img's Dockerfile as its build sees it: with the build args of
+// Model.BuildArgs, its platform and its target. It is what Load keeps in Model.Dockerfiles;
+// inputs reads it again to know which paths of the context the build reads.
+func ParseDockerfile(p *config.Project, img *config.Image) (*dockerfile.Info, error) {
+	return parseDockerfile(p, img)
+}
+
 func parseDockerfile(p *config.Project, img *config.Image) (*dockerfile.Info, error) {
 	rel := filepath.ToSlash(filepath.Join(img.Context, img.Dockerfile))
 	src, err := os.ReadFile(filepath.Join(p.Root, rel))

@@ -1,0 +1,177 @@
+package inputs
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/moby/patternmatcher"
+	"github.com/tonistiigi/fsutil"
+	fstypes "github.com/tonistiigi/fsutil/types"
+
+	"github.com/imagemake/imagemake/internal/config"
+	"github.com/imagemake/imagemake/internal/project"
+)
+
+// Reads is what the build of an image reads of its context, as its Dockerfile says.
+type Reads struct {
+	// Paths are the paths of the context COPY, ADD and RUN --mount=type=bind read, as
+	// BuildKit's Dockerfile frontend asks for them (patterns kept). Nil when Whole is set.
+	Paths []string
+	// Whole says why the whole context counts ("line 4: COPY . /app"); "" when only Paths,
+	// the Dockerfile and the ignore file do.
+	Whole string
+}
+
+type readsCell struct {
+	once  sync.Once
+	reads Reads
+}
+
+// Reads returns what img's build reads of its context (see dockerfile.Info.ContextPaths). A
+// Dockerfile that cannot be read or parsed makes the whole context count: loading the
+// project reports it.
+func (s *Scanner) Reads(img *config.Image) Reads {
+	s.mu.Lock()
+	c, ok := s.reads[img.Name]
+	if !ok {
+		c = &readsCell{}
+		s.reads[img.Name] = c
+	}
+	s.mu.Unlock()
+	c.once.Do(func() {
+		info, err := project.ParseDockerfile(s.project, img)
+		if err != nil {
+			c.reads = Reads{Whole: "the Dockerfile does not parse: " + err.Error()}
+			return
+		}
+		paths, whole := info.ContextPaths()
+		if whole != nil {
+			c.reads = Reads{Whole: whole.String()}
+			return
+		}
+		c.reads = Reads{Paths: paths}
+	})
+	return c.reads
+}
+
+// narrow keeps of entries (a whole context, in path order) what a build reading paths gets
+// from BuildKit: every entry a path matches or lies below (moby/patternmatcher, as fsutil's
+// filter does), with the targets of the symlinks on the way (fsutil.FollowLinks, as
+// llb.FollowPaths asks), and the folders above each kept entry as they are in the context.
+// The Dockerfile and the ignore file are kept too: the engine reads them from the context.
+func narrow(entries []Entry, paths []string, keep ...string) ([]Entry, error) {
+	includes, err := fsutil.FollowLinks(entriesFS(entries), paths)
+	if err != nil {
+		return nil, fmt.Errorf("following the symlinks of %s: %w", strings.Join(paths, ", "), err)
+	}
+	if includes == nil && len(paths) > 0 {
+		return entries, nil // a symlink led to the root: everything
+	}
+	match, err := includeMatcher(includes)
+	if err != nil {
+		return nil, err
+	}
+	kept := make([]bool, len(entries))
+	for i, e := range entries {
+		if ok, err := match(e.Name); err != nil {
+			return nil, err
+		} else if ok || slices.Contains(keep, e.Name) {
+			kept[i] = true
+		}
+	}
+	out := make([]Entry, 0, len(entries))
+	var dirs []int // stack of the folders above the current entry, by index
+	for i, e := range entries {
+		for len(dirs) > 0 && !strings.HasPrefix(e.Name, entries[dirs[len(dirs)-1]].Name+"/") {
+			dirs = dirs[:len(dirs)-1]
+		}
+		if kept[i] {
+			for _, d := range dirs {
+				if !kept[d] {
+					kept[d] = true
+					out = append(out, entries[d])
+				}
+			}
+			out = append(out, e)
+		}
+		if e.IsDir() {
+			dirs = append(dirs, i)
+		}
+	}
+	return out, nil
+}
+
+// includeMatcher tells whether an entry is sent for the include patterns: it or a folder
+// above it matches one. Plain paths (the common case) are compared as strings.
+func includeMatcher(includes []string) (func(name string) (bool, error), error) {
+	plain := !slices.ContainsFunc(includes, func(p string) bool {
+		return strings.ContainsAny(p, `*?[]^\`) || strings.HasPrefix(p, "!")
+	})
+	if plain {
+		return func(name string) (bool, error) {
+			for _, p := range includes {
+				if name == p || strings.HasPrefix(name, p+"/") {
+					return true, nil
+				}
+			}
+			return false, nil
+		}, nil
+	}
+	pm, err := patternmatcher.New(includes)
+	if err != nil {
+		return nil, fmt.Errorf("context paths %s: %w", strings.Join(includes, ", "), err)
+	}
+	return func(name string) (bool, error) { return pm.MatchesOrParentMatches(name) }, nil
+}
+
+// ignoreFile is the name in the context of the ignore file a build of df reads: the
+// Dockerfile's own when there is one, else .dockerignore.
+func ignoreFile(entries []Entry, df string) string {
+	own := df + ".dockerignore"
+	if _, ok := slices.BinarySearchFunc(entries, own, func(e Entry, name string) int { return ComparePaths(e.Name, name) }); ok {
+		return own
+	}
+	return ".dockerignore"
+}
+
+// entriesFS serves entries to fsutil.FollowLinks, which only walks.
+type entriesFS []Entry
+
+func (f entriesFS) Walk(ctx context.Context, target string, fn fs.WalkDirFunc) error {
+	prefix := strings.Trim(path.Clean("/"+filepath.ToSlash(target)), "/")
+	start := 0
+	if prefix != "" {
+		start, _ = slices.BinarySearchFunc(f, prefix, func(e Entry, name string) int { return ComparePaths(e.Name, name) })
+	}
+	skip := "\x00"
+	for _, e := range f[start:] {
+		if prefix != "" && e.Name != prefix && !strings.HasPrefix(e.Name, prefix+"/") {
+			return nil
+		}
+		if strings.HasPrefix(e.Name, skip) {
+			continue
+		}
+		st := &fstypes.Stat{Path: e.Name, Mode: uint32(e.Mode), Size: e.Size, Linkname: e.Link}
+		switch err := fn(filepath.FromSlash(e.Name), &fsutil.DirEntryInfo{Stat: st}, nil); {
+		case err == fs.SkipDir && e.IsDir():
+			skip = e.Name + "/"
+		case err == fs.SkipDir || err == fs.SkipAll:
+			return nil
+		case err != nil:
+			return err
+		}
+	}
+	return nil
+}
+
+func (f entriesFS) Open(p string) (io.ReadCloser, error) {
+	return nil, &os.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+}
