@@ -236,11 +236,19 @@ func (t *translation) secrets() {
 		}
 		switch {
 		case def.File != "":
+			if st, err := os.Stat(def.File); !t.l.opt.Structure && (err != nil || !st.Mode().IsRegular()) {
+				t.fail(key, "secret %q: %s (secrets.%s.file) is not a file", s.Source, t.l.fromRoot(def.File), s.Source)
+				continue
+			}
 			sec.Src = def.File
 			if r, ok := inside(t.l.root, def.File); ok {
 				sec.Src = r
 			}
 		case def.Environment != "":
+			if _, set := t.l.opt.Env[def.Environment]; !set && !t.l.opt.Structure {
+				t.fail(key, "secret %q: environment variable %q is not set", s.Source, def.Environment)
+				continue
+			}
 			sec.Env = def.Environment
 		default:
 			t.fail(key, "secret %q has neither file: nor environment: (secrets.%s): builds take only those", s.Source, s.Source)

@@ -20,6 +20,9 @@ type Options struct {
 	Files    []string          // Compose files, relative to Root or absolute
 	Env      map[string]string // variables for interpolation; not modified
 	Profiles []string          // profiles to activate besides those of COMPOSE_PROFILES
+	// Structure skips checking that secret files exist and secret variables are set, for
+	// callers that read the files' shape without building (init's scan).
+	Structure bool
 }
 
 // Service is an image made from a Compose service, with the Compose file that gives its
@@ -109,8 +112,8 @@ func (l *loader) fromRoot(p string) string {
 	return p
 }
 
-// Services is Load without profiles or warnings: kept until the project's importer calls Load.
+// Services reads the shape of the files: Load with Structure set, without profiles or warnings.
 func Services(ctx context.Context, root string, files []string, env map[string]string) ([]Service, error) {
-	svcs, _, err := Load(ctx, Options{Root: root, Files: files, Env: env})
+	svcs, _, err := Load(ctx, Options{Root: root, Files: files, Env: env, Structure: true})
 	return svcs, err
 }

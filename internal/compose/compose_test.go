@@ -3,6 +3,7 @@ package compose
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -93,7 +94,9 @@ func TestProfiles(t *testing.T) {
 		{"both", map[string]string{"COMPOSE_PROFILES": "bases"}, []string{"debug"}, []string{"app", "base", "debug"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			svcs, _ := load(t, Options{Root: "testdata/sub", Files: subFiles, Env: tc.env, Profiles: tc.profiles})
+			env := map[string]string{"API_TOKEN": "t"}
+			maps.Copy(env, tc.env)
+			svcs, _ := load(t, Options{Root: "testdata/sub", Files: subFiles, Env: env, Profiles: tc.profiles})
 			if got := names(svcs); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("images %v, want %v", got, tc.want)
 			}
@@ -101,18 +104,21 @@ func TestProfiles(t *testing.T) {
 	}
 }
 
-// A service that depends_on (required) a service of an inactive profile is compose's error.
+// A service that depends_on (required) a service of an inactive profile is compose's error,
+// found only when the files are loaded together, and named in the file that says depends_on.
 func TestProfileDependencyIsComposesError(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, map[string]string{
-		"c/compose.yml": "services:\n  app:\n    build: .\n    depends_on: [tool]\n  tool:\n    profiles: [x]\n    build: .\n",
+		"c/compose.yml": "services:\n  app:\n    build: .\n    depends_on: [tool]\n",
+		"c/tools.yml":   "services:\n  tool:\n    profiles: [x]\n    build: .\n",
 		"c/Dockerfile":  "FROM scratch\n",
 	})
-	_, _, err := Load(context.Background(), Options{Root: dir, Files: []string{"c/compose.yml"}})
-	if err == nil || !strings.Contains(err.Error(), `c/compose.yml:4:5: service "app" depends on undefined service "tool"`) {
+	files := []string{"c/compose.yml", "c/tools.yml"}
+	_, _, err := Load(context.Background(), Options{Root: dir, Files: files})
+	if err == nil || !strings.HasPrefix(err.Error(), `c/compose.yml:4:5: service "app" depends on undefined service "tool"`) {
 		t.Fatalf("err = %v", err)
 	}
-	svcs, _ := load(t, Options{Root: dir, Files: []string{"c/compose.yml"}, Profiles: []string{"x"}})
+	svcs, _ := load(t, Options{Root: dir, Files: files, Profiles: []string{"x"}})
 	if got := names(svcs); !reflect.DeepEqual(got, []string{"app", "tool"}) {
 		t.Errorf("with profile x: %v", got)
 	}
@@ -209,6 +215,8 @@ func TestErrorsAllAtOnce(t *testing.T) {
 		`stack/compose.yml:10:5: services.badref.image: invalid image reference "Not A Ref"`,
 		`stack/compose.yml:14:7: services.outside.build.context: ../.. is outside the project root`,
 		`stack/more.yml:5:14: services.badtag.build.tags[0]: invalid image reference "web:two words"`,
+		`stack/more.yml:10:11: services.secret.build.secrets[0]: secret "nofile": ok/missing.txt (secrets.nofile.file) is not a file`,
+		`stack/more.yml:11:11: services.secret.build.secrets[1]: secret "noenv": environment variable "NOT_SET_ANYWHERE" is not set`,
 	}
 	if len(errs.List) != len(want) {
 		t.Fatalf("%d errors, want %d:\n%v", len(errs.List), len(want), err)

@@ -96,9 +96,6 @@ func (l *loader) describeOne(msg string, file int) *Error {
 	if field == "" {
 		return e
 	}
-	if file < 0 || l.keys[file] == nil {
-		return e
-	}
 	if at, ok := l.keys[file].find(field); ok {
 		e.Line, e.Col = at.Line, at.Col
 	}
@@ -153,21 +150,25 @@ func fieldOf(msg string) string {
 }
 
 // fileNamedIn is the Compose file an error of the whole load is about: the one it names, else
-// the last one that writes the field it names, else the first.
+// the one that writes most of the field it names (the last of those), else the first.
 func (l *loader) fileNamedIn(msg string) int {
 	for i, a := range l.abs {
 		if strings.Contains(msg, a) {
 			return i
 		}
 	}
+	best, depth := 0, 0
 	if field := fieldOf(msg); field != "" {
-		for i := len(l.abs) - 1; i >= 0; i-- {
-			if _, ok := l.keys[i].find(field); ok {
-				return i
+		for i := range l.abs {
+			for p := field; len(p) >= depth && p != ""; p = parent(p) {
+				if _, ok := l.keys[i][p]; ok {
+					best, depth = i, len(p)
+					break
+				}
 			}
 		}
 	}
-	return 0
+	return best
 }
 
 // relativise shows paths under the project root relative to it.

@@ -68,12 +68,32 @@ func (k keys) walk(n ast.Node, path string) {
 	case *ast.SequenceNode:
 		for i, item := range v.Values {
 			p := path + "[" + strconv.Itoa(i) + "]"
-			if tk := item.GetToken(); tk != nil && tk.Position != nil {
+			if tk := start(item).GetToken(); tk != nil && tk.Position != nil {
 				k[p] = pos{tk.Position.Line, tk.Position.Column}
 			}
 			k.walk(item, p)
 		}
 	}
+}
+
+// start is the node a person reading the file would point at for n: a block map's first key,
+// not its first colon.
+func start(n ast.Node) ast.Node {
+	switch v := n.(type) {
+	case *ast.MappingNode:
+		if len(v.Values) > 0 && !v.IsFlowStyle {
+			return start(v.Values[0])
+		}
+	case *ast.MappingValueNode:
+		return start(v.Key)
+	case *ast.MappingKeyNode:
+		return start(v.Value)
+	case *ast.AnchorNode:
+		return start(v.Value)
+	case *ast.TagNode:
+		return start(v.Value)
+	}
+	return n
 }
 
 func keyName(n ast.Node) string {

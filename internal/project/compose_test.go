@@ -5,8 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/imagemake/imagemake/internal/config"
 )
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
@@ -131,5 +134,83 @@ func TestConfigNamesComposeServices(t *testing.T) {
 	}
 	if got := m.Graph.DepNames("web"); !reflect.DeepEqual(got, []string{"api"}) {
 		t.Errorf("web deps %v", got)
+	}
+}
+
+// A Compose file in a subfolder, as `docker compose -f deploy/compose.yml` reads it: its paths
+// and .env from deploy/, the profiles: setting, and its warnings in Model.Warnings.
+func TestComposeInSubfolder(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"imagemake.yaml": "version: 1\nrepo: acme\ntag: t1\ncompose: [deploy/compose.yml]\nprofiles: [tools]\n",
+		"deploy/compose.yml": "services:\n  app:\n    build:\n      context: ..\n      dockerfile: app/Dockerfile\n" +
+			"      args: {BASE_TAG: \"${BASE_TAG-none}\"}\n      shm_size: 1g\n" +
+			"  tool:\n    profiles: [tools]\n    build: ../tool\n  debug:\n    profiles: [debug]\n    build: ../tool\n",
+		"deploy/.env":     "BASE_TAG=from-dotenv\n",
+		"app/Dockerfile":  "FROM scratch\n",
+		"tool/Dockerfile": "FROM scratch\n",
+	})
+	m, err := Load(context.Background(), Options{Dir: dir, Env: map[string]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, img := range m.Images {
+		names = append(names, img.Name)
+	}
+	if want := []string{"app", "tool"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("images %v, want %v (debug's profile is not active)", names, want)
+	}
+	app := m.Image("app")
+	if app.Context != "." || app.Dockerfile != "app/Dockerfile" || app.Args["BASE_TAG"] != "from-dotenv" || app.Ref != "acme/app:t1" {
+		t.Errorf("app = %+v", app)
+	}
+	if tool := m.Image("tool"); tool.Context != "tool" {
+		t.Errorf("tool = %+v", tool)
+	}
+	want := "services.app.build.shm_size in deploy/compose.yml:7 is not supported by imagemake and was ignored"
+	if !slices.Contains(m.Warnings, want) {
+		t.Errorf("warnings %q, want %q", m.Warnings, want)
+	}
+}
+
+func TestComposeErrorsAllAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"imagemake.yaml":     "version: 1\ncompose: [deploy/compose.yml]\n",
+		"deploy/compose.yml": "services:\n  a:\n    build: ../nope\n  b:\n    build:\n      context: ..\n      dockerfile: b/Dockerfile\n",
+	})
+	_, err := Load(context.Background(), Options{Dir: dir, Env: map[string]string{}})
+	want := "deploy/compose.yml:3:5: services.a.build.context: nope (from the project root) is not a folder\n" +
+		"deploy/compose.yml:7:7: services.b.build.dockerfile: b/Dockerfile is not a file (from the project root)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err =\n%v\nwant\n%s", err, want)
+	}
+}
+
+func TestImagesEntryExtendsComposeBuildOptions(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"imagemake.yaml": "version: 1\ncompose: [c.yml]\nimages:\n  api:\n    ssh: [default]\n    cache_from: [acme/api:own]\n" +
+			"    secrets: [{id: tok, env: OWN_TOKEN}]\n",
+		"c.yml": "services:\n  api:\n    build:\n      context: api\n      ssh: [default=/run/agent.sock, github=/keys/gh]\n" +
+			"      cache_from: [acme/api:compose]\n      secrets: [tok, other]\n" +
+			"secrets:\n  tok:\n    environment: TOKEN\n  other:\n    file: ./other.txt\n",
+		"api/Dockerfile": "FROM scratch\n",
+		"other.txt":      "x",
+	})
+	m, err := Load(context.Background(), Options{Dir: dir, Env: map[string]string{"TOKEN": "t", "OWN_TOKEN": "o"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := m.Image("api")
+	if want := []string{"github=/keys/gh", "default"}; !reflect.DeepEqual(api.SSH, want) {
+		t.Errorf("ssh %v, want %v", api.SSH, want)
+	}
+	if want := []string{"acme/api:compose", "acme/api:own"}; !reflect.DeepEqual(api.CacheFrom, want) {
+		t.Errorf("cache_from %v, want %v", api.CacheFrom, want)
+	}
+	if want := []config.Secret{{ID: "other", Src: "other.txt"}, {ID: "tok", Env: "OWN_TOKEN"}}; !reflect.DeepEqual(api.Secrets, want) {
+		t.Errorf("secrets %v, want %v", api.Secrets, want)
 	}
 }
