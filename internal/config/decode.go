@@ -22,6 +22,7 @@ type decoder struct {
 	refs         []refSite       // every ref of every image, for checkDuplicateRefs
 	resolvedRoot string          // root with symlinks resolved, computed once
 	external     map[string]bool // image names defined outside the file (compose services)
+	warnings     []string        // problems that do not stop the load, with their positions
 }
 
 // fieldFunc decodes the value n of the field at path field.
@@ -89,12 +90,25 @@ func (d *decoder) scalar(n ast.Node, field string) (string, bool) {
 	if p := posOf(n); p != (Pos{}) {
 		d.pos[field] = p
 	}
-	v, err := Interpolate(text, d.env)
+	v, unset, err := interpolate(text, d.env)
 	if err != nil {
 		d.errNode(n, field, interpolationMessage(err))
 		return "", false
 	}
+	for _, name := range unset {
+		d.warnUnset(posOf(n), field, name)
+	}
 	return v, true
+}
+
+// warnUnset says that a variable was replaced by "", as Compose does. A task's command is the
+// likely slip: it meant the variable imagemake sets when it runs the task.
+func (d *decoder) warnUnset(p Pos, field, name string) {
+	msg := fmt.Sprintf("%s:%d:%d: %s: variable %s is not set: it was replaced by an empty string", d.file, p.Line, p.Col, field, name)
+	if strings.HasPrefix(field, "tasks.") {
+		msg += fmt.Sprintf("; write $$%s (or $${%s}) to leave it to the task's shell, which has it when the task runs", name, name)
+	}
+	d.warnings = append(d.warnings, msg)
 }
 
 // key is a map key's text; keys are not interpolated.

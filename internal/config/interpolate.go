@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/template"
@@ -16,28 +17,48 @@ import (
 // template.Substitute reports unset variables through logrus, and a library must not print.
 // TestInterpolateMatchesCompose holds the two to the same results.
 func Interpolate(s string, env map[string]string) (string, error) {
-	if !strings.Contains(s, "$") {
-		return s, nil
-	}
-	lookup := func(name string) (string, bool) {
-		v, ok := env[name]
-		return v, ok
-	}
-	return substitute(s, lookup)
+	v, _, err := interpolate(s, env)
+	return v, err
 }
 
-func substitute(s string, m template.Mapping) (string, error) {
-	return template.SubstituteWithOptions(s, m,
+// interpolate is Interpolate that also returns the variables that were replaced by "" because
+// they were not set and had no default or other modifier, in the order met (Compose warns
+// about each).
+func interpolate(s string, env map[string]string) (string, []string, error) {
+	if !strings.Contains(s, "$") {
+		return s, nil, nil
+	}
+	var unset []string
+	l := lookups{
+		get: func(name string) (string, bool) { // a plain $NAME or ${NAME}
+			v, ok := env[name]
+			if !ok && !slices.Contains(unset, name) {
+				unset = append(unset, name)
+			}
+			return v, ok
+		},
+		peek: func(name string) (string, bool) { v, ok := env[name]; return v, ok },
+	}
+	v, err := l.substitute(s)
+	return v, unset, err
+}
+
+// lookups are the variable lookups of one interpolation: get for plain references, peek for
+// those with a modifier, which may be unset.
+type lookups struct{ get, peek template.Mapping }
+
+func (l lookups) substitute(s string) (string, error) {
+	return template.SubstituteWithOptions(s, l.get,
 		template.WithoutLogging,
-		template.WithSubstitutionFunction(func(sub string, m template.Mapping) (string, bool, error) {
-			return modifier(sub, m)
+		template.WithSubstitutionFunction(func(sub string, _ template.Mapping) (string, bool, error) {
+			return l.modifier(sub)
 		}),
-		template.WithReplacementFunction(replace))
+		template.WithReplacementFunction(l.replace))
 }
 
 // replace handles one match of the template pattern. The pattern is greedy, so a match such as
 // "${A:-x}/${B}" runs past the first variable: expand the head here and the rest silently.
-func replace(match string, m template.Mapping, cfg *template.Config) (string, error) {
+func (l lookups) replace(match string, m template.Mapping, cfg *template.Config) (string, error) {
 	head, rest := match, ""
 	if i := closingBrace(match); i >= 0 {
 		head, rest = match[:i+1], match[i+1:]
@@ -46,7 +67,7 @@ func replace(match string, m template.Mapping, cfg *template.Config) (string, er
 	if err != nil || rest == "" {
 		return v, err
 	}
-	r, err := substitute(rest, m)
+	r, err := l.substitute(rest)
 	return v + r, err
 }
 
@@ -72,7 +93,7 @@ func closingBrace(s string) int {
 var modifiers = []string{":?", "?", ":-", "-", ":+", "+"}
 
 // modifier expands NAME<op>ARG, the inside of ${...}; applied is false for a plain ${NAME}.
-func modifier(sub string, m template.Mapping) (value string, applied bool, err error) {
+func (l lookups) modifier(sub string) (value string, applied bool, err error) {
 	op, at := "", -1
 	for _, candidate := range modifiers {
 		if i := strings.Index(sub, candidate); i >= 0 && (at < 0 || i < at) {
@@ -83,7 +104,7 @@ func modifier(sub string, m template.Mapping) (value string, applied bool, err e
 		return "", false, nil
 	}
 	name, arg := sub[:at], sub[at+len(op):]
-	value, set := m(name)
+	value, set := l.peek(name)
 	useArg := false
 	switch op {
 	case ":-", ":?":
@@ -98,7 +119,7 @@ func modifier(sub string, m template.Mapping) (value string, applied bool, err e
 	if !useArg {
 		return value, true, nil
 	}
-	arg, err = substitute(arg, m)
+	arg, err = l.substitute(arg)
 	if err != nil {
 		return "", false, err
 	}

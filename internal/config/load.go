@@ -80,6 +80,7 @@ func load(ctx context.Context, data []byte, file, abs string, env map[string]str
 		d.errs.sort()
 		return nil, &d.errs
 	}
+	p.Warnings = d.warnings
 	return p, nil
 }
 

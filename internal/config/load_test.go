@@ -286,3 +286,30 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+// An unset variable becomes "" with a warning, as in Compose; a task's command gets the $$ hint,
+// since the variables imagemake sets for tasks are not set when the config is read.
+func TestUnsetVariableWarnings(t *testing.T) {
+	p := loadTree(t, map[string]string{
+		FileName: `tag: ${DOCKER_TAG:-dev}
+repo: ${REPO-acme}${SUFFIX}
+tasks:
+  smoke:
+    run: docker run $IMAGEMAKE_IMAGE_APP && echo $${IMAGEMAKE_IMAGE_APP} ${SET} ${OPT:+x}
+`}, map[string]string{"SET": "1"})
+	want := []string{
+		"imagemake.yaml:2:7: repo: variable SUFFIX is not set: it was replaced by an empty string",
+		"imagemake.yaml:5:10: tasks.smoke.run: variable IMAGEMAKE_IMAGE_APP is not set: it was replaced by an empty string; " +
+			"write $$IMAGEMAKE_IMAGE_APP (or $${IMAGEMAKE_IMAGE_APP}) to leave it to the task's shell, which has it when the task runs",
+	}
+	got := make([]string, len(p.Warnings))
+	for i, w := range p.Warnings {
+		got[i] = strings.TrimPrefix(w, p.Root+string(filepath.Separator))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("warnings:\n%q\nwant\n%q", got, want)
+	}
+	if got := p.Tasks["smoke"].Run; got != "docker run  && echo ${IMAGEMAKE_IMAGE_APP} 1 " {
+		t.Errorf("run = %q", got)
+	}
+}

@@ -22,6 +22,7 @@ type Project struct {
 	Groups   map[string][]string // group name -> image names
 	Tasks    map[string]*Task
 	Env      map[string]string // the variables interpolation used; DOCKER_TAG added in CI (see Env)
+	Warnings []string          // problems that do not stop the load (a variable replaced by "")
 }
 
 // Cache is the cache: section.

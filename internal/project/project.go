@@ -77,7 +77,7 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 	if err := checkTaskCycles(p); err != nil {
 		return nil, err
 	}
-	m.Warnings = append(imp.warnings, secretArgWarnings(p)...)
+	m.Warnings = slices.Concat(p.Warnings, imp.warnings, secretArgWarnings(p))
 	return m, nil
 }
 
