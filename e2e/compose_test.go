@@ -11,8 +11,12 @@ import (
 	"testing"
 )
 
-// TestComposeBuildOrder builds two compose services, one FROM the other's image, on the real
-// engine: the base first, the dependent after it, and nothing on the second build.
+// TestComposeBuildOrder builds two compose services of Compose files in a subfolder, one FROM
+// the other's image, on the real engine: the base first, the dependent after it, and nothing on
+// the second build. The files are read as `docker compose -f deploy/...` reads them: paths
+// from deploy/ (app's context is the root, its Dockerfile app/Dockerfile), deploy/.env, the
+// override file; a service of an inactive profile is no image; a key imagemake does not carry
+// over is named in a warning.
 func TestComposeBuildOrder(t *testing.T) {
 	c := engine(t)
 	dir := filepath.Join(t.TempDir(), "compose")
@@ -34,6 +38,10 @@ func TestComposeBuildOrder(t *testing.T) {
 	code, out, errOut := r.run("build", "--output", "json")
 	if code != 0 {
 		t.Fatalf("build: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	warning := "imagemake: warning: services.app.build.shm_size in deploy/docker-compose.override.yml:7 is not supported by imagemake and was ignored"
+	if !strings.Contains(errOut, warning) {
+		t.Errorf("stderr:\n%s\nwant the line %q", errOut, warning)
 	}
 	if got := statuses(results(t, out)); !reflect.DeepEqual(got, map[string]string{"app": "built", "base": "built"}) {
 		t.Fatalf("first build: %v\n%s", got, out)
@@ -60,8 +68,10 @@ func TestComposeBuildOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if img.Config.Labels["from"] != "override" || img.Config.Labels["imagemake.inputs"] == "" {
-		t.Errorf("app labels %v: want from=override (the override file) and imagemake.inputs", img.Config.Labels)
+	labels := img.Config.Labels
+	if labels["from"] != "override" || labels["greeting"] != "from-default" || labels["dotenv"] != "dotenv" || labels["imagemake.inputs"] == "" {
+		t.Errorf("app labels %v: want from=override (the override file), greeting=from-default (${GREETING-from-default}), "+
+			"dotenv=dotenv (deploy/.env) and imagemake.inputs", labels)
 	}
 	if _, err := c.ImageInspect(context.Background(), prefix+"/base:t1"); err != nil {
 		t.Errorf("base not in the engine: %v", err)
