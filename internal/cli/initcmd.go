@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,17 +14,26 @@ import (
 )
 
 func newInit(g *global) *cobra.Command {
-	var force, toStdout bool
+	var force, toStdout, ignore bool
 	cmd := &cobra.Command{
 		Use:   "init",
-		Short: "Scan the tree for Dockerfiles and Compose files and write a starting imagemake.yaml",
+		Short: "Scan the tree for Dockerfiles, Compose and bake files and write a starting imagemake.yaml",
 		Long: `init scans the working directory (or -C DIR) for Dockerfiles (Dockerfile, *.Dockerfile,
-Dockerfile.*) and Compose files, skipping .git, vendor, node_modules, .imagemake and hidden
-folders, and writes a commented imagemake.yaml there: one image per Dockerfile, named after its
-folder, with the dependencies FROM lines imply. "# check:" comments mark what it had to guess.`,
+Dockerfile.*), Compose files and bake files (docker-bake.hcl, docker-bake.json, ...), skipping
+.git, vendor, node_modules, .imagemake and hidden folders, and writes a commented imagemake.yaml
+there. Compose and bake files that build images are imported (compose:, bake:); every other
+Dockerfile is an image, with the context its COPY sources were written for, and one more image
+per stage only --target builds. repo:, tag:, image: and tags: are taken from the refs the tree
+names its images by (FROM and COPY --from lines after ARG expansion, Compose image: keys, bake
+tags), so those lines are dependencies. Each guess is written with its evidence as a comment;
+"# check:" comments mark what init could not decide.
+
+An image whose context is the whole root, with no .dockerignore line excluding .git, would be
+rebuilt by every commit: init says so and, with --dockerignore, appends the line to that
+ignore file.`,
 		Example: `  imagemake init
   imagemake init --stdout | less
-  imagemake -C path/to/repo init --force`,
+  imagemake -C path/to/repo init --force --dockerignore`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir := g.dir
@@ -55,7 +65,7 @@ folder, with the dependencies FROM lines imply. "# check:" comments mark what it
 			if err != nil {
 				return failedErr(err)
 			}
-			res, err := scaffold.Generate(os.DirFS(root), found)
+			res, err := scaffold.Generate(cmd.Context(), root, found)
 			if err != nil {
 				return failedErr(err)
 			}
@@ -68,12 +78,34 @@ folder, with the dependencies FROM lines imply. "# check:" comments mark what it
 			} else if err := os.WriteFile(target, res.YAML, 0o644); err != nil {
 				return failedErr(err)
 			}
-			fmt.Fprintf(g.io.Err, "imagemake: wrote %s: %d images, %d compose files, %d things to check (\"# check:\")\n",
-				where, len(res.Images), len(res.Compose), res.Checks)
-			return nil
+			fmt.Fprintf(g.io.Err, "imagemake: wrote %s: %d images, %d compose files, %d bake files, %d things to check (\"# check:\")\n",
+				where, len(res.Images), len(res.Compose), len(res.Bake), res.Checks)
+			return proposeIgnores(g, root, res.Ignore, ignore)
 		},
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing imagemake.yaml")
 	cmd.Flags().BoolVar(&toStdout, "stdout", false, "print the config instead of writing it")
+	cmd.Flags().BoolVar(&ignore, "dockerignore", false, "append .git to the ignore file of images whose context is the whole root")
 	return cmd
+}
+
+// proposeIgnores says, for each ignore file that should exclude .git, which images every commit
+// would rebuild; with write it appends the line.
+func proposeIgnores(g *global, root string, ignores []scaffold.Ignore, write bool) error {
+	for _, ig := range ignores {
+		what := fmt.Sprintf("%s does not exclude .git", ig.File)
+		if !ig.Exists {
+			what = fmt.Sprintf("there is no %s", ig.File)
+		}
+		if write {
+			if err := ig.AddGitLine(root); err != nil {
+				return failedErr(fmt.Errorf("writing %s: %w", ig.File, err))
+			}
+			fmt.Fprintf(g.io.Err, "imagemake: %s, the context of %s: added the line .git\n", ig.File, strings.Join(ig.Images, ", "))
+			continue
+		}
+		fmt.Fprintf(g.io.Err, "imagemake: %s take the whole root as context and %s: every commit would rebuild them. "+
+			"Add the line .git to %s (imagemake init --dockerignore does).\n", strings.Join(ig.Images, ", "), what, ig.File)
+	}
+	return nil
 }

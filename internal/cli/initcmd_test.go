@@ -15,7 +15,7 @@ func TestInitRefusesToOverwriteWithoutForce(t *testing.T) {
 	file := filepath.Join(dir, "imagemake.yaml")
 
 	code, out, errOut := run(t, dir, offline, "init")
-	if code != 0 || out != "" || !strings.Contains(errOut, "2 images, 1 compose files, 0 things to check") {
+	if code != 0 || out != "" || !strings.Contains(errOut, "2 images, 0 compose files, 0 bake files, 0 things to check") {
 		t.Fatalf("init: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	written, err := os.ReadFile(file)
@@ -50,5 +50,41 @@ func TestInitRefusesToOverwriteWithoutForce(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(file); string(got) != string(written) {
 		t.Fatalf("init --force wrote %q", got)
+	}
+}
+
+// A Dockerfile written for the root as context gets the root; the root's .dockerignore, which
+// does not exclude .git, is named, and --dockerignore adds the line.
+func TestInitRootContextProposesGitIgnoreLine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "plant")
+	writeFile(t, filepath.Join(dir, ".git/HEAD"), "ref: refs/heads/main\n")
+	writeFile(t, filepath.Join(dir, ".dockerignore"), "**/__pycache__")
+	writeFile(t, filepath.Join(dir, "pyproject.toml"), "[project]\n")
+	writeFile(t, filepath.Join(dir, "db/src/schema.sql"), "create table t();\n")
+	writeFile(t, filepath.Join(dir, "db/Dockerfile"), "FROM scratch\nCOPY pyproject.toml /\nCOPY db/src /src\n")
+
+	code, _, errOut := run(t, dir, offline, "init", "--stdout")
+	if code != 0 || !strings.Contains(errOut, "db take the whole root as context and .dockerignore does not exclude .git") ||
+		!strings.Contains(errOut, "init --dockerignore") {
+		t.Fatalf("init --stdout: exit %d, stderr %q", code, errOut)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, ".dockerignore")); string(got) != "**/__pycache__" {
+		t.Fatalf("init without --dockerignore changed .dockerignore: %q", got)
+	}
+
+	code, _, errOut = run(t, dir, offline, "init", "--dockerignore")
+	if code != 0 || !strings.Contains(errOut, ".dockerignore, the context of db: added the line .git") {
+		t.Fatalf("init --dockerignore: exit %d, stderr %q", code, errOut)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, ".dockerignore")); string(got) != "**/__pycache__\n.git\n" {
+		t.Fatalf(".dockerignore is %q", got)
+	}
+	code, out, errOut := run(t, dir, offline, "ls", "--json")
+	if code != 0 || !strings.Contains(out, `"context": "."`) || !strings.Contains(out, `"dockerfile": "db/Dockerfile"`) {
+		t.Fatalf("ls --json: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, _, errOut = run(t, dir, offline, "init", "--force")
+	if code != 0 || strings.Contains(errOut, "exclude .git") {
+		t.Fatalf("init after the line was added: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -58,19 +58,38 @@ func TestGenerate(t *testing.T) {
 		deps    map[string][]string // image -> dependencies the loaded model infers
 		compose int
 		checks  int
+		ignore  []string // ignore files that should exclude .git
 	}{
 		{name: "nested", deps: map[string][]string{
 			"base": nil, "legacy-api": {"base"}, "my-app": nil, "services-api": {"base"}, "worker": {"services-api"}}},
+		// FROM $BASE_IMAGE whose default is $REGISTRY/$OWNER/base: wired to base's ref
 		{name: "argchain", deps: map[string][]string{
-			"app": {"base"}, "base": nil, "cli": nil, "tool": nil}, checks: 2},
+			"app": {"base"}, "base": nil, "cli": nil, "tool": {"base"}}, checks: 1},
 		{name: "nodefault", deps: map[string][]string{
 			"base": nil, "other": nil, "py": nil, "svc": {"base"}}, checks: 3},
 		{name: "twoinfolder", deps: map[string][]string{
-			"twoinfolder": nil, "app": nil, "app-prod": {"app"}, "app-test": nil}, checks: 3},
-		{name: "compose", deps: map[string][]string{"web": nil}, compose: 3},
+			"twoinfolder": nil, "app": nil, "app-prod": {"app"}, "app-test": nil}, checks: 3, ignore: []string{".dockerignore"}},
+		// the default file with its override merged; a file without build: left out
+		{name: "compose", deps: map[string][]string{"web": nil}, compose: 2},
 		{name: "broken", deps: map[string][]string{"good": nil}, checks: 1},
-		// a Dockerfile outside its context, multi-stage: the COPY sources are not next to it
-		{name: "outside", deps: map[string][]string{"base": nil, "docker": {"base"}}, checks: 2},
+		// a Dockerfile written for the root as context: its COPY sources are there
+		{name: "outside", deps: map[string][]string{"base": nil, "docker": {"base"}}, ignore: []string{".dockerignore"}},
+		// repo and refs from the ARG defaults of FROM $REGISTRY/$OWNER/base
+		{name: "registry", deps: map[string][]string{"app": {"base"}, "base": nil, "notebook": {"app"}}},
+		// db/Dockerfile copies db/src, bin/dbctl, pyproject.toml: the root; sources nowhere said once
+		{name: "rootctx", deps: map[string][]string{"base": nil, "db": {"base"}}, checks: 1, ignore: []string{".dockerignore"}},
+		// FROM and COPY --from=org/db-debug:dev; python:3.12-slim is the official image, not ./python
+		{name: "hardcoded", deps: map[string][]string{
+			"app": {"db-debug"}, "db-debug": nil, "python": nil, "shell": {"db-debug"}, "tool": nil}},
+		// a Compose file in a subfolder with the root as context; another Dockerfile FROM its service
+		{name: "composesub", deps: map[string][]string{"base": nil, "lint": {"web"}, "web": {"base"}}, compose: 1,
+			ignore: []string{".dockerignore"}},
+		// one Dockerfile, stages only --target builds: one image each
+		{name: "targets", deps: map[string][]string{
+			"targets": {"toolchain"}, "targets-api": {"toolchain"}, "targets-test": {"toolchain"}, "targets-worker": {"toolchain"},
+			"toolchain": nil}, ignore: []string{".dockerignore"}},
+		// variants of one Dockerfile through Compose args; another Dockerfile names one by another tag
+		{name: "variants", deps: map[string][]string{"app": nil, "app-cuda": nil, "serve": {"app-cuda"}}, compose: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := fixture(t, c.name)
@@ -82,13 +101,20 @@ func TestGenerate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := Generate(os.DirFS(dir), found)
+			res, err := Generate(context.Background(), dir, found)
 			if err != nil {
 				t.Fatal(err)
 			}
 			golden(t, c.name+".yaml", res.YAML)
 			if len(res.Compose) != c.compose || res.Checks != c.checks {
 				t.Errorf("compose files %d, checks %d; want %d, %d", len(res.Compose), res.Checks, c.compose, c.checks)
+			}
+			var ignore []string
+			for _, ig := range res.Ignore {
+				ignore = append(ignore, ig.File)
+			}
+			if !reflect.DeepEqual(ignore, c.ignore) {
+				t.Errorf("ignore files to fix %v, want %v", ignore, c.ignore)
 			}
 			file := filepath.Join(dir, "imagemake.yaml")
 			writeFile(t, file, string(res.YAML))

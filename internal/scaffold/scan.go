@@ -1,7 +1,10 @@
-// Package scaffold writes a starting imagemake.yaml for an existing tree: it finds the
-// Dockerfiles and Compose files, names an image after each Dockerfile's folder, infers the
-// dependencies the way the project model does (FROM lines expanded with the global ARGs and
-// the implicit DOCKER_REPO/DOCKER_TAG), and marks with "# check:" comments what it had to guess.
+// Package scaffold writes a starting imagemake.yaml for an existing tree. It finds the
+// Dockerfiles, Compose files and bake files, imports the Compose and bake files that build
+// images, and makes one image per remaining Dockerfile (and per stage only --target builds),
+// choosing for each what the tree says: the context that holds its COPY sources, the refs other
+// Dockerfiles, Compose image: keys and bake tags name it by (so those FROM and COPY --from lines
+// become dependencies when the config is loaded), and repo/tag from the same evidence. Every
+// guess is written with its evidence as a comment; what it cannot decide is a "# check:".
 package scaffold
 
 import (
@@ -18,6 +21,7 @@ type Found struct {
 	Root        string   // sanitised name of the root folder, the default repo
 	Dockerfiles []string // slash paths relative to the root, sorted
 	Compose     []string // slash paths relative to the root, sorted
+	Bake        []string // slash paths relative to the root, sorted
 }
 
 // skipDirs are folders never scanned, besides hidden ones.
@@ -26,7 +30,10 @@ var skipDirs = map[string]bool{"vendor": true, "node_modules": true}
 // notDockerfile are suffixes of files named like a Dockerfile that are not one.
 var notDockerfile = []string{".dockerignore", ".md", ".txt", ".bak", ".orig", ".swp", ".rej", "~"}
 
-var composeRE = regexp.MustCompile(`^(docker-)?compose([.-][^/]*)?\.ya?ml$`)
+var (
+	composeRE = regexp.MustCompile(`^(docker-)?compose([.-][^/]*)?\.ya?ml$`)
+	bakeRE    = regexp.MustCompile(`^docker-bake(\.[^/]+)?\.(hcl|json)$`)
+)
 
 // IsDockerfile reports whether a file name is a Dockerfile's: Dockerfile, NAME.Dockerfile or
 // Dockerfile.NAME.
@@ -45,8 +52,12 @@ func IsDockerfile(name string) bool {
 // compose*.yml/yaml.
 func IsCompose(name string) bool { return composeRE.MatchString(name) }
 
-// Scan walks fsys (the tree below the root folder rootName) and returns the Dockerfiles and
-// Compose files, skipping .git, vendor, node_modules, .imagemake and every hidden folder.
+// IsBake reports whether a file name is a bake file's, as buildx looks them up:
+// docker-bake.hcl, docker-bake.json, docker-bake.override.hcl, docker-bake.NAME.json...
+func IsBake(name string) bool { return bakeRE.MatchString(name) }
+
+// Scan walks fsys (the tree below the root folder rootName) and returns the Dockerfiles,
+// Compose files and bake files, skipping .git, vendor, node_modules, .imagemake and every hidden folder.
 // Only regular files count: a symlinked Dockerfile may lead outside its context.
 func Scan(fsys fs.FS, rootName string) (*Found, error) {
 	f := &Found{Root: Sanitize(rootName)}
@@ -72,6 +83,8 @@ func Scan(fsys fs.FS, rootName string) (*Found, error) {
 			f.Dockerfiles = append(f.Dockerfiles, p)
 		case IsCompose(name):
 			f.Compose = append(f.Compose, p)
+		case IsBake(name):
+			f.Bake = append(f.Bake, p)
 		}
 		return nil
 	})
@@ -80,6 +93,7 @@ func Scan(fsys fs.FS, rootName string) (*Found, error) {
 	}
 	slices.Sort(f.Dockerfiles)
 	slices.Sort(f.Compose)
+	slices.Sort(f.Bake)
 	return f, nil
 }
 

@@ -1,64 +1,34 @@
 package scaffold
 
 import (
-	"bytes"
-	"fmt"
-	"io/fs"
-	"path"
-	"strings"
-
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/imagemake/imagemake/internal/dockerfile"
 )
 
-// missingSources returns a check for each COPY/ADD source (not --from, not a URL, without
-// wildcards or variables) that is not in the image's folder: the Dockerfile was written for
-// another build context (`docker build -f dir/Dockerfile other`), which init cannot guess.
-func missingSources(fsys fs.FS, img *Image, src []byte) []string {
-	res, err := parser.Parse(bytes.NewReader(src))
+// source is one path a Dockerfile reads from its build context.
+type source struct {
+	Path string // relative to the context, may be a pattern; "" when Raw cannot be expanded before the build
+	Raw  string // as written
+	Line int
+}
+
+// contextSources lists the context paths every stage of a Dockerfile reads (COPY and ADD
+// without --from, RUN --mount=type=bind without from=), expanded with the build args given and
+// the Dockerfile's defaults as a build would.
+func contextSources(src []byte, args map[string]string) []source {
+	info, err := dockerfile.ParseOptions(src, dockerfile.Options{Args: args})
 	if err != nil {
 		return nil
 	}
-	var checks []string
-	for _, n := range res.AST.Children {
-		kind := strings.ToUpper(n.Value)
-		if (kind != "COPY" && kind != "ADD") || hasFromFlag(n.Flags) {
+	out := make([]source, 0, len(info.Sources))
+	for _, s := range info.Sources {
+		if s.Kind == dockerfile.SourceOnbuild {
 			continue
 		}
-		var args []string
-		for a := n.Next; a != nil; a = a.Next {
-			args = append(args, a.Value)
+		c := source{Path: s.Path, Raw: s.Raw, Line: s.Line}
+		if s.Unknown != "" {
+			c.Path = ""
 		}
-		for _, s := range sources(args) {
-			if _, err := fs.Stat(fsys, path.Join(img.Context, s)); err != nil {
-				checks = append(checks, fmt.Sprintf("%s line %d copies %s, which is not in %s: the Dockerfile is "+
-					"probably built with another context; set context: to that folder and keep the Dockerfile inside it",
-					kind, n.StartLine, s, img.Context))
-			}
-		}
-	}
-	return checks
-}
-
-func hasFromFlag(flags []string) bool {
-	for _, f := range flags {
-		if strings.HasPrefix(f, "--from") {
-			return true
-		}
-	}
-	return false
-}
-
-// sources are the literal local sources among a COPY/ADD's arguments (all but the last).
-func sources(args []string) []string {
-	if len(args) < 2 {
-		return nil
-	}
-	var out []string
-	for _, a := range args[:len(args)-1] {
-		if strings.ContainsAny(a, "*?[$") || strings.Contains(a, "://") || strings.HasPrefix(a, "<<") {
-			continue
-		}
-		out = append(out, path.Clean(strings.TrimPrefix(a, "/")))
+		out = append(out, c)
 	}
 	return out
 }

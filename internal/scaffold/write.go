@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"maps"
-	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,153 +14,11 @@ import (
 	"github.com/imagemake/imagemake/internal/dockerfile"
 )
 
-// DefaultTag is the tag of the written config when DOCKER_TAG is unset.
-const DefaultTag = "development"
-
-// Image is one image of the written config.
-type Image struct {
-	Name       string
-	Context    string            // slash path relative to the root, "." for the root
-	Dockerfile string            // relative to Context; "" for Dockerfile
-	Args       map[string]string // guessed build args (values already in config syntax)
-	Deps       []string          // inferred dependencies, as comments: "base (FROM line 3)"
-	Checks     []string          // things to check, as comments
-	Broken     string            // when set the Dockerfile does not resolve: the image is commented out
-}
-
-// Result is a generated config.
-type Result struct {
-	YAML    []byte
-	Images  []Image
-	Compose []string
-	Checks  int // "# check:" comments written
-}
-
-// Generate reads the Dockerfiles Scan found in fsys and returns the config to write.
-func Generate(fsys fs.FS, f *Found) (*Result, error) {
-	names := nameImages(f.Root, f.Dockerfiles)
-	repoDefault := f.Root
-	imgs := make([]Image, len(f.Dockerfiles))
-	byRef := map[string]string{} // normalised default ref -> image name
-	byName := map[string]bool{}
-	for i, df := range f.Dockerfiles {
-		img := Image{Name: names[i], Context: path.Dir(df)}
-		if b := path.Base(df); b != "Dockerfile" {
-			img.Dockerfile = b
-		}
-		imgs[i] = img
-		byName[img.Name] = true
-		if ref, err := dockerfile.Normalize(repoDefault + "/" + img.Name + ":" + DefaultTag); err == nil {
-			byRef[ref] = img.Name
-		}
-	}
-	perDir := map[string][]string{}
-	for i := range imgs {
-		perDir[imgs[i].Context] = append(perDir[imgs[i].Context], imgs[i].Name)
-	}
-	for i, df := range f.Dockerfiles {
-		img := &imgs[i]
-		if others := perDir[img.Context]; len(others) > 1 {
-			img.Checks = append(img.Checks, fmt.Sprintf("%d Dockerfiles share the folder %s (%s); keep the images you build",
-				len(others), img.Context, strings.Join(others, ", ")))
-		}
-		src, err := fs.ReadFile(fsys, df)
-		if err != nil {
-			return nil, err
-		}
-		infer(img, src, repoDefault, byRef, byName)
-		img.Checks = append(img.Checks, missingSources(fsys, img, src)...)
-	}
-	res := &Result{Images: imgs, Compose: f.Compose}
-	res.YAML, res.Checks = render(f, imgs)
-	return res, nil
-}
-
-// infer fills an image's dependencies, guessed args and checks from its Dockerfile.
-func infer(img *Image, src []byte, repoDefault string, byRef map[string]string, byName map[string]bool) {
-	unset := argsWithoutDefault(src)
-	args := map[string]string{"DOCKER_REPO": repoDefault, "DOCKER_TAG": DefaultTag}
-	for _, u := range unset {
-		guess, what := guessArg(u.name, u.whole, repoDefault, byName)
-		if img.Args == nil {
-			img.Args = map[string]string{}
-		}
-		img.Args[u.name] = guess
-		args[u.name] = expand(guess, repoDefault)
-		img.Checks = append(img.Checks, fmt.Sprintf("FROM %s has no default; set args: {%s: ...} (%s)", u.from, u.name, what))
-	}
-	info, err := dockerfile.Parse(src, args)
-	if err != nil {
-		img.Broken = err.Error()
-		return
-	}
-	seen := map[string]bool{}
-	for _, r := range info.TargetRefs() {
-		norm, err := dockerfile.Normalize(r.Ref)
-		if err != nil {
-			continue
-		}
-		if dep, ok := byRef[norm]; ok {
-			if dep != img.Name && !seen[dep] {
-				seen[dep] = true
-				img.Deps = append(img.Deps, fmt.Sprintf("%s (%s line %d)", dep, instruction(r.Kind), r.Line))
-			}
-			continue
-		}
-		if name, ok := strings.CutPrefix(norm, "docker.io/"+repoDefault+"/"); ok {
-			if name, _, _ = strings.Cut(name, ":"); !byName[name] {
-				if seen["?"+name] {
-					continue
-				}
-				seen["?"+name] = true
-				img.Checks = append(img.Checks, fmt.Sprintf("%s line %d reads %s, the ref of a project image %s that no "+
-					"Dockerfile here is named after; rename the image that builds it to %s", instruction(r.Kind), r.Line, r.Ref, name, name))
-				continue
-			}
-		}
-		// A ref whose last component names a found image, under another repo or tag: likely
-		// meant to be that image.
-		last := norm[strings.LastIndex(norm, "/")+1:]
-		if i := strings.IndexAny(last, ":@"); i >= 0 {
-			last = last[:i]
-		}
-		if byName[last] && last != img.Name && !seen[last] {
-			img.Checks = append(img.Checks, fmt.Sprintf("%s line %d reads %s, not the default ref of image %s "+
-				"(${DOCKER_REPO}/%s:${DOCKER_TAG}); use that ref, add it to %s's tags, or add depends_on",
-				instruction(r.Kind), r.Line, r.Ref, last, last, last))
-		}
-	}
-}
-
-// expand resolves the ${DOCKER_REPO:-x} and ${DOCKER_TAG:-y} of a guessed arg to their defaults.
-func expand(v, repoDefault string) string {
-	v = strings.ReplaceAll(v, "${DOCKER_REPO:-"+repoDefault+"}", repoDefault)
-	return strings.ReplaceAll(v, "${DOCKER_TAG:-"+DefaultTag+"}", DefaultTag)
-}
-
-// guessArg gives a value for a global ARG without default a FROM needs: a found image whose name
-// the ARG names (BASE_IMAGE, BASE -> base), else a placeholder that fails clearly when pulled.
-func guessArg(name string, whole bool, repoDefault string, byName map[string]bool) (value, what string) {
-	lower := strings.ToLower(name)
-	for _, cand := range []string{lower, strings.TrimSuffix(lower, "_image"), strings.TrimSuffix(lower, "_img")} {
-		c := Sanitize(cand)
-		if whole && byName[c] {
-			return "${DOCKER_REPO:-" + repoDefault + "}/" + c + ":${DOCKER_TAG:-" + DefaultTag + "}", "guessed: image " + c
-		}
-	}
-	if whole {
-		return "set-me/" + Sanitize(lower), "placeholder written"
-	}
-	return "set-me", "placeholder written"
-}
-
 type unsetArg struct {
 	name  string
 	from  string // the FROM argument that needs it, as written
 	whole bool   // the FROM argument is the variable alone
 }
-
-var varRE = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
 
 // argsWithoutDefault finds the global ARGs without a default that a FROM line needs, directly or
 // through another global ARG's default. DOCKER_REPO and DOCKER_TAG are left out: imagemake
@@ -233,76 +89,6 @@ func argsWithoutDefault(src []byte) []unsetArg {
 	return out
 }
 
-// render writes the commented config.
-func render(f *Found, imgs []Image) ([]byte, int) {
-	var b strings.Builder
-	checks := 0
-	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
-	w("# imagemake.yaml, written by `imagemake init` from the Dockerfiles below this folder.\n")
-	w("# Reference: docs/config.md of imagemake. Read the \"check:\" comments, then run\n")
-	w("# `imagemake ls` (images and dependencies) and `imagemake plan` (what would be built).\n")
-	w("version: 1\n")
-	w("repo: ${DOCKER_REPO:-%s}   # images are {repo}/{name}:{tag}\n", f.Root)
-	w("tag: ${DOCKER_TAG:-%s}\n", DefaultTag)
-	w("# cache:\n")
-	w("#   repo: ${DOCKER_CACHE_REPO:-}         # where pushed images and cache sources live\n")
-	w("#   tags: [\"${DOCKER_CACHE_TAG:-}\"]\n")
-	w("# exclude: [__pycache__, \"*.egg-info\", node_modules]   # left out of every build context\n")
-	if len(f.Compose) > 0 {
-		w("\n# Compose files found: with compose:, their services with build: sections become images.\n")
-		w("# Uncomment it and remove the images below that the compose services already build\n")
-		w("# (an images: entry named like a service must then only add keys to it).\n")
-		w("# compose:\n")
-		for _, c := range f.Compose {
-			w("#   - %s\n", scalar(c))
-		}
-	}
-	w("\n")
-	if len(imgs) == 0 {
-		w("# No Dockerfile found (Dockerfile, *.Dockerfile, Dockerfile.*).\n")
-		w("images: {}\n")
-		return []byte(b.String()), checks
-	}
-	w("# One image per Dockerfile, named after its folder. Dependencies need no depends_on: a\n")
-	w("# FROM (or COPY --from) naming another image's ref, e.g. FROM ${DOCKER_REPO}/base:${DOCKER_TAG}\n")
-	w("# with ARG DOCKER_REPO and ARG DOCKER_TAG before it, is one. Per image you can add include,\n")
-	w("# exclude, args, target, platform, labels, tags and network (e.g. `network: none` for RUN\n")
-	w("# steps that need no network).\n")
-	w("images:\n")
-	for i, img := range imgs {
-		if i > 0 {
-			w("\n")
-		}
-		prefix := "  "
-		if img.Broken != "" {
-			checks++
-			w("  # check: %s does not resolve (%s); left out, fix it and uncomment\n",
-				path.Join(img.Context, dockerfileName(img)), oneLine(img.Broken))
-			prefix = "  # "
-		}
-		for _, c := range img.Checks {
-			checks++
-			w("%s", wrap("  # check: ", "  #   ", oneLine(c)))
-		}
-		w("%s%s:\n", prefix, img.Name)
-		ctx := "context: " + scalar(img.Context)
-		if len(img.Deps) > 0 {
-			ctx += "   # depends on " + strings.Join(img.Deps, ", ")
-		}
-		w("%s  %s\n", prefix, ctx)
-		if img.Dockerfile != "" {
-			w("%s  dockerfile: %s\n", prefix, scalar(img.Dockerfile))
-		}
-		if len(img.Args) > 0 {
-			w("%s  args:\n", prefix)
-			for _, k := range slices.Sorted(maps.Keys(img.Args)) {
-				w("%s    %s: %s\n", prefix, k, img.Args[k])
-			}
-		}
-	}
-	return []byte(b.String()), checks
-}
-
 // instruction words a dockerfile.Ref kind as written in a Dockerfile.
 func instruction(kind string) string {
 	switch kind {
@@ -354,4 +140,141 @@ func scalar(s string) string {
 	}
 	q, _ := json.Marshal(s)
 	return string(q)
+}
+
+// render writes the commented config.
+func (g *gen) render() ([]byte, int) {
+	r := &renderer{}
+	r.header(g)
+	r.imports("compose", "Compose files whose services with a build: section are images", g.compose, g.importedNames("service"))
+	r.imports("bake", "bake files whose targets are images", g.bake, g.importedNames("target"))
+	for _, s := range g.skipped {
+		r.comment("", "not imported: "+s)
+	}
+	r.w("\n")
+	var own, ext []*Image
+	for _, img := range g.images {
+		if img.Imported == "" {
+			own = append(own, img)
+		} else if len(img.Tags) > 0 || len(img.Checks) > 0 {
+			ext = append(ext, img)
+		}
+	}
+	if len(own) == 0 && len(ext) == 0 {
+		if len(g.found.Dockerfiles) == 0 {
+			r.w("# No Dockerfile found (Dockerfile, *.Dockerfile, Dockerfile.*).\n")
+		}
+		r.w("images: {}\n")
+		return []byte(r.b.String()), r.checks
+	}
+	if len(own) > 0 {
+		r.w("# One image per Dockerfile the files above do not build, named after its folder, and one per\n")
+		r.w("# stage only --target builds. Dependencies need no depends_on: a FROM, COPY --from or\n")
+		r.w("# RUN --mount from= naming another image's ref (image:, tags:, or {repo}/{name}:{tag}) is one.\n")
+	}
+	r.w("images:\n")
+	for i, img := range own {
+		if i > 0 {
+			r.w("\n")
+		}
+		r.image(g, img)
+	}
+	for _, img := range ext {
+		r.w("\n")
+		r.comment("  ", "adds to "+img.Imported+" the refs the tree names it by")
+		r.image(g, img)
+	}
+	return []byte(r.b.String()), r.checks
+}
+
+type renderer struct {
+	b      strings.Builder
+	checks int
+}
+
+func (r *renderer) w(format string, a ...any) { fmt.Fprintf(&r.b, format, a...) }
+
+// comment writes text as wrapped comment lines at an indent.
+func (r *renderer) comment(indent, text string) {
+	r.b.WriteString(wrap(indent+"# ", indent+"#   ", oneLine(text)))
+}
+
+func (r *renderer) check(indent, text string) {
+	r.checks++
+	r.b.WriteString(wrap(indent+"# check: ", indent+"#   ", oneLine(text)))
+}
+
+func (r *renderer) header(g *gen) {
+	r.w("# imagemake.yaml, written by `imagemake init` from the Dockerfiles, Compose and bake files\n")
+	r.w("# below this folder. Reference: docs/config.md of imagemake. Each guess says its evidence; read\n")
+	r.w("# the \"check:\" comments, then run `imagemake ls` (images and dependencies) and `imagemake plan`.\n")
+	r.w("version: 1\n")
+	if g.repoWhy != "" {
+		r.comment("", "repo: "+g.repoWhy)
+	}
+	r.w("repo: ${DOCKER_REPO:-%s}   # images are {repo}/{name}:{tag}\n", g.repo)
+	if g.tagWhy != "" {
+		r.comment("", "tag: "+g.tagWhy)
+	}
+	r.w("tag: ${DOCKER_TAG:-%s}\n", g.tag)
+	r.w("# cache:\n")
+	r.w("#   repo: ${DOCKER_CACHE_REPO:-}         # where pushed images and cache sources live\n")
+	r.w("#   tags: [\"${DOCKER_CACHE_TAG:-}\"]\n")
+	r.w("# exclude: [__pycache__, \"*.egg-info\", node_modules]   # left out of every build context\n")
+}
+
+func (r *renderer) imports(key, what string, files, names []string) {
+	if len(files) == 0 {
+		return
+	}
+	r.w("\n")
+	r.comment("", fmt.Sprintf("%s (%s): imagemake.yaml does not repeat them.", what, strings.Join(names, ", ")))
+	r.w("%s:\n", key)
+	for _, f := range files {
+		r.w("  - %s\n", scalar(f))
+	}
+}
+
+// image writes one images: entry; an imported image gets only the keys init adds to it.
+func (r *renderer) image(g *gen, img *Image) {
+	prefix := "  "
+	if img.Broken != "" {
+		r.check("  ", fmt.Sprintf("%s does not resolve (%s); left out, fix it and uncomment", img.path, img.Broken))
+		prefix = "  # "
+	}
+	for _, n := range img.Notes {
+		r.comment("  ", n)
+	}
+	for _, c := range img.Checks {
+		r.check("  ", c)
+	}
+	r.w("%s%s:\n", prefix, img.Name)
+	if img.Imported == "" {
+		ctx := "context: " + scalar(img.Context)
+		if len(img.Deps) > 0 {
+			ctx += "   # depends on " + strings.Join(img.Deps, ", ")
+		}
+		r.w("%s  %s\n", prefix, ctx)
+		if img.Dockerfile != "" {
+			r.w("%s  dockerfile: %s\n", prefix, scalar(img.Dockerfile))
+		}
+		if img.Target != "" {
+			r.w("%s  target: %s\n", prefix, scalar(img.Target))
+		}
+		if img.Ref != "" {
+			r.w("%s  image: %s\n", prefix, img.Ref)
+		}
+	}
+	if len(img.Tags) > 0 {
+		r.w("%s  tags:\n", prefix)
+		for _, t := range img.Tags {
+			r.w("%s    - %s\n", prefix, t)
+		}
+	}
+	if len(img.Args) > 0 && img.Imported == "" {
+		r.w("%s  args:\n", prefix)
+		for _, k := range slices.Sorted(maps.Keys(img.Args)) {
+			r.w("%s    %s: %s\n", prefix, k, withVars(img.Args[k], g.repo, g.tag))
+		}
+	}
 }

@@ -1,0 +1,108 @@
+package scaffold
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+)
+
+// contextChoice is the build context init gives a Dockerfile, and why.
+type contextChoice struct {
+	Dir     string   // root-relative folder, "." for the root
+	Why     string   // evidence when Dir is not the Dockerfile's folder
+	Missing []string // sources (as written, with lines) found in no folder from the Dockerfile's up to the root
+	Unknown []string // sources whose variables have no value, as written
+}
+
+// chooseContext picks, among the Dockerfile's folder and its parents up to the root, the nearest
+// folder holding the most of the Dockerfile's context sources: the folder the Dockerfile was
+// written for (`docker build -f db/Dockerfile .` when its COPY lines name db/src, bin,
+// pyproject.toml).
+func chooseContext(fsys fs.FS, dockerfile string, srcs []source) contextChoice {
+	var known []source
+	c := contextChoice{Dir: path.Dir(dockerfile)}
+	for _, s := range srcs {
+		if s.Path == "" {
+			c.Unknown = appendOnce(c.Unknown, s.Raw)
+		} else if s.Path != "." {
+			known = append(known, s)
+		}
+	}
+	best, bestScore := c.Dir, -1
+	for dir := c.Dir; ; dir = path.Dir(dir) {
+		if score := countFound(fsys, dir, known); score > bestScore {
+			best, bestScore = dir, score
+		}
+		if dir == "." {
+			break
+		}
+	}
+	if bestScore <= 0 {
+		best = c.Dir
+	}
+	for _, s := range known {
+		if !exists(fsys, best, s.Path) {
+			c.Missing = appendOnce(c.Missing, fmt.Sprintf("%s (line %d)", s.Raw, s.Line))
+		}
+	}
+	if best != c.Dir {
+		c.Why = fmt.Sprintf("%s names %s, found from %s, not from %s", dockerfile,
+			listSome(sourceNames(known), 4), folderName(best), folderName(c.Dir))
+		c.Dir = best
+	}
+	return c
+}
+
+func countFound(fsys fs.FS, dir string, srcs []source) int {
+	n := 0
+	for _, s := range srcs {
+		if exists(fsys, dir, s.Path) {
+			n++
+		}
+	}
+	return n
+}
+
+// exists reports whether a source (a path or a pattern) names something under dir.
+func exists(fsys fs.FS, dir, src string) bool {
+	p := path.Join(dir, src)
+	if strings.ContainsAny(src, "*?[") {
+		m, err := fs.Glob(fsys, p)
+		return err == nil && len(m) > 0
+	}
+	_, err := fs.Stat(fsys, p)
+	return err == nil
+}
+
+func sourceNames(srcs []source) []string {
+	var out []string
+	for _, s := range srcs {
+		out = appendOnce(out, s.Path)
+	}
+	return out
+}
+
+func appendOnce(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+// listSome joins at most n items, saying how many more there are.
+func listSome(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}
+
+// folderName words a root-relative folder: "the root" or "db/".
+func folderName(dir string) string {
+	if dir == "." {
+		return "the root"
+	}
+	return dir + "/"
+}

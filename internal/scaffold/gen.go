@@ -1,0 +1,257 @@
+package scaffold
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/imagemake/imagemake/internal/dockerfile"
+)
+
+// DefaultTag is the tag of the written config when the tree names none.
+const DefaultTag = "development"
+
+// Image is one image of the written config, or an image a Compose or bake file defines
+// (Imported set), to which the config may only add tags.
+type Image struct {
+	Name       string
+	Context    string            // slash path relative to the root, "." for the root
+	Dockerfile string            // relative to Context; "" for Dockerfile
+	Target     string            // the stage built; "" for the last
+	Args       map[string]string // guessed build args, in config syntax
+	Ref        string            // image:, in config syntax; "" for the default {repo}/{name}:{tag}
+	Tags       []string          // extra refs, in config syntax
+	Deps       []string          // inferred dependencies, as comments: "base (FROM line 3)"
+	Notes      []string          // evidence of each guess, as comments
+	Checks     []string          // things to check, as comments
+	Broken     string            // when set the Dockerfile does not resolve: the image is commented out
+	Imported   string            // "service api in deploy/compose.yml" for an image a Compose or bake file defines
+
+	path  string            // the Dockerfile, root-relative
+	src   []byte            // its content
+	text  *dfText           // what evidence quotes of it
+	args  map[string]string // build args as the build sees them, DOCKER_REPO and DOCKER_TAG as sentinels
+	refs  []string          // normalised refs an imported image already has (values at the defaults)
+	uses  []refUse          // the refs the tree names this image by
+	named bool              // Name came from a ref, not from the folder
+}
+
+// Result is a generated config.
+type Result struct {
+	YAML    []byte
+	Images  []Image  // the images the config defines (imported ones not included)
+	Compose []string // Compose files imported
+	Bake    []string // bake files imported
+	Checks  int      // "# check:" comments written
+	Ignore  []Ignore // ignore files that should exclude .git
+}
+
+// gen is one run of Generate.
+type gen struct {
+	dir     string
+	fsys    fs.FS
+	found   *Found
+	images  []*Image // the config's own images, then the imported ones
+	compose []string // Compose files to import
+	bake    []string // bake files to import
+	skipped []string // Compose and bake files not imported, with why
+	repo    string   // repo: default
+	tag     string   // tag: default
+	repoWhy string
+	tagWhy  string
+	uses    []refUse // every ref the Dockerfiles name
+}
+
+// Generate reads the tree at dir (whose Dockerfiles, Compose and bake files Scan found) and
+// returns the config to write.
+func Generate(ctx context.Context, dir string, f *Found) (*Result, error) {
+	g := &gen{dir: dir, fsys: os.DirFS(dir), found: f}
+	covered := g.importFiles(ctx)
+	var own []string
+	for _, df := range f.Dockerfiles {
+		if !covered[df] {
+			own = append(own, df)
+		}
+	}
+	if err := g.ownImages(own); err != nil {
+		return nil, err
+	}
+	g.readUses()
+	g.decide()
+	res := &Result{Compose: g.compose, Bake: g.bake, Ignore: g.ignoreProposals()}
+	for _, img := range g.images {
+		if img.Imported == "" {
+			res.Images = append(res.Images, *img)
+		}
+	}
+	res.YAML, res.Checks = g.render()
+	return res, nil
+}
+
+// ownImages makes an image of each Dockerfile no imported file builds, and one more per stage
+// only --target builds.
+func (g *gen) ownImages(dockerfiles []string) error {
+	names := nameImages(g.found.Root, dockerfiles)
+	perDir := map[string][]string{}
+	for i, df := range dockerfiles {
+		perDir[path.Dir(df)] = append(perDir[path.Dir(df)], names[i])
+	}
+	for i, df := range dockerfiles {
+		src, err := fs.ReadFile(g.fsys, df)
+		if err != nil {
+			return err
+		}
+		img := &Image{Name: names[i], path: df, src: src, text: readText(df, src), args: map[string]string{}}
+		if others := perDir[path.Dir(df)]; len(others) > 1 {
+			img.Checks = append(img.Checks, fmt.Sprintf("%d Dockerfiles share the folder %s (%s); keep the images you build",
+				len(others), path.Dir(df), strings.Join(others, ", ")))
+		}
+		g.images = append(g.images, img)
+		extra := extraTargets(src)
+		if len(extra) > 0 {
+			img.Notes = append(img.Notes, fmt.Sprintf("target: the last stage of %s; %s build the others only --target builds",
+				df, listSome(prefixed(img.Name+"-", extra), 4)))
+		}
+		for _, t := range extra {
+			v := *img
+			v.Name, v.Target = uniqueName(g.images, img.Name+"-"+Sanitize(t)), t
+			v.Checks = nil
+			v.Args = maps.Clone(img.Args)
+			v.args = maps.Clone(img.args)
+			v.Notes = append([]string{fmt.Sprintf("target: stage %s of %s, which its last stage does not use: "+
+				"it is built only with --target", t, df)}, img.Notes...)
+			g.images = append(g.images, &v)
+		}
+	}
+	for _, img := range g.images {
+		if img.Imported == "" {
+			g.guessArgs(img)
+			g.placeContext(img)
+		}
+	}
+	return nil
+}
+
+func uniqueName(images []*Image, name string) string {
+	taken := func(n string) bool {
+		for _, img := range images {
+			if img.Name == n {
+				return true
+			}
+		}
+		return false
+	}
+	n := name
+	for k := 2; taken(n); k++ {
+		n = fmt.Sprintf("%s-%d", name, k)
+	}
+	return n
+}
+
+// placeContext gives the image the context its COPY sources were written for.
+func (g *gen) placeContext(img *Image) {
+	c := chooseContext(g.fsys, img.path, contextSources(img.src, buildArgs(img.args)))
+	img.Context = c.Dir
+	img.Dockerfile = strings.TrimPrefix(img.path, c.Dir+"/")
+	if c.Dir == "." {
+		img.Dockerfile = img.path
+	}
+	if img.Dockerfile == "Dockerfile" {
+		img.Dockerfile = ""
+	}
+	if c.Why != "" {
+		img.Notes = append(img.Notes, "context: "+folderName(c.Dir)+": "+c.Why)
+	}
+	if len(c.Missing) > 0 {
+		img.Checks = append(img.Checks, fmt.Sprintf("%s copies %s, found in no folder from %s up to the root: "+
+			"made by an earlier step? context: is %s", img.path, listSome(c.Missing, 4), folderName(path.Dir(img.path)), folderName(c.Dir)))
+	}
+	if len(c.Unknown) > 0 {
+		img.Checks = append(img.Checks, fmt.Sprintf("%s copies %s, whose variables have no default: "+
+			"context: was chosen without them", img.path, listSome(c.Unknown, 4)))
+	}
+}
+
+// guessArgs gives a value to each global ARG without default a FROM line needs: the ref of
+// an image of the tree whose name the ARG names (BASE_IMAGE, BASE -> base) when the ARG is the
+// whole FROM argument, else a placeholder that fails clearly when pulled.
+func (g *gen) guessArgs(img *Image) {
+	for _, u := range argsWithoutDefault(img.src) {
+		guess, why := "set-me", "placeholder written"
+		if u.whole {
+			guess = "set-me/" + Sanitize(strings.ToLower(u.name))
+			if name := g.imageNamedBy(u.name); name != "" {
+				guess, why = repoSentinel+"/"+name+":"+tagSentinel, "guessed: image "+name
+			}
+		}
+		if img.Args == nil {
+			img.Args = map[string]string{}
+		}
+		img.Args[u.name] = guess
+		img.args[u.name] = guess
+		img.Checks = append(img.Checks, fmt.Sprintf("FROM %s has no default; set args: {%s: ...} (%s)", u.from, u.name, why))
+	}
+}
+
+// imageNamedBy finds the image an ARG's name names: BASE_IMAGE, BASE_IMG and BASE name base.
+func (g *gen) imageNamedBy(arg string) string {
+	lower := strings.ToLower(arg)
+	for _, cand := range []string{lower, strings.TrimSuffix(lower, "_image"), strings.TrimSuffix(lower, "_img")} {
+		c := Sanitize(cand)
+		for _, img := range g.images {
+			if c != "" && img.Name == c {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+// readUses reads every image's Dockerfile for the refs it names, and the imported images' own refs.
+func (g *gen) readUses() {
+	for i, img := range g.images {
+		args := buildArgs(img.args)
+		info, err := dockerfile.ParseOptions(img.src, dockerfile.Options{Args: args, Target: img.Target})
+		if err != nil {
+			if img.Imported == "" {
+				img.Broken = err.Error()
+			}
+			continue
+		}
+		for _, r := range info.TargetRefs() {
+			u, ok := parseUse(r.Ref)
+			if !ok {
+				continue
+			}
+			u.by, u.where, u.what, u.wire = i, img.text.evidence(r, args), what(r), img.text.wholeArg(r)
+			g.uses = append(g.uses, u)
+		}
+	}
+}
+
+// buildArgs are the args an image is built with: DOCKER_REPO and DOCKER_TAG (as sentinels)
+// unless its own args set them.
+func buildArgs(own map[string]string) map[string]string {
+	args := maps.Clone(own)
+	if args == nil {
+		args = map[string]string{}
+	}
+	for k, v := range map[string]string{"DOCKER_REPO": repoSentinel, "DOCKER_TAG": tagSentinel} {
+		if _, set := args[k]; !set {
+			args[k] = v
+		}
+	}
+	return args
+}
+
+func prefixed(prefix string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = prefix + Sanitize(n)
+	}
+	return out
+}

@@ -1,0 +1,90 @@
+package scaffold
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
+)
+
+// Ignore is an ignore file that should exclude .git: the images listed take the whole root as
+// their context, so without it every commit changes what they are built from.
+type Ignore struct {
+	File   string   // root-relative: .dockerignore, or db/Dockerfile.dockerignore when the Dockerfile has its own
+	Exists bool     // the file is there (the line is appended) or not (it is created)
+	Images []string // the images whose context it filters
+}
+
+// ignoreProposals finds the root-context images whose ignore file (the Dockerfile's own, else
+// .dockerignore, as BuildKit picks it) does not exclude .git.
+func (g *gen) ignoreProposals() []Ignore {
+	if _, err := fs.Stat(g.fsys, ".git"); err != nil {
+		return nil
+	}
+	var out []Ignore
+	for _, img := range g.images {
+		if img.Context != "." || img.Broken != "" {
+			continue
+		}
+		file, exists := ignoreFile(g.fsys, img.path)
+		if excludesGit(g.fsys, file, exists) {
+			continue
+		}
+		i := slices.IndexFunc(out, func(ig Ignore) bool { return ig.File == file })
+		if i < 0 {
+			out = append(out, Ignore{File: file, Exists: exists})
+			i = len(out) - 1
+		}
+		out[i].Images = append(out[i].Images, img.Name)
+	}
+	return out
+}
+
+// ignoreFile is the ignore file BuildKit reads for a Dockerfile built with the root as context.
+func ignoreFile(fsys fs.FS, dockerfile string) (string, bool) {
+	own := dockerfile + ".dockerignore"
+	if _, err := fs.Stat(fsys, own); err == nil {
+		return own, true
+	}
+	_, err := fs.Stat(fsys, ".dockerignore")
+	return ".dockerignore", err == nil
+}
+
+func excludesGit(fsys fs.FS, file string, exists bool) bool {
+	if !exists {
+		return false
+	}
+	data, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		return false
+	}
+	pats, err := ignorefile.ReadAll(bytes.NewReader(data))
+	if err != nil {
+		return false
+	}
+	pm, err := patternmatcher.New(pats)
+	if err != nil {
+		return false
+	}
+	m, err := pm.MatchesOrParentMatches(".git")
+	return err == nil && m
+}
+
+// AddGitLine appends the line ".git" to the ignore file under root, creating it if needed.
+func (ig Ignore) AddGitLine(root string) error {
+	p := filepath.Join(root, filepath.FromSlash(ig.File))
+	data, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if len(data) > 0 && !bytes.HasSuffix(data, []byte("\n")) {
+		data = append(data, '\n')
+	}
+	data = append(data, ".git\n"...)
+	return os.WriteFile(p, data, 0o644)
+}
