@@ -24,15 +24,12 @@ func (g *gen) importFiles(ctx context.Context) map[string]bool {
 	defined := map[string]string{} // image name -> where
 	for _, files := range composeUnits(g.found.Compose) {
 		name := strings.Join(files, " with ")
-		opt := compose.Options{Root: g.dir, Files: files, Env: map[string]string{}, Structure: true}
-		svcs, _, err := compose.Load(ctx, opt)
+		svcs, err := compose.Services(ctx, g.dir, files, map[string]string{})
 		if err != nil {
 			g.skipped = append(g.skipped, fmt.Sprintf("%s does not load: %s", name, oneLine(err.Error())))
 			continue
 		}
-		opt.Profiles = []string{"*"}
-		all, _, _ := compose.Load(ctx, opt)
-		if len(all) == 0 {
+		if len(svcs) == 0 {
 			g.skipped = append(g.skipped, name+" builds no image (no build: section)")
 			continue
 		}
@@ -40,16 +37,8 @@ func (g *gen) importFiles(ctx context.Context) map[string]bool {
 		for _, s := range svcs {
 			imgs = append(imgs, g.importedImage(s.Image, "service "+s.Image.Name+" in "+s.File))
 		}
-		if !g.takeImports(name, imgs, defined, covered) {
-			continue
-		}
-		g.compose = append(g.compose, files...)
-		for _, s := range all {
-			if df := path.Join(s.Image.Context, s.Image.Dockerfile); !covered[df] {
-				covered[df] = true
-				g.skipped = append(g.skipped, fmt.Sprintf("service %s of %s is in a profile not active by default: "+
-					"it is no image until profiles: names it (its %s is not written as an image either)", s.Image.Name, s.File, df))
-			}
+		if g.takeImports(name, imgs, defined, covered) {
+			g.compose = append(g.compose, files...)
 		}
 	}
 	return covered
