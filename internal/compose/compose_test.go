@@ -296,3 +296,26 @@ func TestNoFiles(t *testing.T) {
 		t.Fatal(svcs, warnings, err)
 	}
 }
+
+// A key set through extends or include is named in the file that brings it in: the service
+// that extends, else the include: line.
+func TestIncludeAndExtendsWarnings(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{
+		"deploy/compose.yml":   "include:\n  - more/inc.yml\nservices:\n  app:\n    extends:\n      file: more/base.yml\n      service: common\n",
+		"deploy/more/base.yml": "services:\n  common:\n    build:\n      context: ../../app\n      shm_size: 1g\n",
+		"deploy/more/inc.yml":  "services:\n  inc:\n    build:\n      context: ../../app\n      pull: true\n",
+		"app/Dockerfile":       "FROM scratch\n",
+	})
+	svcs, warnings := load(t, Options{Root: dir, Files: []string{"deploy/compose.yml"}})
+	if got := names(svcs); !reflect.DeepEqual(got, []string{"app", "inc"}) {
+		t.Errorf("images %v", got)
+	}
+	want := []string{
+		"services.app.build.shm_size in deploy/compose.yml:4 is not supported by imagemake and was ignored",
+		"services.inc.build.pull in deploy/compose.yml:1 is not supported by imagemake and was ignored",
+	}
+	if !reflect.DeepEqual(warnings, want) {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -183,14 +183,20 @@ func (l *loader) errAt(field, format string, args ...any) *Error {
 }
 
 // where is the Compose file that writes field (the last one, as later files override earlier
-// ones) and its position there; when no file writes it (a key set through extends, include or
-// a merge key), the last file that writes one of its parents.
+// ones) and its position there; when no file writes it (a key set through extends or a merge
+// key), the last file that writes one of its parents down to the service; for a service no
+// file writes, the include: that brings it in.
 func (l *loader) where(field string) (int, pos) {
-	for p := field; p != ""; p = parent(p) {
+	for p := field; p != "" && p != "services"; p = parent(p) {
 		for i := len(l.abs) - 1; i >= 0; i-- {
 			if at, ok := l.keys[i][p]; ok {
 				return i, at
 			}
+		}
+	}
+	for i := range l.abs {
+		if at, ok := l.keys[i]["include"]; ok {
+			return i, at
 		}
 	}
 	return 0, pos{}
