@@ -1,0 +1,3 @@
+from dl_core import VERSION
+
+print("api", VERSION)

@@ -1,0 +1,3 @@
+from plant_common.env import settings
+
+print("camera", settings())

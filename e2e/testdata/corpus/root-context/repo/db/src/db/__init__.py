@@ -1,0 +1,1 @@
+"""Database access of the plant monitor."""

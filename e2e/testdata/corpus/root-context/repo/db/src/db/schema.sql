@@ -1,0 +1,1 @@
+CREATE TABLE reading (sensor TEXT NOT NULL, at TIMESTAMP NOT NULL, value REAL);

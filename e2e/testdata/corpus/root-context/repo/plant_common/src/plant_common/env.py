@@ -1,0 +1,5 @@
+import os
+
+
+def settings():
+    return {"log_level": os.environ.get("LOG_LEVEL", "info")}
