@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 
 	"github.com/imagemake/imagemake/internal/config"
@@ -166,15 +167,25 @@ func (t *translation) network() {
 // platform is the one platform the service is built for: build.platforms when it lists one,
 // else the service's platform, as compose builds it.
 func (t *translation) platform() {
+	key, p := "build.platforms[0]", ""
 	switch ps := t.svc.Build.Platforms; {
 	case len(ps) == 1:
-		t.img.Platform = ps[0]
+		p = ps[0]
 	case len(ps) > 1:
 		t.warn("build.platforms", "lists %d platforms: imagemake does not build multi-platform images yet; "+
 			"the image is built for the builder's platform", len(ps))
-	case t.svc.Platform != "":
-		t.img.Platform = t.svc.Platform
+		return
+	default:
+		key, p = "platform", t.svc.Platform
 	}
+	if p == "" {
+		return
+	}
+	if _, err := platforms.Parse(p); err != nil {
+		t.fail(key, "invalid platform %q (expected os/arch[/variant], such as linux/amd64)", p)
+		return
+	}
+	t.img.Platform = p
 }
 
 func (t *translation) tags() {

@@ -217,6 +217,7 @@ func TestErrorsAllAtOnce(t *testing.T) {
 		`stack/more.yml:5:14: services.badtag.build.tags[0]: invalid image reference "web:two words"`,
 		`stack/more.yml:10:11: services.secret.build.secrets[0]: secret "nofile": ok/missing.txt (secrets.nofile.file) is not a file`,
 		`stack/more.yml:11:11: services.secret.build.secrets[1]: secret "noenv": environment variable "NOT_SET_ANYWHERE" is not set`,
+		`stack/more.yml:13:5: services.badplatform.platform: invalid platform "not/a/plat/form"`,
 	}
 	if len(errs.List) != len(want) {
 		t.Fatalf("%d errors, want %d:\n%v", len(errs.List), len(want), err)
