@@ -86,7 +86,8 @@ func (l *loader) describeOne(msg string, file int) *Error {
 	for _, prefix := range []string{"failed to parse " + abs + ": ", "validating " + abs + ": ", abs + ": "} {
 		msg = strings.TrimPrefix(msg, prefix)
 	}
-	msg = l.relativise(msg)
+	// one line per problem: compose-go's messages may span several
+	msg = strings.Join(strings.Fields(l.relativise(msg)), " ")
 	e := &Error{File: l.names[file], Msg: msg}
 	if strings.HasPrefix(msg, "yaml:") {
 		l.yamlError(e, file)
@@ -116,6 +117,9 @@ func (l *loader) yamlError(e *Error, file int) {
 	}
 	if at := l.syntax[file]; at != nil {
 		e.Line, e.Col = at.Line, at.Col
+	}
+	if e.Line > 0 && e.Col == 0 { // only a line: its start
+		e.Col = 1
 	}
 }
 
