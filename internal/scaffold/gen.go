@@ -59,6 +59,7 @@ type gen struct {
 	compose []string // Compose files to import
 	bake    []string // bake files to import
 	skipped []string // Compose and bake files not imported, with why
+	needs   []string // what imported files need set to load, as checks
 	repo    string   // repo: default
 	tag     string   // tag: default
 	repoWhy string

@@ -201,13 +201,20 @@ func what(r dockerfile.Ref) string {
 }
 
 // aliasesOf are the names other files may call the image built from a Dockerfile by: its
-// image name, its folder's name, the folder and the Dockerfile's suffix ("db-debug" for
-// db/Dockerfile.debug), the suffix alone, and for a target the stage's name after the image's.
+// image name, its folder's name, that name joined with its parent's ("pybase" for base/py),
+// the folder and the Dockerfile's suffix ("db-debug" for db/Dockerfile.debug), the suffix
+// alone, and for a target the stage's name after the image's.
 func aliasesOf(img *Image) []string {
 	out := []string{img.Name}
 	dir := Sanitize(path.Base(path.Dir(img.path)))
 	if dir != "" && path.Dir(img.path) != "." {
 		out = appendOnce(out, dir)
+		// base/py built as pybase, py-base, base-py
+		if parent := path.Dir(path.Dir(img.path)); parent != "." {
+			if p := Sanitize(path.Base(parent)); p != "" {
+				out = appendOnce(appendOnce(appendOnce(out, dir+p), dir+"-"+p), p+"-"+dir)
+			}
+		}
 	}
 	if sfx := Sanitize(dockerfileSuffix(img.path)); sfx != "" {
 		if dir != "" {

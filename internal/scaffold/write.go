@@ -148,6 +148,9 @@ func (g *gen) render() ([]byte, int) {
 	r.header(g)
 	r.imports("compose", "Compose files whose services with a build: section are images", g.compose, g.importedNames("service"))
 	r.imports("bake", "bake files whose targets are images", g.bake, g.importedNames("target"))
+	for _, s := range g.needs {
+		r.check("", s)
+	}
 	for _, s := range g.skipped {
 		r.comment("", "not imported: "+s)
 	}
