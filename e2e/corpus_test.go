@@ -420,8 +420,37 @@ func (run *ciRun) testCI(t *testing.T) {
 	names := c.goldenNames(t)
 	rs := run.build(t, clone, "c2", c.builderFlags(t, run.host))
 	if problems := expectStatuses(rs, names, "reused", "up-to-date"); len(problems) > 0 {
-		t.Errorf("a fresh clone of an empty commit with a new tag (c2) must build nothing:\n  %s", strings.Join(problems, "\n  "))
+		t.Errorf("a fresh clone of an empty commit with a new tag (c2) must build nothing:\n  %s\nwhat changed, by `imagemake explain` in the first run's checkout with tag c2:\n  %s",
+			strings.Join(problems, "\n  "), strings.Join(run.explainAll(t, rs, "c2"), "\n  "))
 	}
+}
+
+// explainAll tells, for each image the results say was built, what `imagemake explain` finds
+// changed in the first run's checkout (which remembers the digests of the first run) under tag.
+func (run *ciRun) explainAll(t *testing.T, rs map[string]result, tag string) []string {
+	t.Helper()
+	var lines []string
+	r := &repo{t: t, dir: run.dir, env: run.tree.envFor(run.host, run.ns, tag)}
+	for _, name := range slices.Sorted(maps.Keys(rs)) {
+		if rs[name].Status != "built" {
+			continue
+		}
+		code, out, errOut := r.run("explain", "--json", name)
+		var e struct {
+			Reason  string
+			Changes []struct{ What, Name, How string }
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &e) != nil {
+			lines = append(lines, fmt.Sprintf("%s: explain: exit %d %s", name, code, strings.TrimSpace(errOut)))
+			continue
+		}
+		var changes []string
+		for _, c := range e.Changes {
+			changes = append(changes, strings.Join(slices.DeleteFunc([]string{c.What, c.Name, c.How}, func(s string) bool { return s == "" }), " "))
+		}
+		lines = append(lines, fmt.Sprintf("%s: %s; changes: %s", name, e.Reason, strings.Join(changes, "; ")))
+	}
+	return lines
 }
 
 // removeRefs removes from the engine the images the refs name (with every tag of each).
