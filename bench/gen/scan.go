@@ -33,7 +33,7 @@ func scan(out io.Writer, r *benchrepo.Repo, prefetch bool) error {
 			if err != nil {
 				return err
 			}
-			m, err := s.Manifest(img, entries, map[string]string{base: digests[base]}, nil)
+			m, err := s.Manifest(img, entries, inputs.Build{Upstream: map[string]string{base: digests[base]}})
 			if err != nil {
 				return err
 			}

@@ -254,7 +254,7 @@ func TestUnreadableFileIsNamed(t *testing.T) {
 	must(t, os.Chmod(filepath.Join(root, "secret"), 0))
 	s := newTestScanner(t, testProject(root))
 	img := image("app", ".")
-	_, err := s.Manifest(img, contextOf(t, s, img), nil, nil)
+	_, err := s.Manifest(img, contextOf(t, s, img), Build{})
 	if err == nil || !strings.Contains(err.Error(), "secret") {
 		t.Fatalf("error %v, want one naming secret", err)
 	}
@@ -268,7 +268,7 @@ func TestSharedFoldersAreReadOnce(t *testing.T) {
 	for _, name := range []string{"a", "b"} {
 		img := image(name, name)
 		img.Include = []config.Include{{From: "lib", To: "lib"}}
-		_, err := s.Manifest(img, contextOf(t, s, img), nil, nil)
+		_, err := s.Manifest(img, contextOf(t, s, img), Build{})
 		must(t, err)
 	}
 	st := s.Stats()
@@ -285,7 +285,7 @@ func TestFileGoneBeforeHashingIsNamed(t *testing.T) {
 	img := image("app", ".")
 	entries := contextOf(t, s, img)
 	must(t, os.Remove(filepath.Join(root, "sub/gone")))
-	_, err := s.Manifest(img, entries, nil, nil)
+	_, err := s.Manifest(img, entries, Build{})
 	if err == nil || !strings.HasPrefix(err.Error(), "sub/gone: ") {
 		t.Fatalf("error %v, want one naming sub/gone", err)
 	}

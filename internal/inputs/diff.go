@@ -2,6 +2,7 @@ package inputs
 
 import (
 	"maps"
+	"slices"
 	"strings"
 )
 
@@ -35,6 +36,7 @@ func Diff(old, cur *Manifest, source func(name string) string) []Change {
 		out = append(out, Change{"Dockerfile path", "", "changed: " + old.Dockerfile + " to " + cur.Dockerfile})
 	}
 	out = append(out, keyChanges("base image", old.Upstream, cur.Upstream, "rebuilt")...)
+	out = append(out, baseChanges(old.Bases, cur.Bases)...)
 	out = append(out, fileChanges(old.Files, cur.Files, source)...)
 	out = append(out, keyChanges("build arg", old.Args, cur.Args, "changed")...)
 	for _, s := range [][3]string{{"target", old.Target, cur.Target}, {"platform", old.Platform, cur.Platform},
@@ -46,6 +48,22 @@ func Diff(old, cur *Manifest, source func(name string) string) []Change {
 	out = append(out, keyChanges("label", old.Labels, cur.Labels, "changed")...)
 	out = append(out, keyChanges("named context", old.Contexts, cur.Contexts, "changed")...)
 	return append(out, keyChanges("secret", idSet(old.Secrets), idSet(cur.Secrets), "changed")...)
+}
+
+// baseChanges lists the external bases removed, then those added.
+func baseChanges(old, cur []string) []Change {
+	var out []Change
+	for _, b := range old {
+		if !slices.Contains(cur, b) {
+			out = append(out, Change{"FROM", b, "removed"})
+		}
+	}
+	for _, b := range cur {
+		if !slices.Contains(old, b) {
+			out = append(out, Change{"FROM", b, "added"})
+		}
+	}
+	return out
 }
 
 // idSet turns secret ids into keyChanges' input (ids only: a secret's content is no input).

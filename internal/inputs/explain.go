@@ -37,6 +37,7 @@ func ExplainAt(old, cur *Manifest, source func(name string) string) []string {
 		r = append(r, fmt.Sprintf("Dockerfile path changed: %s to %s", old.Dockerfile, cur.Dockerfile))
 	}
 	r = append(r, upstreamReasons(old.Upstream, cur.Upstream)...)
+	r = append(r, baseReasons(old.Bases, cur.Bases)...)
 	r = append(r, fileReasons(old.Files, cur.Files, cur.Dockerfile, source)...)
 	r = append(r, mapReasons("build arg", old.Args, cur.Args)...)
 	r = append(r, scalar("target", old.Target, cur.Target)...)
@@ -70,6 +71,20 @@ func upstreamReasons(old, cur map[string]string) []string {
 		if c.How == "" {
 			c = Change{"base image", c.Name, "rebuilt"}
 		}
+		r = append(r, c.String())
+	}
+	return r
+}
+
+// baseReasons words the changes of the external bases: one for another is a FROM changed
+// ("FROM python:3.11 changed to python:3.12"), else each one added or removed.
+func baseReasons(old, cur []string) []string {
+	changes := baseChanges(old, cur)
+	if len(changes) == 2 && changes[0].How == "removed" && changes[1].How == "added" {
+		return []string{fmt.Sprintf("FROM %s changed to %s", changes[0].Name, changes[1].Name)}
+	}
+	var r []string
+	for _, c := range changes {
 		r = append(r, c.String())
 	}
 	return r

@@ -126,7 +126,7 @@ func manifestRun(t *testing.T, p *config.Project, trusted bool) (m *Manifest, re
 	}
 	img := p.Images[0]
 	prev, had := s.digests.recs[img.Name]
-	m, err = s.Manifest(img, contextOf(t, s, img), map[string]string{"base": "sha256:aa"}, nil)
+	m, err = s.Manifest(img, contextOf(t, s, img), Build{Upstream: map[string]string{"base": "sha256:aa"}, Args: img.Args})
 	must(t, err)
 	if full := referenceDigest(m); full != m.Digest {
 		t.Fatalf("digest %s, a full computation gives %s", m.Digest, full)
@@ -203,7 +203,7 @@ func TestDigestRacyRunsRehash(t *testing.T) {
 	s, err := NewScanner(p)
 	must(t, err)
 	img := p.Images[0]
-	m, err := s.Manifest(img, contextOf(t, s, img), map[string]string{"base": "sha256:aa"}, nil)
+	m, err := s.Manifest(img, contextOf(t, s, img), Build{Upstream: map[string]string{"base": "sha256:aa"}, Args: img.Args})
 	must(t, err)
 	if st := s.Stats(); st.Hashed == 0 {
 		t.Errorf("racy files were trusted: %+v", st)

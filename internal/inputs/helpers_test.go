@@ -92,7 +92,7 @@ func contextOf(t testing.TB, s *Scanner, img *config.Image) []Entry {
 func digestOf(t testing.TB, p *config.Project, img *config.Image, upstream, extra map[string]string) *Manifest {
 	t.Helper()
 	s := newTestScanner(t, p)
-	m, err := s.Manifest(img, contextOf(t, s, img), upstream, extra)
+	m, err := s.Manifest(img, contextOf(t, s, img), Build{Upstream: upstream, Args: img.Args, ExtraArgs: extra})
 	must(t, err)
 	if again := m.ComputeDigest(); again != m.Digest {
 		t.Fatalf("ComputeDigest %s, Manifest made %s", again, m.Digest)

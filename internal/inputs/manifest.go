@@ -15,8 +15,9 @@ import (
 )
 
 // ManifestVersion is the version of the digest's encoding; changing the encoding changes it,
-// so that digests of different encodings never compare equal.
-const ManifestVersion = 1
+// so that digests of different encodings never compare equal. Version 2 added the base lines
+// and left out of the digest the build args no stage declares.
+const ManifestVersion = 2
 
 // Manifest is everything an image's inputs digest covers, kept so that a later run can tell
 // what changed (Explain).
@@ -33,14 +34,33 @@ type Manifest struct {
 	Labels     map[string]string `json:"labels,omitempty"`
 	Contexts   map[string]string `json:"contexts,omitempty"` // named context -> "dir sha256:…", "image NAME" or "url URL"
 	Upstream   map[string]string `json:"upstream,omitempty"` // project image built on -> its inputs digest
+	// Bases are the images the stages built start FROM that are no project image, as
+	// written after ARG expansion (with " --platform=P" when FROM names one), sorted.
+	Bases []string `json:"bases,omitempty"`
 	// Secrets are the ids of the build's BuildKit secrets. Their content is left out: it
 	// would be in plain text here, and a digest of a short secret, published in a label,
 	// can be reversed by trying candidates.
 	Secrets []string `json:"secrets,omitempty"`
-	// ExtraArgs are build args passed to the build but left out of the digest: DOCKER_REPO
-	// and DOCKER_TAG only name project images (FROM ${DOCKER_REPO}/pybase:${DOCKER_TAG}),
-	// whose inputs Upstream already covers, and DOCKER_TAG changes with every commit in CI.
+	// ExtraArgs are build args passed to the build but left out of the digest (see
+	// Build.ExtraArgs).
 	ExtraArgs map[string]string `json:"extra_args,omitempty"`
+}
+
+// Build is what an image's digest covers besides its files and its config's settings: what
+// the project and its Dockerfile resolve to.
+type Build struct {
+	// Upstream maps each project image the image builds on (FROM, COPY --from, named
+	// contexts, depends_on) to its inputs digest.
+	Upstream map[string]string
+	// Args are the build args that can change what the build makes: those a stage it builds
+	// declares with ARG, and those BuildKit reads itself.
+	Args map[string]string
+	// ExtraArgs are the other build args, passed to the build but left out of the digest: an
+	// arg declared only before the first FROM only shapes FROM lines, whose results Upstream
+	// and Bases cover, and DOCKER_TAG changes with every commit in CI.
+	ExtraArgs map[string]string
+	// Bases are the resolved FROM lines that name no project image (see Manifest.Bases).
+	Bases []string
 }
 
 // BuildArgs are the args the build gets: ExtraArgs, then Args over them.
@@ -54,10 +74,7 @@ func (m *Manifest) BuildArgs() map[string]string {
 }
 
 // Manifest hashes the regular files of entries (the result of Context for img) and returns
-// the manifest and digest of img's inputs. upstream maps each project image img builds on
-// (FROM, COPY --from, named contexts, depends_on) to its inputs digest. extraArgs are passed
-// to the build without being part of the digest (see Manifest.ExtraArgs); an arg img.Args
-// sets is not taken from extraArgs.
+// the manifest and digest of img's inputs, b being what they resolve to.
 //
 // Each entry's value in Files, the same text the digest covers:
 //
@@ -67,7 +84,7 @@ func (m *Manifest) BuildArgs() map[string]string {
 //
 // Modes are octal, with 4000 setuid, 2000 setgid and 1000 sticky. Owners, times and inodes
 // are left out: the same tree checked out elsewhere has the same digest.
-func (s *Scanner) Manifest(img *config.Image, entries []Entry, upstream, extraArgs map[string]string) (_ *Manifest, err error) {
+func (s *Scanner) Manifest(img *config.Image, entries []Entry, b Build) (_ *Manifest, err error) {
 	defer asInputError(&err)
 	df, err := dockerfileName(img)
 	if err != nil {
@@ -81,7 +98,7 @@ func (s *Scanner) Manifest(img *config.Image, entries []Entry, upstream, extraAr
 	if err := s.eachValue(entries, func(i int, v string) { files[i] = File{entries[i].Name, v} }); err != nil {
 		return nil, err
 	}
-	m := newManifest(img, df, upstream, extraArgs)
+	m := newManifest(img, df, b)
 	m.Files = files
 	if m.Contexts, err = s.namedContexts(img); err != nil {
 		return nil, err
@@ -101,21 +118,19 @@ func (s *Scanner) Manifest(img *config.Image, entries []Entry, upstream, extraAr
 }
 
 // newManifest is img's manifest without its files, named contexts and digest.
-func newManifest(img *config.Image, df string, upstream, extraArgs map[string]string) *Manifest {
+func newManifest(img *config.Image, df string, b Build) *Manifest {
 	m := &Manifest{
 		Version: ManifestVersion, Image: img.Name, Dockerfile: df,
-		Args: maps.Clone(img.Args), Target: img.Target, Platform: img.Platform, Network: img.Network,
-		Labels: maps.Clone(img.Labels), Upstream: maps.Clone(upstream), ExtraArgs: map[string]string{},
+		Args: maps.Clone(b.Args), Target: img.Target, Platform: img.Platform, Network: img.Network,
+		Labels: maps.Clone(img.Labels), Upstream: maps.Clone(b.Upstream), ExtraArgs: maps.Clone(b.ExtraArgs),
+	}
+	if len(b.Bases) > 0 {
+		m.Bases = slices.Compact(slices.Sorted(slices.Values(b.Bases)))
 	}
 	for _, sec := range img.Secrets {
 		m.Secrets = append(m.Secrets, sec.ID)
 	}
 	slices.Sort(m.Secrets)
-	for k, v := range extraArgs {
-		if _, set := img.Args[k]; !set {
-			m.ExtraArgs[k] = v
-		}
-	}
 	return m
 }
 
@@ -156,7 +171,7 @@ func (s *Scanner) namedContexts(img *config.Image) (map[string]string, error) {
 // written in path order (ComparePaths), every map in the byte order of its keys; and each
 // line ends with "\n":
 //
-//	imagemake-inputs S(Version)  Version in decimal: "imagemake-inputs 1:1"
+//	imagemake-inputs S(Version)  Version in decimal: "imagemake-inputs 1:2"
 //	dockerfile S(Dockerfile)
 //	entry S(name) S(value)      for each of Files (value as documented on Scanner.Manifest)
 //	arg S(name) S(value)        for each of Args
@@ -166,6 +181,7 @@ func (s *Scanner) namedContexts(img *config.Image) (map[string]string, error) {
 //	label S(name) S(value)      for each of Labels
 //	context S(name) S(value)    for each of Contexts
 //	upstream S(image) S(digest) for each of Upstream
+//	base S(ref)                 for each of Bases, in byte order
 //	secret S(id)                for each of Secrets, in byte order (none: no line)
 //
 // ExtraArgs, Image and Digest are not part of it.
@@ -203,6 +219,9 @@ func (d *digester) tail(m *Manifest) {
 	d.pairs("label", m.Labels)
 	d.pairs("context", m.Contexts)
 	d.pairs("upstream", m.Upstream)
+	for _, ref := range m.Bases {
+		d.line("base", ref)
+	}
 	for _, id := range m.Secrets {
 		d.line("secret", id)
 	}

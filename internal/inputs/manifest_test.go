@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -169,14 +170,52 @@ func TestManifestArgs(t *testing.T) {
 	root := t.TempDir()
 	mkTree(t, root, "Dockerfile")
 	img := image("app", ".")
-	img.Args = map[string]string{"DOCKER_TAG": "pinned", "A": "1"}
-	m := digestOf(t, testProject(root), img, nil, map[string]string{"DOCKER_TAG": "abc", "DOCKER_REPO": "acme"})
-	want := map[string]string{"DOCKER_TAG": "pinned", "A": "1", "DOCKER_REPO": "acme"}
-	if got := m.BuildArgs(); len(got) != 3 || got["DOCKER_TAG"] != "pinned" || got["DOCKER_REPO"] != "acme" {
-		t.Errorf("build args %v, want %v", got, want)
+	p := testProject(root)
+	s := newTestScanner(t, p)
+	entries := contextOf(t, s, img)
+	digest := func(b Build) *Manifest {
+		m, err := s.Manifest(img, entries, b)
+		must(t, err)
+		return m
 	}
-	if _, ok := m.ExtraArgs["DOCKER_TAG"]; ok {
-		t.Errorf("extra args %v hold an arg the image sets", m.ExtraArgs)
+	m := digest(Build{Args: map[string]string{"A": "1"}, ExtraArgs: map[string]string{"DOCKER_TAG": "abc"}})
+	if got := m.BuildArgs(); len(got) != 2 || got["A"] != "1" || got["DOCKER_TAG"] != "abc" {
+		t.Errorf("build args %v, want A and DOCKER_TAG", got)
+	}
+	if other := digest(Build{Args: map[string]string{"A": "1"}, ExtraArgs: map[string]string{"DOCKER_TAG": "def"}}); other.Digest != m.Digest {
+		t.Errorf("an extra arg changed the digest")
+	}
+	if other := digest(Build{Args: map[string]string{"A": "2"}, ExtraArgs: map[string]string{"DOCKER_TAG": "abc"}}); other.Digest == m.Digest {
+		t.Errorf("an arg did not change the digest")
+	}
+}
+
+func TestManifestBases(t *testing.T) {
+	root := t.TempDir()
+	mkTree(t, root, "Dockerfile")
+	img := image("app", ".")
+	s := newTestScanner(t, testProject(root))
+	entries := contextOf(t, s, img)
+	old, err := s.Manifest(img, entries, Build{Bases: []string{"python:3.11", "alpine:3.19"}})
+	must(t, err)
+	if want := []string{"alpine:3.19", "python:3.11"}; !slices.Equal(old.Bases, want) {
+		t.Errorf("bases %q, want %q", old.Bases, want)
+	}
+	same, err := s.Manifest(img, entries, Build{Bases: []string{"alpine:3.19", "python:3.11", "alpine:3.19"}})
+	must(t, err)
+	if same.Digest != old.Digest {
+		t.Errorf("the order of bases changed the digest")
+	}
+	cur, err := s.Manifest(img, entries, Build{Bases: []string{"python:3.12", "alpine:3.19"}})
+	must(t, err)
+	if cur.Digest == old.Digest {
+		t.Fatalf("a new base left the digest")
+	}
+	if got, want := Explain(old, cur), []string{"FROM python:3.11 changed to python:3.12"}; !slices.Equal(got, want) {
+		t.Errorf("Explain = %q, want %q", got, want)
+	}
+	if got := Diff(old, cur, func(n string) string { return n }); len(got) != 2 || got[0].String() != "FROM python:3.11 removed" {
+		t.Errorf("Diff = %v", got)
 	}
 }
 

@@ -117,7 +117,7 @@ func TestConcurrentScans(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			m, err := s.Manifest(img, entries, nil, nil)
+			m, err := s.Manifest(img, entries, Build{})
 			if err != nil || m.Digest != want[img.Name] {
 				t.Errorf("%s: %v, digest %s, want %s", img.Name, err, m.Digest, want[img.Name])
 			}

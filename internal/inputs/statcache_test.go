@@ -23,7 +23,7 @@ func run(t *testing.T, p *config.Project, trusted bool) *Scanner {
 		s.start = time.Now().Add(time.Hour)
 	}
 	for _, img := range p.Images {
-		_, err := s.Manifest(img, contextOf(t, s, img), nil, nil)
+		_, err := s.Manifest(img, contextOf(t, s, img), Build{})
 		must(t, err)
 	}
 	must(t, s.Save())

@@ -57,10 +57,11 @@ func Compute(m *project.Model, sc *inputs.Scanner, st *inputs.State, opt Options
 		requested[n] = true
 	}
 	digests := map[string]string{}
+	owners := refOwners(m)
 	var out []*Image
 	for _, name := range m.Graph.Closure(opt.Names) {
 		pi := &Image{Name: name, Config: m.Image(name), Requested: requested[name]}
-		if err := computeInputs(m, sc, pi, digests); err != nil {
+		if err := computeInputs(m, sc, pi, digests, owners); err != nil {
 			return nil, err
 		}
 		out = append(out, pi)
@@ -78,16 +79,17 @@ func Compute(m *project.Model, sc *inputs.Scanner, st *inputs.State, opt Options
 	return out, nil
 }
 
-func computeInputs(m *project.Model, sc *inputs.Scanner, pi *Image, digests map[string]string) error {
+func computeInputs(m *project.Model, sc *inputs.Scanner, pi *Image, digests, owners map[string]string) error {
 	entries, err := sc.Context(pi.Config)
 	if err != nil {
 		return fmt.Errorf("image %q: %w", pi.Name, err)
 	}
-	upstream := map[string]string{}
+	b := resolved(m, pi.Name, owners)
+	b.Upstream = map[string]string{}
 	for _, d := range m.Graph.DepNames(pi.Name) {
-		upstream[d] = digests[d]
+		b.Upstream[d] = digests[d]
 	}
-	man, err := sc.Manifest(pi.Config, entries, upstream, m.ImplicitArgs(pi.Config))
+	man, err := sc.Manifest(pi.Config, entries, b)
 	if err != nil {
 		return fmt.Errorf("image %q: %w", pi.Name, err)
 	}

@@ -140,8 +140,10 @@ func (m *Model) BuildArgs(img *config.Image) map[string]string {
 	return args
 }
 
-// ImplicitArgs are the args imagemake passes without the config naming them; they are not part
-// of the inputs digest, because they only name project images whose inputs the digest covers.
+// ImplicitArgs are the args imagemake passes without the config naming them. Like any build
+// arg, they count in the inputs digest only where a stage the target builds declares them
+// (plan's resolved): FROM ${DOCKER_REPO}/base:${DOCKER_TAG} names a project image, whose inputs
+// the digest covers, so a new tag alone changes no digest.
 func (m *Model) ImplicitArgs(img *config.Image) map[string]string {
 	args := map[string]string{}
 	for k, v := range map[string]string{"DOCKER_REPO": m.Repo, "DOCKER_TAG": m.Tag} {
