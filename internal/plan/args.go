@@ -81,4 +81,3 @@ func refOwners(m *project.Model) map[string]string {
 	}
 	return out
 }
-
