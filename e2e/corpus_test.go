@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -69,8 +70,9 @@ var corpus = []corpusTree{
 
 // TestCorpus is what imagemake must do on real repository shapes (issue 12, item 7), per tree:
 // ls: the expected config loads and gives the golden graph; init: `imagemake init` alone finds
-// the same images, contexts and edges; build: a real build pushes every image; ci: a fresh clone
-// of a new commit with a new tag builds nothing. `-update` rewrites the ls goldens.
+// the same images, contexts and edges; build: a real build pushes every image; narrow: each
+// image holds the files of a plain `docker build` of its whole context (issue 12, item 1); ci: a
+// fresh clone of a new commit with a new tag builds nothing. `-update` rewrites the ls goldens.
 func TestCorpus(t *testing.T) {
 	engine(t)
 	reg := registrytest.Start(t, registrytest.Options{}) // every tree pushes to a namespace of its own
@@ -82,6 +84,12 @@ func TestCorpus(t *testing.T) {
 			first := &ciRun{tree: tree, host: reg, ns: "corpus" + randomHex(4), failed: true, keep: t}
 			t.Cleanup(func() { removeRefs(t, first.refs) })
 			t.Run("build", first.testBuild)
+			t.Run("narrow", func(t *testing.T) {
+				if first.failed {
+					t.Skip("the first build failed: no image to compare")
+				}
+				first.testNarrow(t)
+			})
 			t.Run("ci", func(t *testing.T) {
 				if first.failed {
 					t.Skip("the first build failed: nothing to compare with")
@@ -387,20 +395,78 @@ func (c corpusTree) goldenNames(t *testing.T) []string {
 	return names
 }
 
-// recordRefs notes the refs the config in dir gives under tag, to remove them from the engine.
-func (run *ciRun) recordRefs(t *testing.T, dir, tag string) {
-	t.Helper()
-	var out struct {
-		Images []struct {
-			Ref  string
-			Tags []string
+// testNarrow builds each image of the first run again with a plain `docker build` of its whole
+// context (same Dockerfile, args and target) and compares the two images' files.
+func (run *ciRun) testNarrow(t *testing.T) {
+	if run.tree.builder {
+		t.Skip("the images were built by a BuildKit daemon with named contexts, which docker build of this engine cannot take")
+	}
+	if _, err := os.Stat(dockerCLI); err != nil {
+		t.Skipf("no Docker CLI at %s", dockerCLI)
+	}
+	c := engine(t)
+	imgs := run.lsImages(t, run.dir, "c1")
+	repoArgs := implicitArgs(imgs)
+	for _, img := range imgs {
+		t.Run(img.Name, func(t *testing.T) {
+			cliRef := run.host + "/" + run.ns + "/" + img.Name + ":docker-build"
+			run.refs = append(run.refs, cliRef)
+			ctxDir := filepath.Join(run.dir, filepath.FromSlash(img.Context))
+			args := []string{"build", "-q", "--network", "none", "-f", filepath.Join(ctxDir, filepath.FromSlash(img.Dockerfile)), "-t", cliRef}
+			if img.Target != "" {
+				args = append(args, "--target", img.Target)
+			}
+			buildArgs := maps.Clone(repoArgs)
+			maps.Copy(buildArgs, img.Args)
+			for _, k := range slices.Sorted(maps.Keys(buildArgs)) {
+				args = append(args, "--build-arg", k+"="+buildArgs[k])
+			}
+			cmd := exec.Command(dockerCLI, append(args, ctxDir)...)
+			cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=1")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+			if files := assertSameImageFiles(t, c, cliRef, img.Ref); len(files) == 0 {
+				t.Errorf("%s: docker build gave an image without files", img.Name)
+			}
+		})
+	}
+}
+
+// corpusImage is what testNarrow needs of an image in `ls --json`.
+type corpusImage struct {
+	Name, Ref, Context, Dockerfile, Target string
+	Tags                                   []string
+	Args                                   map[string]string
+}
+
+// implicitArgs are the DOCKER_REPO and DOCKER_TAG every build gets: the config's repo and tag,
+// read back from the first image whose ref is the default {repo}/{name}:{tag}.
+func implicitArgs(imgs []corpusImage) map[string]string {
+	for _, img := range imgs {
+		at := strings.LastIndex(img.Ref, ":")
+		if repo, ok := strings.CutSuffix(img.Ref[:max(at, 0)], "/"+img.Name); ok && at > 0 {
+			return map[string]string{"DOCKER_REPO": repo, "DOCKER_TAG": img.Ref[at+1:]}
 		}
 	}
+	return map[string]string{}
+}
+
+// lsImages runs `ls --json` in dir under tag.
+func (run *ciRun) lsImages(t *testing.T, dir, tag string) []corpusImage {
+	t.Helper()
+	var out struct{ Images []corpusImage }
 	doc := lsOf(t, dir, run.tree.envFor(run.host, run.ns, tag), "the expected config with tag "+tag)
 	if err := json.Unmarshal([]byte(doc), &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, img := range out.Images {
+	return out.Images
+}
+
+// recordRefs notes the refs the config in dir gives under tag, to remove them from the engine.
+func (run *ciRun) recordRefs(t *testing.T, dir, tag string) {
+	t.Helper()
+	for _, img := range run.lsImages(t, dir, tag) {
 		run.refs = append(run.refs, img.Ref)
 		run.refs = append(run.refs, img.Tags...)
 	}
