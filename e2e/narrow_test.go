@@ -92,6 +92,17 @@ func TestNarrowContext(t *testing.T) {
 	write(t, cfg, "# a comment\n"+string(data), 0o644)
 	r.planUpToDate("after a comment in imagemake.yaml")
 
+	// A new tag (CI: a tag per commit) builds nothing, though argsrc passes DOCKER_TAG in args:
+	// it only names the base image, whose inputs are the same.
+	r.env["DOCKER_TAG"] = "t2"
+	retagged := r.build(0)
+	for _, name := range append([]string{"bb"}, narrowNames(narrowImages)...) {
+		if res := retagged[name]; res.Status != "reused" {
+			t.Errorf("%s under a new tag: %+v, want it reused", name, res)
+		}
+	}
+	r.env["DOCKER_TAG"] = "t1"
+
 	write(t, filepath.Join(r.dir, "sub/src/a.py"), "print('edited')\n", 0o600)
 	got := r.plan(1)
 	if got["rootctx"].Status != "stale" || !strings.Contains(got["rootctx"].Reason, "sub/src/a.py") {
