@@ -55,6 +55,20 @@ func chooseContext(fsys fs.FS, dockerfile string, srcs []source) contextChoice {
 	return c
 }
 
+// recheck is chooseContext's account of the sources for a context given elsewhere.
+func recheck(fsys fs.FS, dockerfile string, srcs []source, dir string) contextChoice {
+	c := contextChoice{Dir: dir}
+	for _, s := range srcs {
+		switch {
+		case s.Path == "":
+			c.Unknown = appendOnce(c.Unknown, s.Raw)
+		case s.Path != "." && !exists(fsys, dir, s.Path):
+			c.Missing = appendOnce(c.Missing, fmt.Sprintf("%s (line %d)", s.Raw, s.Line))
+		}
+	}
+	return c
+}
+
 func countFound(fsys fs.FS, dir string, srcs []source) int {
 	n := 0
 	for _, s := range srcs {

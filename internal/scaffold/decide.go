@@ -74,26 +74,27 @@ func (g *gen) external(u refUse, t int) bool {
 	return false
 }
 
-// chooseRepo takes the repository most refs of the tree's images are under (their FROM lines
-// after ARG expansion, Compose image: keys, bake tags), else a Dockerfile's default for ARG
+// chooseRepo takes the repository most refs the tree's images are built as are under
+// (Makefile -t, Compose image: keys, bake tags), else the one most refs naming them are under
+// (FROM lines after ARG expansion, COPY --from), else a Dockerfile's default for ARG
 // DOCKER_REPO, else the root folder's name.
 func (g *gen) chooseRepo(targets []int) {
-	var v vote
+	var built, named vote
+	for _, u := range g.tagged {
+		if u.prefix != "" && u.prefix != repoSentinel {
+			built.add(u.prefix, u.where)
+		}
+	}
 	for k, u := range g.uses {
 		if targets[k] >= 0 && u.prefix != repoSentinel && u.prefix != "" {
-			v.add(u.prefix, u.where)
+			named.add(u.prefix, u.where)
 		}
 	}
-	for _, img := range g.images {
-		for _, r := range img.refs {
-			if u, ok := parseUse(r); ok && u.prefix != "" {
-				v.add(u.prefix, fmt.Sprintf("%s in %s", r, img.Imported))
-			}
+	for _, v := range []*vote{&built, &named} {
+		if repo, why, n := v.winner(); repo != "" {
+			g.repo, g.repoWhy = repo, "from "+why+others(n)
+			return
 		}
-	}
-	if repo, why, n := v.winner(); repo != "" {
-		g.repo, g.repoWhy = repo, "from "+why+others(n)
-		return
 	}
 	if d, why := g.argDefault("DOCKER_REPO"); d != "" {
 		g.repo, g.repoWhy = d, "from "+why
@@ -102,22 +103,34 @@ func (g *gen) chooseRepo(targets []int) {
 	g.repo, g.repoWhy = g.found.Root, "the root folder's name: nothing in the tree names a registry or namespace for its images"
 }
 
-// chooseTag takes a Dockerfile's default for ARG DOCKER_TAG, else the tag the refs of most of
-// the tree's images carry when two images or more do, else DefaultTag.
+// chooseTag takes the tag the refs two images or more are built as share, else a
+// Dockerfile's default for ARG DOCKER_TAG, else the tag the refs naming two images or more
+// share, else DefaultTag.
 func (g *gen) chooseTag(targets []int) {
+	var built, named vote
+	seen := map[string]bool{}
+	for _, u := range g.tagged {
+		if k := fmt.Sprint(u.tag, "/", u.by); u.tag != tagSentinel && !seen[k] {
+			seen[k] = true
+			built.add(u.tag, u.where)
+		}
+	}
+	if tag, why, n := built.winner(); n >= 2 {
+		g.tag, g.tagWhy = tag, "from "+why+others(n)
+		return
+	}
 	if d, why := g.argDefault("DOCKER_TAG"); d != "" {
 		g.tag, g.tagWhy = d, "from "+why
 		return
 	}
-	var v vote
-	seen := map[string]bool{}
+	seen = map[string]bool{}
 	for k, u := range g.uses {
 		if t := targets[k]; t >= 0 && u.tag != tagSentinel && !seen[fmt.Sprint(u.tag, "/", t)] {
 			seen[fmt.Sprint(u.tag, "/", t)] = true
-			v.add(u.tag, u.where)
+			named.add(u.tag, u.where)
 		}
 	}
-	if tag, why, n := v.winner(); n >= 2 {
+	if tag, why, n := named.winner(); n >= 2 {
 		g.tag, g.tagWhy = tag, "from "+why+others(n)
 		return
 	}

@@ -9,6 +9,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/distribution/reference"
+
 	"github.com/imagemake/imagemake/internal/dockerfile"
 )
 
@@ -65,12 +67,19 @@ type gen struct {
 	repoWhy string
 	tagWhy  string
 	uses    []refUse // every ref the Dockerfiles name
+	builds  map[string][]dockerBuild // Dockerfile path -> the Makefiles' docker build commands of it
+	tagged  []refUse                 // the refs images are built as (Makefile -t, Compose image:, bake tags); by is the image
 }
 
 // Generate reads the tree at dir (whose Dockerfiles, Compose and bake files Scan found) and
 // returns the config to write.
 func Generate(ctx context.Context, dir string, f *Found) (*Result, error) {
-	g := &gen{dir: dir, fsys: os.DirFS(dir), found: f}
+	g := &gen{dir: dir, fsys: os.DirFS(dir), found: f, builds: map[string][]dockerBuild{}}
+	for _, mk := range f.Makefiles {
+		for _, b := range makeBuilds(g.fsys, mk) {
+			g.builds[b.dockerfile] = append(g.builds[b.dockerfile], b)
+		}
+	}
 	covered := g.importFiles(ctx)
 	var own []string
 	for _, df := range f.Dockerfiles {
@@ -156,6 +165,10 @@ func uniqueName(images []*Image, name string) string {
 // placeContext gives the image the context its COPY sources were written for.
 func (g *gen) placeContext(img *Image) {
 	c := chooseContext(g.fsys, img.path, contextSources(img.src, buildArgs(img.args)))
+	if b, ok := g.madeContext(img.path); ok && b.context != c.Dir {
+		c = recheck(g.fsys, img.path, contextSources(img.src, buildArgs(img.args)), b.context)
+		c.Why = fmt.Sprintf("as `%s` in %s builds it", b.written, b.where)
+	}
 	img.Context = c.Dir
 	img.Dockerfile = strings.TrimPrefix(img.path, c.Dir+"/")
 	if c.Dir == "." {
@@ -177,11 +190,29 @@ func (g *gen) placeContext(img *Image) {
 	}
 }
 
+// madeContext is the context a Makefile builds a Dockerfile with, when it holds the Dockerfile.
+func (g *gen) madeContext(dockerfile string) (dockerBuild, bool) {
+	for _, b := range g.builds[dockerfile] {
+		if b.context == "." || strings.HasPrefix(dockerfile, b.context+"/") {
+			return b, true
+		}
+	}
+	return dockerBuild{}, false
+}
+
 // guessArgs gives a value to each global ARG without default a FROM line needs: the ref of
 // an image of the tree whose name the ARG names (BASE_IMAGE, BASE -> base) when the ARG is the
 // whole FROM argument, else a placeholder that fails clearly when pulled.
 func (g *gen) guessArgs(img *Image) {
 	for _, u := range argsWithoutDefault(img.src) {
+		if v, where := g.madeArg(img.path, u.name); where != "" {
+			if img.Args == nil {
+				img.Args = map[string]string{}
+			}
+			img.Args[u.name], img.args[u.name] = v, v
+			img.Notes = append(img.Notes, fmt.Sprintf("args: %s=%s, as the docker build in %s passes it (FROM %s needs it)", u.name, v, where, u.from))
+			continue
+		}
 		guess, why := "set-me", "placeholder written"
 		if u.whole {
 			guess = "set-me/" + Sanitize(strings.ToLower(u.name))
@@ -196,6 +227,16 @@ func (g *gen) guessArgs(img *Image) {
 		img.args[u.name] = guess
 		img.Checks = append(img.Checks, fmt.Sprintf("FROM %s has no default; set args: {%s: ...} (%s)", u.from, u.name, why))
 	}
+}
+
+// madeArg is the value a Makefile's docker build of the Dockerfile passes for a build arg.
+func (g *gen) madeArg(dockerfile, name string) (string, string) {
+	for _, b := range g.builds[dockerfile] {
+		if v, ok := b.args[name]; ok {
+			return v, b.where
+		}
+	}
+	return "", ""
 }
 
 // imageNamedBy finds the image an ARG's name names: BASE_IMAGE, BASE_IMG and BASE name base.
@@ -223,10 +264,13 @@ func (g *gen) readUses() {
 			}
 			continue
 		}
+		for _, r := range g.builtAs(i, img) {
+			g.tagged = append(g.tagged, r)
+		}
 		for _, r := range info.TargetRefs() {
 			u, ok := parseUse(r.Ref)
-			if !ok {
-				continue
+			if !ok || strings.Contains(r.Ref, "set-me") {
+				continue // a placeholder init wrote names no image
 			}
 			u.by, u.where, u.what, u.wire = i, img.text.evidence(r, args), what(r), img.text.wholeArg(r)
 			g.uses = append(g.uses, u)
@@ -255,4 +299,36 @@ func prefixed(prefix string, names []string) []string {
 		out[i] = prefix + Sanitize(n)
 	}
 	return out
+}
+
+// builtAs are the refs an image is built as: its Compose image: or bake tags, or the -t of the
+// Makefiles' docker build commands of its Dockerfile.
+func (g *gen) builtAs(i int, img *Image) []refUse {
+	var out []refUse
+	add := func(ref, where string) {
+		if u, ok := parseUse(ref); ok {
+			u.by, u.where = i, where
+			out = append(out, u)
+		}
+	}
+	for _, r := range img.refs {
+		add(r, fmt.Sprintf("image %s of %s", familiar(r), img.Imported))
+	}
+	if img.Imported == "" {
+		for _, b := range g.builds[img.path] {
+			for _, t := range b.tags {
+				add(t, fmt.Sprintf("`%s` in %s", b.written, b.where))
+			}
+		}
+	}
+	return out
+}
+
+// familiar is a ref as people write it: "acme/web:latest" for docker.io/acme/web:latest.
+func familiar(ref string) string {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ref
+	}
+	return reference.FamiliarString(named)
 }

@@ -89,6 +89,9 @@ func TestGenerate(t *testing.T) {
 			"targets": {"toolchain"}, "targets-api": {"toolchain"}, "targets-test": {"toolchain"}, "targets-worker": {"toolchain"},
 			"toolchain": nil}, ignore: []string{".dockerignore"}},
 		// variants of one Dockerfile through Compose args; another Dockerfile names one by another tag
+		// a Makefile's docker build commands: the context COPY . cannot tell, repo and tag
+		{name: "makefile", deps: map[string][]string{"api": {"base"}, "base": nil, "lint": {"api"}},
+			ignore: []string{".dockerignore"}},
 		{name: "variants", deps: map[string][]string{"app": nil, "app-cuda": nil, "serve": {"app-cuda"}}, compose: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -175,5 +178,38 @@ func TestIsDockerfileAndCompose(t *testing.T) {
 		if got := IsCompose(name); got != want {
 			t.Errorf("IsCompose(%q) = %v", name, got)
 		}
+	}
+	for name, want := range map[string]bool{
+		"docker-bake.hcl": true, "docker-bake.json": true, "docker-bake.override.hcl": true, "docker-bake.prod.json": true,
+		"docker-bake.yml": false, "bake.hcl": false, "docker-bake.hcl.bak": false,
+	} {
+		if got := IsBake(name); got != want {
+			t.Errorf("IsBake(%q) = %v", name, got)
+		}
+	}
+}
+
+func TestMakeBuilds(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "ci/Makefile"), `R ?= acme
+R ?= ignored
+T := $(shell git rev-parse HEAD)
+X = docker buildx build --platform linux/amd64 --build-arg A=1
+all:
+	$(X) --tag=$(R)/web:1 -t other/web:$(T) --file web/Dockerfile.prod ..
+	cd sub && docker build -t $(R)/sub:1 .
+	docker build -t $(R)/pipe:1 - < Dockerfile
+	docker image build db | tee log
+`)
+	got := makeBuilds(os.DirFS(dir), "ci/Makefile")
+	want := []dockerBuild{
+		{context: ".", dockerfile: "ci/web/Dockerfile.prod", tags: []string{"acme/web:1"}, args: map[string]string{"A": "1"}, where: "ci/Makefile:6"},
+		{context: "ci/db", dockerfile: "ci/db/Dockerfile", where: "ci/Makefile:9"},
+	}
+	for i := range got {
+		got[i].written = ""
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("makeBuilds:\n got %+v\nwant %+v", got, want)
 	}
 }

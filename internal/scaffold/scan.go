@@ -22,6 +22,7 @@ type Found struct {
 	Dockerfiles []string // slash paths relative to the root, sorted
 	Compose     []string // slash paths relative to the root, sorted
 	Bake        []string // slash paths relative to the root, sorted
+	Makefiles   []string // slash paths relative to the root, sorted: their docker build commands are evidence
 }
 
 // skipDirs are folders never scanned, besides hidden ones.
@@ -85,6 +86,8 @@ func Scan(fsys fs.FS, rootName string) (*Found, error) {
 			f.Compose = append(f.Compose, p)
 		case IsBake(name):
 			f.Bake = append(f.Bake, p)
+		case IsMakefile(name):
+			f.Makefiles = append(f.Makefiles, p)
 		}
 		return nil
 	})
@@ -94,6 +97,7 @@ func Scan(fsys fs.FS, rootName string) (*Found, error) {
 	slices.Sort(f.Dockerfiles)
 	slices.Sort(f.Compose)
 	slices.Sort(f.Bake)
+	slices.Sort(f.Makefiles)
 	return f, nil
 }
 

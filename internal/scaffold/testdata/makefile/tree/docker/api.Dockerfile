@@ -1,0 +1,3 @@
+ARG REPO
+FROM ${REPO}/base:dev
+COPY . /app
