@@ -66,7 +66,7 @@ type gen struct {
 	tag     string   // tag: default
 	repoWhy string
 	tagWhy  string
-	uses    []refUse // every ref the Dockerfiles name
+	uses    []refUse                 // every ref the Dockerfiles name
 	builds  map[string][]dockerBuild // Dockerfile path -> the Makefiles' docker build commands of it
 	tagged  []refUse                 // the refs images are built as (Makefile -t, Compose image:, bake tags); by is the image
 }

@@ -14,12 +14,12 @@ import (
 
 // dockerBuild is a `docker build` a Makefile runs: the way the team builds an image today.
 type dockerBuild struct {
-	context    string   // root-relative folder
-	dockerfile string   // root-relative path
-	tags       []string // the -t values that expanded fully
+	context    string            // root-relative folder
+	dockerfile string            // root-relative path
+	tags       []string          // the -t values that expanded fully
 	args       map[string]string // the --build-arg values that expanded fully
-	where      string   // "Makefile:12"
-	written    string   // the command as written, shortened
+	where      string            // "Makefile:12"
+	written    string            // the command as written, shortened
 }
 
 // makeVars are a Makefile's variables: NAME ?= value, NAME := value, NAME = value.
