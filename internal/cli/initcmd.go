@@ -65,7 +65,7 @@ ignore file.`,
 			if err != nil {
 				return failedErr(err)
 			}
-			res, err := scaffold.Generate(cmd.Context(), root, found)
+			res, err := scaffold.Generate(cmd.Context(), root, found, g.io.Env)
 			if err != nil {
 				return failedErr(err)
 			}

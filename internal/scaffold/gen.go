@@ -55,6 +55,7 @@ type Result struct {
 // gen is one run of Generate.
 type gen struct {
 	dir     string
+	env     map[string]string // for interpolating Compose files
 	fsys    fs.FS
 	found   *Found
 	images  []*Image // the config's own images, then the imported ones
@@ -72,9 +73,13 @@ type gen struct {
 }
 
 // Generate reads the tree at dir (whose Dockerfiles, Compose and bake files Scan found) and
-// returns the config to write.
-func Generate(ctx context.Context, dir string, f *Found) (*Result, error) {
-	g := &gen{dir: dir, fsys: os.DirFS(dir), found: f, builds: map[string][]dockerBuild{}}
+// returns the config to write. env is the environment Compose and bake files are interpolated
+// with (the process's for `imagemake init`, as `imagemake ls` will read them); it is not modified.
+func Generate(ctx context.Context, dir string, f *Found, env map[string]string) (*Result, error) {
+	if env == nil {
+		env = map[string]string{}
+	}
+	g := &gen{dir: dir, env: env, fsys: os.DirFS(dir), found: f, builds: map[string][]dockerBuild{}}
 	for _, mk := range f.Makefiles {
 		for _, b := range makeBuilds(g.fsys, mk) {
 			g.builds[b.dockerfile] = append(g.builds[b.dockerfile], b)

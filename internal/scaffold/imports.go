@@ -19,7 +19,7 @@ import (
 // with compose: and bake:, their images not written again), and returns the Dockerfiles they
 // build. A file that does not load, builds nothing, or is read differently together with the
 // files kept (one Compose project: paths against the first file's folder) is left out, with
-// why. Interpolation sees an empty environment: what `imagemake ls` sees in a clean shell.
+// why. Interpolation sees the environment init runs in, as `imagemake ls` will.
 func (g *gen) importFiles(ctx context.Context) map[string]bool {
 	covered := map[string]bool{}
 	var kept []composeUnit
@@ -69,7 +69,7 @@ func (g *gen) composeCandidates(ctx context.Context) []composeUnit {
 	var out []composeUnit
 	for _, files := range composeUnits(g.found.Compose) {
 		u := composeUnit{files: files, name: strings.Join(files, " with ")}
-		opt := compose.Options{Root: g.dir, Files: files, Env: map[string]string{}, Structure: true}
+		opt := compose.Options{Root: g.dir, Files: files, Env: g.env, Structure: true}
 		var err error
 		if u.active, _, err = compose.Load(ctx, opt); err != nil {
 			g.skipped = append(g.skipped, fmt.Sprintf("%s does not load: %s", u.name, oneLine(err.Error())))
@@ -121,7 +121,7 @@ func (g *gen) fits(ctx context.Context, kept []composeUnit, u composeUnit) strin
 		}
 	}
 	files = append(files, u.files...)
-	together, _, err := compose.Load(ctx, compose.Options{Root: g.dir, Files: files, Env: map[string]string{}, Structure: true})
+	together, _, err := compose.Load(ctx, compose.Options{Root: g.dir, Files: files, Env: g.env, Structure: true})
 	same := err == nil
 	for _, s := range u.active {
 		i := slices.IndexFunc(together, func(t compose.Service) bool { return t.Image.Name == s.Image.Name })

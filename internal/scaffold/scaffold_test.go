@@ -104,7 +104,7 @@ func TestGenerate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := Generate(context.Background(), dir, found)
+			res, err := Generate(context.Background(), dir, found, map[string]string{})
 			if err != nil {
 				t.Fatal(err)
 			}
