@@ -61,9 +61,17 @@ func newRepo(t *testing.T, name string) *repo {
 	write(t, filepath.Join(dir, "third_party", "busybox"), string(bb), 0o755)
 	prefix := "e2e" + randomHex(4)
 	// Content of its own, so no image of another run has the same inputs (it would be reused).
+	// The bases' Dockerfiles name what they copy, so the digest covers the file only through a
+	// line of the Dockerfile itself.
 	for _, base := range []string{"base/py", "base/lua"} {
 		if _, err := os.Stat(filepath.Join(dir, base)); err == nil {
 			write(t, filepath.Join(dir, base, "e2e-run-id"), prefix, 0o644)
+			df := filepath.Join(dir, base, "Dockerfile")
+			src, err := os.ReadFile(df)
+			if err != nil {
+				t.Fatal(err)
+			}
+			write(t, df, string(src)+"COPY e2e-run-id /etc/e2e-run-id\n", 0o644)
 		}
 	}
 	r := &repo{t: t, dir: dir, prefix: prefix, docker: c, env: map[string]string{
