@@ -30,6 +30,11 @@ type corpusTree struct {
 	env func(host, ns, tag string) map[string]string
 	// builder: the images have named contexts, which only a BuildKit daemon takes.
 	builder bool
+	// vars are the variables a developer's shell sets for the tree (goldens and init see them).
+	vars map[string]string
+	// unread are files no build reads (docs, the Makefile, comments in build files): the
+	// second commit of the CI pair appends a comment line to each.
+	unread []string
 	// goldens: more ls goldens (a file name in expected/) with the variables each sets.
 	goldens map[string]map[string]string
 	// noPush: an image keeps a ref outside the test registry (docker.io), which cannot be
@@ -46,26 +51,39 @@ func registryTag(host, ns, tag string) map[string]string {
 }
 
 var corpus = []corpusTree{
-	{dir: "root-context", checkout: "plant-monitor", busybox: []string{"bin/busybox"}, env: dockerRepoTag},
+	{dir: "root-context", checkout: "plant-monitor", busybox: []string{"bin/busybox"}, env: dockerRepoTag,
+		unread: []string{"README.md", "Makefile"}},
 	{dir: "compose-subfolder", checkout: "osparc-simcore", busybox: []string{"scripts/busybox"},
 		goldens: map[string]map[string]string{"ls.profile-debug.json": {"COMPOSE_PROFILES": "debug"}},
+		unread:  []string{"README.md", "services/docker-compose.build.yml", "services/director/director.py"},
 		env: func(host, ns, tag string) map[string]string {
 			return map[string]string{"DOCKER_REGISTRY": host + "/" + ns, "DOCKER_IMAGE_TAG": tag}
 		}},
 	{dir: "registry-owner", checkout: "docker-stacks", busybox: []string{"images/base/busybox"},
+		unread: []string{"Makefile"},
 		env: func(host, ns, tag string) map[string]string {
 			return map[string]string{"REGISTRY": host, "OWNER": ns, "TAG": tag}
 		}},
-	{dir: "cuda-variants", checkout: "gpu-images", busybox: []string{"images/foundation/busybox"}, env: registryTag},
+	{dir: "cuda-variants", checkout: "gpu-images", busybox: []string{"images/foundation/busybox"}, env: registryTag,
+		unread: []string{"docker-bake.hcl"}},
 	{dir: "bake-contexts", checkout: "datalens-backend", busybox: []string{"docker_build/base/busybox"},
-		env: registryTag, builder: true},
-	{dir: "hardcoded-ref", checkout: "dbtools", busybox: []string{"db-debug/busybox"}, env: dockerRepoTag, noPush: true},
+		unread: []string{"docker-bake.hcl"}, env: registryTag, builder: true},
+	{dir: "hardcoded-ref", checkout: "dbtools", busybox: []string{"db-debug/busybox"}, env: dockerRepoTag, noPush: true,
+		unread: []string{"Makefile"}},
 	{dir: "multistage-targets", checkout: "shop", busybox: []string{"toolchain/busybox"},
+		unread: []string{"README.md", "docker-compose.yml"},
 		env: func(host, ns, tag string) map[string]string {
 			return map[string]string{"IMAGE_REPO": host + "/" + ns, "IMAGE_TAG": tag}
 		}},
 	{dir: "empty-submodule", checkout: "docker-mailserver", busybox: []string{"target/bin/busybox"},
-		emptyDirs: []string{"target/docker-configomat"}, submodules: []string{"target/docker-configomat"}, env: dockerRepoTag},
+		emptyDirs: []string{"target/docker-configomat"}, submodules: []string{"target/docker-configomat"}, env: dockerRepoTag,
+		unread: []string{"README.md", "Makefile", ".gitmodules"}},
+	{dir: "service-arg", checkout: "mobile-app-rn-demo", busybox: []string{"common/bin/busybox"}, noPush: true,
+		vars:   map[string]string{"BUILD_VERSION": "dev"},
+		unread: []string{"README.md", "docker-compose.build.yml"},
+		env: func(_, _, tag string) map[string]string {
+			return map[string]string{"BUILD_VERSION": tag}
+		}},
 }
 
 // TestCorpus is what imagemake must do on real repository shapes (issue 12, item 7), per tree:
@@ -130,9 +148,14 @@ func neutralEnv() map[string]string {
 
 func (c corpusTree) testLs(t *testing.T) {
 	dir := c.checkoutCopy(t, true)
-	c.lsGolden(t, dir, "ls.json", nil)
+	c.lsGolden(t, dir, "ls.json", c.vars)
 	for _, name := range slices.Sorted(maps.Keys(c.goldens)) {
-		c.lsGolden(t, dir, name, c.goldens[name])
+		vars := maps.Clone(c.vars)
+		if vars == nil {
+			vars = map[string]string{}
+		}
+		maps.Copy(vars, c.goldens[name])
+		c.lsGolden(t, dir, name, vars)
 	}
 }
 
@@ -210,14 +233,16 @@ func parseGraph(t *testing.T, doc, what string) (lsGraph, map[string]int) {
 
 func (c corpusTree) testInit(t *testing.T) {
 	dir := c.checkoutCopy(t, false)
-	r := &repo{t: t, dir: dir, env: neutralEnv()}
+	env := neutralEnv()
+	maps.Copy(env, c.vars)
+	r := &repo{t: t, dir: dir, env: env}
 	code, out, errOut := r.run("init")
 	if code != 0 {
 		t.Fatalf("init: exit %d\n%s%s", code, out, errOut)
 	}
 	generated := readFile(t, filepath.Join(dir, "imagemake.yaml"))
 	wantDoc := readFile(t, filepath.Join(c.src(), "expected", "ls.json"))
-	gotDoc := lsOf(t, dir, neutralEnv(), "the config init wrote:\n"+generated)
+	gotDoc := lsOf(t, dir, env, "the config init wrote:\n"+generated)
 	problems := compareGraphs(t, wantDoc, gotDoc)
 	if len(problems) > 0 {
 		t.Errorf("init's graph differs from expected/ls.json:\n  %s\ninit said: %s\nthe config init wrote:\n%s",
@@ -472,11 +497,18 @@ func (run *ciRun) recordRefs(t *testing.T, dir, tag string) {
 	}
 }
 
-// testCI is the second machine: a fresh clone of a new (empty) commit, built with tag c2, on an
-// engine without the first run's images (unless the tree cannot push). Nothing may build.
+// testCI is the second machine: a fresh clone of two new commits (an empty one, then comments
+// added to imagemake.yaml and to files no build reads), built with tag c2, on an engine without
+// the first run's images (unless the tree cannot push). Nothing may build.
 func (run *ciRun) testCI(t *testing.T) {
 	c := run.tree
-	git(t, run.dir, "commit", "-q", "--allow-empty", "-m", "c2: nothing the builds read")
+	git(t, run.dir, "commit", "-q", "--allow-empty", "-m", "an empty commit")
+	for _, p := range append([]string{"imagemake.yaml"}, c.unread...) {
+		path := filepath.Join(run.dir, p)
+		write(t, path, readFile(t, path)+"# edited by the CI pair's second commit\n", 0o644)
+		git(t, run.dir, "add", p)
+	}
+	git(t, run.dir, "commit", "-q", "-m", "c2: edits of files no build reads")
 	clone := filepath.Join(t.TempDir(), c.checkout)
 	git(t, filepath.Dir(clone), "clone", "-q", run.dir, clone)
 	if !c.noPush {
@@ -486,7 +518,7 @@ func (run *ciRun) testCI(t *testing.T) {
 	names := c.goldenNames(t)
 	rs := run.build(t, clone, "c2", c.builderFlags(t, run.host))
 	if problems := expectStatuses(rs, names, "reused", "up-to-date"); len(problems) > 0 {
-		t.Errorf("a fresh clone of an empty commit with a new tag (c2) must build nothing:\n  %s\nwhat changed, by `imagemake explain` in the first run's checkout with tag c2:\n  %s",
+		t.Errorf("a fresh clone of new commits that change nothing the builds read, with a new tag (c2), must build nothing:\n  %s\nwhat changed, by `imagemake explain` in the first run's checkout with tag c2:\n  %s",
 			strings.Join(problems, "\n  "), strings.Join(run.explainAll(t, rs, "c2"), "\n  "))
 	}
 }
