@@ -104,8 +104,8 @@ func proposeIgnores(g *global, root string, ignores []scaffold.Ignore, write boo
 			fmt.Fprintf(g.io.Err, "imagemake: %s, the context of %s: added the line .git\n", ig.File, strings.Join(ig.Images, ", "))
 			continue
 		}
-		fmt.Fprintf(g.io.Err, "imagemake: %s take the whole root as context and %s: every commit would rebuild them. "+
-			"Add the line .git to %s (imagemake init --dockerignore does).\n", strings.Join(ig.Images, ", "), what, ig.File)
+		fmt.Fprintf(g.io.Err, "imagemake: %s read the whole repository root (%s) and %s: every commit would rebuild them. "+
+			"Add the line .git to %s (imagemake init --dockerignore does).\n", strings.Join(ig.Images, ", "), strings.Join(ig.Why, "; "), what, ig.File)
 	}
 	return nil
 }

@@ -53,18 +53,18 @@ func TestInitRefusesToOverwriteWithoutForce(t *testing.T) {
 	}
 }
 
-// A Dockerfile written for the root as context gets the root; the root's .dockerignore, which
-// does not exclude .git, is named, and --dockerignore adds the line.
+// A Dockerfile written for the root as context gets the root; it reads all of it (COPY .), so
+// the root's .dockerignore, which does not exclude .git, is named, and --dockerignore adds the line.
 func TestInitRootContextProposesGitIgnoreLine(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "plant")
 	writeFile(t, filepath.Join(dir, ".git/HEAD"), "ref: refs/heads/main\n")
 	writeFile(t, filepath.Join(dir, ".dockerignore"), "**/__pycache__")
 	writeFile(t, filepath.Join(dir, "pyproject.toml"), "[project]\n")
 	writeFile(t, filepath.Join(dir, "db/src/schema.sql"), "create table t();\n")
-	writeFile(t, filepath.Join(dir, "db/Dockerfile"), "FROM scratch\nCOPY pyproject.toml /\nCOPY db/src /src\n")
+	writeFile(t, filepath.Join(dir, "db/Dockerfile"), "FROM scratch\nCOPY pyproject.toml /\nCOPY db/src /src\nCOPY . /all\n")
 
 	code, _, errOut := run(t, dir, offline, "init", "--stdout")
-	if code != 0 || !strings.Contains(errOut, "db take the whole root as context and .dockerignore does not exclude .git") ||
+	if code != 0 || !strings.Contains(errOut, "db read the whole repository root (line 4: COPY .) and .dockerignore does not exclude .git") ||
 		!strings.Contains(errOut, "init --dockerignore") {
 		t.Fatalf("init --stdout: exit %d, stderr %q", code, errOut)
 	}

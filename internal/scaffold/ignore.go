@@ -10,14 +10,18 @@ import (
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/imagemake/imagemake/internal/dockerfile"
 )
 
-// Ignore is an ignore file that should exclude .git: the images listed take the whole root as
-// their context, so without it every commit changes what they are built from.
+// Ignore is an ignore file that should exclude .git: the images listed read the whole
+// repository root (COPY . or a source that cannot be told before the build), so without it
+// every commit changes what they are built from.
 type Ignore struct {
 	File   string   // root-relative: .dockerignore, or db/Dockerfile.dockerignore when the Dockerfile has its own
 	Exists bool     // the file is there (the line is appended) or not (it is created)
 	Images []string // the images whose context it filters
+	Why    []string // for each image, what reads the whole context: "line 4: COPY ."
 }
 
 // ignoreProposals finds the root-context images whose ignore file (the Dockerfile's own, else
@@ -31,6 +35,10 @@ func (g *gen) ignoreProposals() []Ignore {
 		if img.Context != "." || img.Broken != "" {
 			continue
 		}
+		whole := readsWhole(img)
+		if whole == "" {
+			continue // only the paths its COPY lines name count: .git is not among them
+		}
 		file, exists := ignoreFile(g.fsys, img.path)
 		if excludesGit(g.fsys, file, exists) {
 			continue
@@ -41,8 +49,21 @@ func (g *gen) ignoreProposals() []Ignore {
 			i = len(out) - 1
 		}
 		out[i].Images = append(out[i].Images, img.Name)
+		out[i].Why = append(out[i].Why, whole)
 	}
 	return out
+}
+
+// readsWhole says what makes a build of the image read its whole context, or "".
+func readsWhole(img *Image) string {
+	info, err := dockerfile.ParseOptions(img.src, dockerfile.Options{Args: buildArgs(img.args), Target: img.Target})
+	if err != nil {
+		return ""
+	}
+	if _, whole := info.ContextPaths(); whole != nil {
+		return whole.String()
+	}
+	return ""
 }
 
 // ignoreFile is the ignore file BuildKit reads for a Dockerfile built with the root as context.

@@ -68,30 +68,30 @@ func TestGenerate(t *testing.T) {
 		{name: "nodefault", deps: map[string][]string{
 			"base": nil, "other": nil, "py": nil, "svc": {"base"}}, checks: 3},
 		{name: "twoinfolder", deps: map[string][]string{
-			"twoinfolder": nil, "app": nil, "app-prod": {"app"}, "app-test": nil}, checks: 3, ignore: []string{".dockerignore"}},
+			"twoinfolder": nil, "app": nil, "app-prod": {"app"}, "app-test": nil}, checks: 3},
 		// the default file with its override merged; a file without build: left out
 		{name: "compose", deps: map[string][]string{"web": nil}, compose: 2},
 		{name: "broken", deps: map[string][]string{"good": nil}, checks: 1},
 		// a Dockerfile written for the root as context: its COPY sources are there
-		{name: "outside", deps: map[string][]string{"base": nil, "docker": {"base"}}, ignore: []string{".dockerignore"}},
+		{name: "outside", deps: map[string][]string{"base": nil, "docker": {"base"}}},
 		// repo and refs from the ARG defaults of FROM $REGISTRY/$OWNER/base
 		{name: "registry", deps: map[string][]string{"app": {"base"}, "base": nil, "notebook": {"app"}}},
 		// db/Dockerfile copies db/src, bin/dbctl, pyproject.toml: the root; sources nowhere said once
-		{name: "rootctx", deps: map[string][]string{"base": nil, "db": {"base"}}, checks: 1, ignore: []string{".dockerignore"}},
+		{name: "rootctx", deps: map[string][]string{"base": nil, "db": {"base"}}, checks: 1},
 		// FROM and COPY --from=org/db-debug:dev; python:3.12-slim is the official image, not ./python
 		{name: "hardcoded", deps: map[string][]string{
 			"app": {"db-debug"}, "db-debug": nil, "python": nil, "shell": {"db-debug"}, "tool": nil}},
 		// a Compose file in a subfolder with the root as context; another Dockerfile FROM its service
-		{name: "composesub", deps: map[string][]string{"base": nil, "lint": {"web"}, "web": {"base"}}, compose: 1,
-			ignore: []string{".dockerignore"}},
+		{name: "composesub", deps: map[string][]string{"base": nil, "lint": {"web"}, "web": {"base"}}, compose: 1},
 		// one Dockerfile, stages only --target builds: one image each
 		{name: "targets", deps: map[string][]string{
 			"targets": {"toolchain"}, "targets-api": {"toolchain"}, "targets-test": {"toolchain"}, "targets-worker": {"toolchain"},
-			"toolchain": nil}, ignore: []string{".dockerignore"}},
+			"toolchain": nil}},
 		// variants of one Dockerfile through Compose args; another Dockerfile names one by another tag
-		// a Makefile's docker build commands: the context COPY . cannot tell, repo and tag
+		// a Makefile's docker build commands: the context COPY . cannot tell, repo and tag; COPY .
+		// reads the whole root, and the Dockerfile's own ignore file does not exclude .git
 		{name: "makefile", deps: map[string][]string{"api": {"base"}, "base": nil, "lint": {"api"}},
-			ignore: []string{".dockerignore"}},
+			ignore: []string{"docker/api.Dockerfile.dockerignore"}},
 		{name: "variants", deps: map[string][]string{"app": nil, "app-cuda": nil, "serve": {"app-cuda"}}, compose: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
