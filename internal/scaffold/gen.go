@@ -85,6 +85,11 @@ func Generate(ctx context.Context, dir string, f *Found, env map[string]string) 
 			g.builds[b.dockerfile] = append(g.builds[b.dockerfile], b)
 		}
 	}
+	for _, wf := range workflowFiles(g.fsys) {
+		for _, b := range workflowBuilds(g.fsys, wf) {
+			g.builds[b.dockerfile] = append(g.builds[b.dockerfile], b)
+		}
+	}
 	covered := g.importFiles(ctx)
 	var own []string
 	for _, df := range f.Dockerfiles {

@@ -92,6 +92,8 @@ func TestGenerate(t *testing.T) {
 		// reads the whole root, and the Dockerfile's own ignore file does not exclude .git
 		{name: "makefile", deps: map[string][]string{"api": {"base"}, "base": nil, "lint": {"api"}},
 			ignore: []string{"docker/api.Dockerfile.dockerignore"}},
+		// a GitHub Actions workflow's builds: context, tags, build args
+		{name: "workflow", deps: map[string][]string{"api": {"base"}, "base": nil}, ignore: []string{".dockerignore"}},
 		{name: "variants", deps: map[string][]string{"app": nil, "app-cuda": nil, "serve": {"app-cuda"}}, compose: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
