@@ -205,35 +205,6 @@ func TestBuildKitDaemonKilled(t *testing.T) {
 	}
 }
 
-// TestBuildKitCacheMax: with cache.mode: max the cache of every stage goes to the registry, and
-// a fresh daemon rebuilding (-B) takes even the build stage's steps from there.
-func TestBuildKitCacheMax(t *testing.T) {
-	addr := registrytest.Start(t, registrytest.Options{})
-	r := bkRepo(t, addr)
-	cfg := filepath.Join(r.dir, "imagemake.yaml")
-	write(t, cfg, readFile(t, cfg)+"cache:\n  mode: max\n", 0o644)
-	first := startBuildkitd(t, addr)
-	r.build(0, append([]string{"--push", "luabase", "openresty"}, builderArgs(first)...)...)
-	if !exists(t, r.env["DOCKER_REPO"]+"/openresty-buildcache:latest") {
-		t.Fatalf("no registry cache at %s/openresty-buildcache:latest", r.env["DOCKER_REPO"])
-	}
-
-	fresh := startBuildkitd(t, addr)
-	code, out, errOut := r.run(append([]string{"build", "--output", "json", "--push", "-B", "luabase", "openresty"}, builderArgs(fresh)...)...)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
-	var logs []string
-	for _, e := range events(t, out) {
-		if e.Event == "log" && e.Image == "openresty" {
-			logs = append(logs, e.Line)
-		}
-	}
-	if !cached(logs, "] RUN ls /usr/local/lib/lua") {
-		t.Errorf("the build stage's RUN was not taken from the registry cache:\n%s", strings.Join(logs, "\n"))
-	}
-}
-
 // cached tells whether the plain progress lines show the step named by step as CACHED.
 func cached(lines []string, step string) bool {
 	for _, l := range lines {
@@ -242,44 +213,6 @@ func cached(lines []string, step string) bool {
 		}
 	}
 	return false
-}
-
-// TestBuildKitLoadAndNamedContexts: named contexts (a folder, and image:NAME built in the same
-// run) and a secret reach a BuildKit daemon, and --load puts the images in the local engine, where the
-// engine path then finds them up to date.
-func TestBuildKitLoadAndNamedContexts(t *testing.T) {
-	addr := registrytest.Start(t, registrytest.Options{})
-	d := startBuildkitd(t, addr)
-	r := tinyRepo(t, addr)
-	dir := r.dir
-	write(t, filepath.Join(dir, "imagemake.yaml"), `repo: ${DOCKER_REPO}
-images:
-  base: {context: base, network: none}
-  app:
-    context: app
-    network: none
-    contexts: {shared: shared, root: "image:base"}
-    secrets: [{id: tok, env: E2E_TOKEN}]
-`, 0o644)
-	r.env["E2E_TOKEN"] = "s3cret"
-	write(t, filepath.Join(dir, "base/busybox"), readFile(t, "/bin/busybox"), 0o755)
-	write(t, filepath.Join(dir, "base/Dockerfile"), "FROM scratch\nCOPY busybox /bin/busybox\n", 0o644)
-	write(t, filepath.Join(dir, "shared/msg.txt"), "from shared\n", 0o644)
-	write(t, filepath.Join(dir, "app/Dockerfile"), `FROM root
-SHELL ["/bin/busybox", "sh", "-c"]
-COPY --from=shared msg.txt /msg.txt
-RUN test "$(/bin/busybox cat /msg.txt)" = "from shared"
-RUN --mount=type=secret,id=tok,required=true test "$(/bin/busybox cat /run/secrets/tok)" = s3cret
-`, 0o644)
-
-	got := r.build(0, "--push", "--load", "--builder", d.addr)
-	if !reflect.DeepEqual(statuses(got), map[string]string{"base": "built", "app": "built"}) {
-		t.Fatalf("%v", got)
-	}
-	again := r.build(0)
-	if !reflect.DeepEqual(statuses(again), map[string]string{"base": "up-to-date", "app": "up-to-date"}) {
-		t.Errorf("after --load, the engine path: %v", again)
-	}
 }
 
 // tinyRepo is an empty project of the test, its refs naming the registry at registryAddr, with
@@ -291,37 +224,4 @@ func tinyRepo(t *testing.T, registryAddr string) *repo {
 	t.Cleanup(r.removeImages)
 	write(t, filepath.Join(r.dir, "base/busybox"), readFile(t, "/bin/busybox"), 0o755)
 	return r
-}
-
-// TestBuildKitChangedFileSameSize: a file changed without changing its size reaches the daemon
-// that received the previous version (files are sent with one fixed time, so the daemon must
-// not take them for unchanged).
-func TestBuildKitChangedFileSameSize(t *testing.T) {
-	addr := registrytest.Start(t, registrytest.Options{})
-	d := startBuildkitd(t, addr)
-	r := tinyRepo(t, addr)
-	write(t, filepath.Join(r.dir, "imagemake.yaml"), "repo: ${DOCKER_REPO}\nimages:\n  app: {context: base, network: none}\n", 0o644)
-	write(t, filepath.Join(r.dir, "base/Dockerfile"), `FROM scratch
-COPY busybox /bin/busybox
-COPY msg.txt /msg.txt
-RUN ["/bin/busybox", "cat", "/msg.txt"]
-`, 0o644)
-	// The second build, without --push, loads the image into the engine instead.
-	for i, msg := range []string{"first-version", "second-versio"} {
-		write(t, filepath.Join(r.dir, "base/msg.txt"), msg, 0o644)
-		args := []string{"build", "--output", "json", "--builder", d.addr}
-		if i == 0 {
-			args = append(args, "--push")
-		}
-		code, out, errOut := r.run(args...)
-		if code != 0 {
-			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-		}
-		if !strings.Contains(out, " "+msg+`"}`) {
-			t.Errorf("the RUN step did not print %q:\n%s", msg, out)
-		}
-	}
-	if got := statuses(r.build(0)); got["app"] != "up-to-date" {
-		t.Errorf("the engine path after a build without --push: %v, want app up-to-date (loaded)", got)
-	}
 }

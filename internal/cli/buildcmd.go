@@ -6,13 +6,13 @@ import (
 	"io"
 	"maps"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/imagemake/imagemake/internal/build"
 	"github.com/imagemake/imagemake/internal/config"
 	"github.com/imagemake/imagemake/internal/engine/docker"
-	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/plan"
 	"github.com/imagemake/imagemake/internal/progress"
 )
@@ -75,7 +75,7 @@ func runBuild(ctx context.Context, g *global, o buildOptions, names []string) er
 		dryRun(g.io.Out, s.images, s.engineErr)
 		return nil
 	}
-	if err := s.backend(ctx, o); err != nil {
+	if err := s.backend(ctx, o, g.io.Env); err != nil {
 		return err
 	}
 	defer s.bk.close()
@@ -172,17 +172,6 @@ func planNames(images []*plan.Image) []string {
 	return out
 }
 
-// unsupported rejects what the Docker engine backend cannot build, before anything starts.
-func unsupported(s *session) error {
-	for _, pi := range s.images {
-		if pi.Status != plan.UpToDate && len(pi.Config.Contexts) > 0 {
-			return usageErr(s.model.ImageError(pi.Config, "contexts",
-				"named build contexts cannot be sent to the Docker engine yet (its Engine API build takes one tar); use include: instead"))
-		}
-	}
-	return nil
-}
-
 func dryRun(w io.Writer, images []*plan.Image, engineErr error) {
 	if engineErr != nil {
 		fmt.Fprintf(w, "engine unreachable (%s): listing every image with what changed since last seen\n", oneLine(engineErr))
@@ -268,53 +257,40 @@ func (s *session) reuseWork(pi *plan.Image, from string, push bool) workFunc {
 	}
 }
 
-func (s *session) buildWork(pi *plan.Image, o buildOptions) workFunc {
-	if s.bk != nil {
-		return s.poolWork(pi, o)
-	}
-	return func(ctx context.Context, logs func(string)) (string, error) {
-		req := s.request(pi, o)
-		cache, err := s.cacheFrom(ctx, pi)
-		if err != nil {
-			return "", err
-		}
-		if cache != "" {
-			logs("cache from " + cache)
-			req.CacheFrom = []string{cache}
-		}
-		if _, err := s.engine.Build(ctx, req, logs); err != nil {
-			return "", err
-		}
-		if err := s.state.Record(pi.Manifest, true); err != nil {
-			return "", err
-		}
-		if o.push {
-			return build.Built, s.pushRefs(ctx, pi, logs)
-		}
-		return build.Built, nil
-	}
-}
-
-func (s *session) request(pi *plan.Image, o buildOptions) build.Request {
+// request is the build of pi as every builder takes it.
+func (s *session) request(pi *plan.Image, o buildOptions) (build.Request, error) {
 	img := pi.Config
 	labels := maps.Clone(img.Labels)
 	if labels == nil {
 		labels = map[string]string{}
 	}
 	labels[docker.InputsLabel] = pi.Manifest.Digest // the label the engine is asked about
-	return build.Request{
-		Image:      img.Name,
-		Context:    func(w io.Writer) error { return inputs.WriteTar(w, pi.Entries) },
-		Dockerfile: img.Dockerfile,
-		Args:       s.buildArgs(img),
-		Target:     img.Target,
-		Platform:   img.Platform,
-		Network:    img.Network,
-		Labels:     labels,
-		Refs:       img.Refs(),
-		NoCache:    o.noCache,
-		Secrets:    s.secrets(img),
+	contexts, err := s.namedContexts(pi)
+	if err != nil {
+		return build.Request{}, err
 	}
+	ssh, err := s.sshAgents(img)
+	if err != nil {
+		return build.Request{}, err
+	}
+	return build.Request{
+		Image:       img.Name,
+		Deps:        s.model.Graph.DepNames(pi.Name),
+		Context:     pi.Entries,
+		Dockerfile:  img.Dockerfile,
+		Contexts:    contexts,
+		Args:        s.model.BuildArgs(img),
+		Target:      img.Target,
+		Platform:    img.Platform,
+		Network:     img.Network,
+		Labels:      labels,
+		Refs:        img.Refs(),
+		NoCache:     o.noCache,
+		Secrets:     s.secrets(img),
+		SSH:         ssh,
+		InlineCache: s.model.Cache.Inline,
+		SharedKey:   s.model.Project.Root + ":" + pi.Name,
+	}, nil
 }
 
 // secrets are img's secrets with their files' absolute paths.
@@ -330,14 +306,22 @@ func (s *session) secrets(img *config.Image) []build.Secret {
 	return out
 }
 
-// buildArgs adds BUILDKIT_INLINE_CACHE=1 (cache.inline) to the image's build args, so images
-// pushed to the registry can serve as cache for other machines.
-func (s *session) buildArgs(img *config.Image) map[string]string {
-	args := s.model.BuildArgs(img)
-	if s.model.Cache.Inline {
-		if _, set := args["BUILDKIT_INLINE_CACHE"]; !set {
-			args["BUILDKIT_INLINE_CACHE"] = "1"
+// sshAgents are img's ssh: entries as BuildKit forwards them; "default" without paths is the
+// agent of $SSH_AUTH_SOCK, as `docker build --ssh default` takes it.
+func (s *session) sshAgents(img *config.Image) ([]build.SSH, error) {
+	var out []build.SSH
+	for i, spec := range img.SSH {
+		id, paths, ok := strings.Cut(spec, "=")
+		a := build.SSH{ID: id}
+		if ok {
+			a.Paths = strings.Split(paths, ",")
+		} else if sock := s.model.Project.Env["SSH_AUTH_SOCK"]; sock != "" {
+			a.Paths = []string{sock}
+		} else {
+			return nil, usageErr(s.model.ImageError(img, fmt.Sprintf("ssh[%d]", i),
+				fmt.Sprintf("%s forwards the SSH agent of $SSH_AUTH_SOCK, which is not set (start ssh-agent, or give ID=PATH)", spec)))
 		}
+		out = append(out, a)
 	}
-	return args
+	return out, nil
 }

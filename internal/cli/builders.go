@@ -3,15 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/imagemake/imagemake/internal/build"
 	"github.com/imagemake/imagemake/internal/engine/buildkit"
-	"github.com/imagemake/imagemake/internal/engine/docker"
-	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/plan"
 )
 
@@ -31,31 +28,40 @@ func addBuilderFlags(f *pflag.FlagSet, o *builderOptions) {
 	f.BoolVar(&o.load, "load", false, "with --builder and --push: also load each built image into the local Docker engine (without --push it is always loaded)")
 }
 
-// builders is a run's BuildKit backend: the pool, and where its warnings go.
+// builders is what builds a run: the Docker engine's BuildKit, or a pool of BuildKit daemons;
+// and where its warnings go.
 type builders struct {
 	pool    *buildkit.Pool
+	engine  bool // the pool is the Docker engine's BuildKit
 	report  func(build.Event)
 	pending []string // warnings from before the run's output started
 }
 
-// backend picks what builds: the Docker engine, or the BuildKit daemons of --builder (or
-// builders: in imagemake.yaml). With builders and --push the engine is not needed.
-func (s *session) backend(ctx context.Context, o buildOptions) error {
+// backend picks what builds: the BuildKit daemons of --builder (or builders: in
+// imagemake.yaml, or $BUILDKIT_HOST), else the Docker engine's own BuildKit. With daemons and
+// --push the engine is not needed.
+func (s *session) backend(ctx context.Context, o buildOptions, env map[string]string) error {
 	addrs := o.bk.addrs
 	if len(addrs) == 0 {
 		addrs = s.model.Project.Builders
 	}
+	if len(addrs) == 0 && env["BUILDKIT_HOST"] != "" {
+		addrs = []string{env["BUILDKIT_HOST"]}
+	}
 	if err := s.checkBuilders(addrs, o); err != nil {
 		return err
 	}
+	if err := s.checkSSH(); err != nil {
+		return err
+	}
 	if len(addrs) == 0 {
-		return unsupported(s)
+		return s.engineBackend(ctx, o)
 	}
 	s.bk = &builders{}
 	var list []*buildkit.Builder
 	var errs []string
 	for _, addr := range addrs {
-		b, err := buildkit.Dial(ctx, addr, o.bk.tls)
+		b, err := buildkit.Dial(ctx, addr, s.daemonOptions(o)...)
 		if err != nil {
 			errs = append(errs, err.Error())
 			continue
@@ -70,6 +76,25 @@ func (s *session) backend(ctx context.Context, o buildOptions) error {
 	}
 	s.bk.pool = buildkit.NewPool(list, o.jobs, s.bk.warn)
 	return nil
+}
+
+// engineBackend builds on the Docker engine's BuildKit, a pool of one.
+func (s *session) engineBackend(ctx context.Context, o buildOptions) error {
+	b, err := s.engine.BuildKit(ctx)
+	if err != nil {
+		return failedErr(fmt.Errorf("cannot build: %w", err))
+	}
+	s.bk = &builders{engine: true, pool: buildkit.NewPool([]*buildkit.Builder{b}, o.jobs, nil)}
+	return nil
+}
+
+// daemonOptions: TLS, the values of secrets named by variable, and loads into the engine.
+func (s *session) daemonOptions(o buildOptions) []buildkit.Option {
+	opts := []buildkit.Option{buildkit.WithTLS(o.bk.tls), buildkit.WithEnv(s.model.Project.Env)}
+	if s.engine != nil {
+		opts = append(opts, buildkit.WithLoader(s.engine.Load))
+	}
+	return opts
 }
 
 // loads tells whether built images go into the local engine: with --load, and without --push
@@ -111,6 +136,18 @@ func (s *session) baseBuiltToo() error {
 	return nil
 }
 
+// checkSSH refuses, before anything builds, an image to build whose ssh: cannot be forwarded.
+func (s *session) checkSSH() error {
+	for _, pi := range s.images {
+		if pi.Status != plan.UpToDate {
+			if _, err := s.sshAgents(pi.Config); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (b *builders) warn(line string) {
 	if b.report != nil {
 		b.report(build.Event{Kind: build.Message, Line: "imagemake: warning: " + line})
@@ -144,26 +181,29 @@ func (b *builders) close() {
 
 // where names what builds, for the run's header.
 func (s *session) where() string {
-	if s.bk != nil {
+	if s.bk != nil && !s.bk.engine {
 		return "BuildKit " + strings.Join(s.bk.pool.Addrs(), ", ")
 	}
 	return s.engine.Endpoint()
 }
 
-// poolWork builds pi on a builder of the pool: pushed with every ref and its inputs tag
-// (--push), loaded into the engine (--load, or no --push).
-func (s *session) poolWork(pi *plan.Image, o buildOptions) workFunc {
+// buildWork builds pi on a builder of the pool: with --push, pushed with every ref and its
+// inputs tag; built by a daemon, loaded into the engine (--load, or no --push).
+func (s *session) buildWork(pi *plan.Image, o buildOptions) workFunc {
 	return func(ctx context.Context, logs func(string)) (string, error) {
-		job, err := s.buildkitJob(ctx, pi, o, logs)
+		req, err := s.buildRequest(ctx, pi, o, logs)
 		if err != nil {
 			return "", err
 		}
-		err = s.bk.pool.Run(ctx, pi.Name, s.model.Graph.DepNames(pi.Name), func(ctx context.Context, b *buildkit.Builder) error {
+		err = s.bk.pool.Run(ctx, pi.Name, req.Deps, func(ctx context.Context, b *buildkit.Builder) error {
 			if o.push && s.stopping() { // waited for a builder while another image failed
 				return errNotPushed
 			}
-			logs("builder: " + b.Addr())
-			return b.Build(ctx, job, logs)
+			if !s.bk.engine {
+				logs("builder: " + b.Addr())
+			}
+			_, err := b.Build(ctx, req, logs)
+			return err
 		})
 		if err != nil {
 			return "", err
@@ -172,76 +212,71 @@ func (s *session) poolWork(pi *plan.Image, o buildOptions) workFunc {
 	}
 }
 
-func (s *session) buildkitJob(ctx context.Context, pi *plan.Image, o buildOptions, logs func(string)) (buildkit.Job, error) {
-	job := buildkit.Job{Request: s.request(pi, o), Entries: pi.Entries,
-		CacheMode: s.model.Project.Cache.Mode, InlineCache: s.model.Project.Cache.Inline,
-		SharedKey: pi.Name + ":" + pi.Manifest.Digest}
-	if len(job.Secrets) > 0 {
-		job.SecretStore = docker.SecretStore(job.Secrets, s.model.Project.Env)
-	}
-	if err := s.namedContexts(pi, &job); err != nil {
-		return job, err
+// buildRequest is the request of pi's build, with its named contexts, pushes and cache.
+func (s *session) buildRequest(ctx context.Context, pi *plan.Image, o buildOptions, logs func(string)) (build.Request, error) {
+	req, err := s.request(pi, o)
+	if err != nil {
+		return req, err
 	}
 	if o.push {
-		job.Push = append(pi.Config.Refs(), s.inputsTag(pi))
+		req.Push = append(pi.Config.Refs(), s.inputsTag(pi))
 	}
-	if loads(o) {
-		job.Load = func(ctx context.Context, r io.Reader) error { return s.engine.Load(ctx, r, logs) }
-	}
-	return job, s.buildkitCache(ctx, pi, o, &job, logs)
+	req.Load = loads(o)
+	return req, s.buildkitCache(ctx, pi, o, &req, logs)
 }
 
-// namedContexts sends a folder as a local source, "image:NAME" as the registry image of the
-// project's image NAME, anything else (docker-image://, a URL) as written.
-func (s *session) namedContexts(pi *plan.Image, job *buildkit.Job) error {
-	job.Folders, job.Sources = map[string][]inputs.Entry{}, map[string]string{}
+// namedContexts sends a folder as a local source, "image:NAME" as the image of the project's
+// image NAME (from the engine, or the registry for a daemon), anything else (docker-image://, a
+// URL) as written.
+func (s *session) namedContexts(pi *plan.Image) (map[string]build.NamedContext, error) {
+	out := map[string]build.NamedContext{}
 	for name, v := range pi.Config.Contexts {
 		switch {
 		case strings.HasPrefix(v, "image:"):
 			img := s.model.Project.Image(strings.TrimPrefix(v, "image:"))
 			if img == nil {
-				return s.model.ImageError(pi.Config, "contexts."+name, "no image named "+strings.TrimPrefix(v, "image:"))
+				return nil, s.model.ImageError(pi.Config, "contexts."+name, "no image named "+strings.TrimPrefix(v, "image:"))
 			}
-			job.Sources[name] = "docker-image://" + img.Ref
+			out[name] = build.NamedContext{Source: "docker-image://" + img.Ref}
 		case strings.Contains(v, "://"):
-			job.Sources[name] = v
+			out[name] = build.NamedContext{Source: v}
 		default:
 			entries, err := s.scanner.NamedContext(pi.Config, name)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			job.Folders[name] = entries
+			out[name] = build.NamedContext{Entries: entries, Dir: v}
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // buildkitCache imports the registry cache of the image ({cache.repo or repo}/NAME-buildcache)
 // when the registry holds it, and the first cache-from candidate the registry holds; with --push
 // it exports the build's cache there (cache.mode min or max).
-func (s *session) buildkitCache(ctx context.Context, pi *plan.Image, o buildOptions, job *buildkit.Job, logs func(string)) error {
+func (s *session) buildkitCache(ctx context.Context, pi *plan.Image, o buildOptions, req *build.Request, logs func(string)) error {
 	if s.reg == nil {
 		return nil
 	}
 	ref := buildCacheRef(s.inputsTag(pi))
 	if o.push {
-		job.CacheExport = ref
+		req.CacheTo, req.CacheMode = ref, s.model.Project.Cache.Mode
 	}
 	found, err := s.reg.Lookup(ctx, ref)
 	if err != nil {
 		return err
 	}
 	if found != nil {
-		job.CacheImports = append(job.CacheImports, ref)
+		req.CacheFrom = append(req.CacheFrom, ref)
 	}
 	from, err := s.cacheFrom(ctx, pi)
 	if err != nil {
 		return err
 	}
 	if from != "" {
-		job.CacheImports = append(job.CacheImports, from)
+		req.CacheFrom = append(req.CacheFrom, from)
 	}
-	for _, c := range job.CacheImports {
+	for _, c := range req.CacheFrom {
 		logs("cache from " + c)
 	}
 	return nil

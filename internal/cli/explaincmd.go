@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imagemake/imagemake/internal/build"
-	"github.com/imagemake/imagemake/internal/engine/docker"
+	"github.com/imagemake/imagemake/internal/engine/buildkit"
 	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/plan"
 )
@@ -21,10 +21,10 @@ func newExplain(g *global) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "explain IMAGE",
-		Short: "Tell the full story of an image's inputs: digest, every change, cache source, engine request",
+		Short: "Tell the full story of an image's inputs: digest, every change, cache source, BuildKit solve",
 		Long: `explain plans one image, like plan, and tells everything behind its status: its inputs digest,
 every file, build arg and base image that changed since the digest imagemake last saw, the cache
-source a build would use and the exact Engine API request (and the equivalent docker command).
+source a build would use and the exact BuildKit solve (and the equivalent docker command).
 It builds nothing and records nothing.`,
 		Example: `  imagemake explain api
   imagemake explain openresty --json | jq .changes`,
@@ -57,12 +57,12 @@ type explanation struct {
 	Changes     []inputs.Change   `json:"changes"`
 	CacheFrom   string            `json:"cache_from"`
 	CacheNote   string            `json:"cache_note,omitempty"`
-	Request     docker.BuildCall  `json:"request"`
+	Request     buildkit.Solve    `json:"request"`
 	Command     string            `json:"command"`
 	EngineError string            `json:"engine_error,omitempty"`
 	Upstream    map[string]string `json:"upstream,omitempty"`
 	// Builders are the BuildKit daemons of builders: in imagemake.yaml, which take the build
-	// instead of the engine; Request then says what the Docker engine would be sent.
+	// instead of the engine; Request then says what they would be sent.
 	Builders []string `json:"builders,omitempty"`
 }
 
@@ -95,11 +95,14 @@ func (g *global) explain(ctx context.Context, name string) (*explanation, error)
 	if err := e.cache(ctx, s, pi); err != nil {
 		return nil, err
 	}
-	req := s.request(pi, buildOptions{})
+	req, err := s.request(pi, buildOptions{})
+	if err != nil {
+		return nil, err
+	}
 	if e.CacheFrom != "" {
 		req.CacheFrom = []string{e.CacheFrom}
 	}
-	e.Request = docker.Describe(redactArgs(req))
+	e.Request = buildkit.Describe(redactArgs(req), len(m.Builders) == 0)
 	e.Command = "imagemake context " + name + " | DOCKER_BUILDKIT=1 " + shellJoin(e.Request.Command)
 	return e, nil
 }
@@ -173,18 +176,31 @@ func (e *explanation) text(w io.Writer) {
 	}
 	fmt.Fprintf(w, "cache from %s\n", orNote(e.CacheFrom, e.CacheNote))
 	if len(e.Builders) > 0 {
-		fmt.Fprintf(w, "builders   %s (builders: in imagemake.yaml): the build goes there; the Docker engine would get:\n", strings.Join(e.Builders, ", "))
+		fmt.Fprintf(w, "builders   %s (builders: in imagemake.yaml): the build goes there\n", strings.Join(e.Builders, ", "))
 	}
-	fmt.Fprintf(w, "request    %s %s\n", e.Request.Method, e.Request.Path)
-	for _, k := range slices.Sorted(maps.Keys(e.Request.Query)) {
-		for _, v := range e.Request.Query[k] {
-			fmt.Fprintf(w, "  %s=%s\n", k, v)
+	solveText(w, e.Request)
+	fmt.Fprintf(w, "command    %s\n", e.Command)
+}
+
+// text writes the solve: frontend, its attributes, local sources, outputs, cache, session.
+func solveText(w io.Writer, r buildkit.Solve) {
+	fmt.Fprintf(w, "solve      %s\n", r.Frontend)
+	for _, k := range slices.Sorted(maps.Keys(r.Attrs)) {
+		fmt.Fprintf(w, "  %s=%s\n", k, r.Attrs[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.Locals)) {
+		fmt.Fprintf(w, "  local %s: %s (through the BuildKit session)\n", k, r.Locals[k])
+	}
+	list := func(what string, items []string) {
+		for _, it := range items {
+			fmt.Fprintf(w, "  %s %s\n", what, it)
 		}
 	}
-	for _, sec := range e.Request.Secrets {
-		fmt.Fprintf(w, "  secret %s (through the BuildKit session)\n", sec)
-	}
-	fmt.Fprintf(w, "command    %s\n", e.Command)
+	list("export", r.Exports)
+	list("cache import", r.CacheImports)
+	list("cache export", r.CacheExports)
+	list("secret", r.Secrets)
+	list("ssh", r.SSH)
 }
 
 func orNote(v, note string) string {

@@ -148,8 +148,8 @@ func TestExplainListsEveryChange(t *testing.T) {
 	if !slices.Equal(changes, want) {
 		t.Errorf("changes %q, want %q", changes, want)
 	}
-	if e.Status != "unknown" || e.Request.Query.Get("networkmode") != "none" || !strings.Contains(e.Request.Query.Get("buildargs"), `"PORT":"8080"`) {
-		t.Errorf("status %s, query %v", e.Status, e.Request.Query)
+	if e.Status != "unknown" || e.Request.Attrs["force-network-mode"] != "none" || e.Request.Attrs["build-arg:PORT"] != "8080" {
+		t.Errorf("status %s, frontend attrs %v", e.Status, e.Request.Attrs)
 	}
 	if !strings.HasPrefix(e.Command, "imagemake context api | DOCKER_BUILDKIT=1 docker build --file Dockerfile") {
 		t.Errorf("command %q", e.Command)

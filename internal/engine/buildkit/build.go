@@ -4,153 +4,175 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
-	"github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/session"
-	"github.com/moby/buildkit/session/auth/authprovider"
-	"github.com/moby/buildkit/session/secrets"
-	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/imagemake/imagemake/internal/build"
-	"github.com/imagemake/imagemake/internal/inputs"
 )
 
-// Job is one image to build on a daemon.
-type Job struct {
-	build.Request                                              // Context is not used: Entries are sent instead
-	Entries       []inputs.Entry                               // the build context, in path order
-	Folders       map[string][]inputs.Entry                    // named contexts that are folders, by name
-	Sources       map[string]string                            // other named contexts: name -> docker-image://REF or a URL
-	Push          []string                                     // refs to push to the registry; none: no push
-	Load          func(ctx context.Context, r io.Reader) error // loads a docker tarball into the engine; nil: no load
-	CacheImports  []string                                     // registry refs to import cache from (cache images or inline cache)
-	CacheExport   string                                       // registry ref to export the cache to; "" none
-	CacheMode     string                                       // "min" or "max"
-	InlineCache   bool                                         // also embed the cache in the pushed image
-	SecretStore   secrets.SecretStore                          // serves Secrets; nil: none
-	// SharedKey names the context's content (image name and inputs digest). A daemon that
-	// received the same key before diffs against what it kept, by metadata only (size, mode,
-	// time); every file is sent with the same time, so only a key that changes with any content
-	// change is safe, and an unchanged context then moves nothing.
-	SharedKey string
-}
+// imageIDKey is where the moby exporter answers the ID of the image it stored in the engine.
+const imageIDKey = "containerimage.digest"
 
-// Build runs job on the daemon. Progress reaches logs as `docker build --progress=plain`
-// lines. Cancelling ctx cancels the build in the daemon.
-func (b *Builder) Build(ctx context.Context, job Job, logs func(string)) error {
-	opt := solveOpt(job)
+// Build runs req: BuildKit's Dockerfile frontend, run in this process, solves on the builder.
+// On the Docker engine the image lands in the engine under every ref (and is pushed from
+// there); on a daemon it is pushed by the daemon and, with Load, loaded into the engine.
+// Progress reaches logs as `docker build --progress=plain` lines. Cancelling ctx cancels the
+// solve in the builder, and Build waits for the builder's progress stream to end.
+func (b *Builder) Build(ctx context.Context, req build.Request, logs func(string)) (string, error) {
+	outer := ctx
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if logs == nil {
+		logs = func(string) {}
+	}
+	opt, err := b.solveOpt(req, logs)
+	if err != nil {
+		return "", fmt.Errorf("building %s: %w", req.Image, err)
+	}
 	eg, ctx := errgroup.WithContext(ctx)
 	done := func(error) {}
-	if job.Load != nil {
-		done = addLoad(ctx, eg, &opt, job)
+	if req.Load && b.engine == nil {
+		if b.opts.load == nil {
+			return "", fmt.Errorf("building %s: no Docker engine to load it into", req.Image)
+		}
+		done = b.addLoad(ctx, eg, &opt, req, logs)
 	}
 	status := make(chan *client.SolveStatus)
 	eg.Go(func() error { return showProgress(status, logs) })
+	var resp *client.SolveResponse
 	eg.Go(func() error {
-		_, err := b.c.Solve(ctx, nil, opt, status)
+		var err error
+		resp, err = b.c.Build(ctx, opt, "imagemake", b.frontend(logs), status)
 		done(err)
 		return err
 	})
 	if err := eg.Wait(); err != nil {
-		return fmt.Errorf("building %s on %s: %w", job.Image, b.addr, err)
+		if outer.Err() != nil {
+			return "", outer.Err()
+		}
+		return "", fmt.Errorf("building %s on %s: %w", req.Image, b.addr, err)
 	}
-	return nil
+	return b.afterSolve(outer, req, resp, logs)
 }
 
-// addLoad adds the docker exporter, its tarball piped to job.Load. The returned func ends the
+// afterSolve pushes what the engine built (its exporter only stores images) and returns the
+// image ID the engine answered.
+func (b *Builder) afterSolve(ctx context.Context, req build.Request, resp *client.SolveResponse, logs func(string)) (string, error) {
+	if b.engine == nil {
+		return "", nil
+	}
+	for _, ref := range req.Push {
+		if err := b.engine.Push(ctx, ref, logs); err != nil {
+			return "", fmt.Errorf("pushing %s: %w", req.Image, err)
+		}
+	}
+	return resp.ExporterResponse[imageIDKey], nil
+}
+
+// addLoad adds the docker exporter, its tarball piped to the loader. The returned func ends the
 // pipe once the solve is over, with the solve's error, so the load never waits for more.
-func addLoad(ctx context.Context, eg *errgroup.Group, opt *client.SolveOpt, job Job) func(error) {
+func (b *Builder) addLoad(ctx context.Context, eg *errgroup.Group, opt *client.SolveOpt, req build.Request, logs func(string)) func(error) {
 	r, w := io.Pipe()
 	opt.Exports = append(opt.Exports, client.ExportEntry{Type: client.ExporterDocker,
-		Attrs:  map[string]string{"name": strings.Join(job.Refs, ",")},
+		Attrs:  map[string]string{"name": strings.Join(req.Refs, ",")},
 		Output: func(map[string]string) (io.WriteCloser, error) { return w, nil }})
 	eg.Go(func() error {
-		err := job.Load(ctx, r)
+		err := b.opts.load(ctx, r, logs)
 		r.CloseWithError(err)
 		return err
 	})
 	return func(err error) { w.CloseWithError(err) }
 }
 
-// solveOpt turns a job into the Dockerfile frontend's options, as buildctl build would send
-// them for `--frontend dockerfile.v0 --local context=... --local dockerfile=...`.
-func solveOpt(job Job) client.SolveOpt {
-	ctxFS := newFS(job.Entries)
+// solveOpt turns a request into the solve's options: the frontend's attributes, the local
+// sources, outputs, cache and session services.
+func (b *Builder) solveOpt(req build.Request, logs func(string)) (client.SolveOpt, error) {
+	ctxFS := newFS(req.Context)
 	opt := client.SolveOpt{
-		Frontend:      "dockerfile.v0",
-		SharedKey:     job.SharedKey,
-		FrontendAttrs: frontendAttrs(job),
+		SharedKey:     req.SharedKey,
+		FrontendAttrs: frontendAttrs(req),
 		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": ctxFS},
+		Exports:       b.exports(req),
 	}
-	for name, entries := range job.Folders {
-		opt.LocalMounts["named-"+name] = newFS(entries)
+	for name, nc := range req.Contexts {
+		if nc.Source != "" {
+			opt.FrontendAttrs["context:"+name] = nc.Source
+			continue
+		}
+		opt.LocalMounts["named-"+name] = newFS(nc.Entries)
 		opt.FrontendAttrs["context:"+name] = "local:named-" + name
 	}
-	for name, src := range job.Sources {
-		opt.FrontendAttrs["context:"+name] = src
-	}
-	if len(job.Push) > 0 {
-		opt.Exports = append(opt.Exports, client.ExportEntry{Type: client.ExporterImage,
-			Attrs: map[string]string{"name": strings.Join(job.Push, ","), "push": "true"}})
-	}
-	opt.CacheImports, opt.CacheExports = cacheOptions(job)
-	opt.Session = attachables(job.SecretStore)
-	return opt
+	opt.CacheImports, opt.CacheExports = b.cacheOptions(req, logs)
+	var err error
+	opt.Session, err = attachables(req, b.opts)
+	return opt, err
 }
 
-func frontendAttrs(job Job) map[string]string {
-	attrs := map[string]string{"filename": job.Dockerfile}
-	if job.Target != "" {
-		attrs["target"] = job.Target
+// exports: the engine stores the image under its refs and push refs (moby exporter); a daemon
+// pushes it (image exporter).
+func (b *Builder) exports(req build.Request) []client.ExportEntry {
+	if b.engine != nil {
+		names := slices.Compact(append(slices.Clone(req.Refs), req.Push...))
+		return []client.ExportEntry{{Type: "moby", Attrs: map[string]string{"name": strings.Join(names, ",")}}}
 	}
-	if job.Platform != "" {
-		attrs["platform"] = job.Platform
+	if len(req.Push) == 0 {
+		return nil
 	}
-	if job.Network != "" {
-		attrs["force-network-mode"] = job.Network
+	return []client.ExportEntry{{Type: client.ExporterImage,
+		Attrs: map[string]string{"name": strings.Join(req.Push, ","), "push": "true"}}}
+}
+
+// frontendAttrs are the Dockerfile frontend's options, as `buildctl build --frontend
+// dockerfile.v0` would send them.
+func frontendAttrs(req build.Request) map[string]string {
+	attrs := map[string]string{"filename": req.Dockerfile}
+	set := func(k, v string) {
+		if v != "" {
+			attrs[k] = v
+		}
 	}
-	if job.NoCache {
+	set("target", req.Target)
+	set("platform", req.Platform)
+	set("force-network-mode", req.Network)
+	if req.NoCache {
 		attrs["no-cache"] = ""
 	}
-	for k, v := range job.Args {
+	for k, v := range req.Args {
 		attrs["build-arg:"+k] = v
 	}
-	for k, v := range job.Labels {
+	for k, v := range req.Labels {
 		attrs["label:"+k] = v
 	}
 	return attrs
 }
 
-func cacheOptions(job Job) (imports, exports []client.CacheOptionsEntry) {
-	for _, ref := range job.CacheImports {
+// cacheOptions: registry imports; a registry export where the builder can (a Docker engine
+// without containerd's image store exports no cache but inline: logs says so when max was
+// asked for); inline cache in pushed images.
+func (b *Builder) cacheOptions(req build.Request, logs func(string)) (imports, exports []client.CacheOptionsEntry) {
+	for _, ref := range req.CacheFrom {
 		imports = append(imports, client.CacheOptionsEntry{Type: "registry", Attrs: map[string]string{"ref": ref}})
 	}
-	if job.CacheExport != "" {
-		mode := job.CacheMode
+	switch {
+	case req.CacheTo != "" && !b.cacheExport && req.CacheMode == "max":
+		logs(fmt.Sprintf("imagemake: warning: cache.mode max: %s exports no cache to a registry (its BuildKit has only inline cache, which is min; an engine with the containerd image store or a BuildKit daemon has more): %s not written",
+			b.name(), req.CacheTo))
+	case req.CacheTo != "" && b.cacheExport:
+		mode := req.CacheMode
 		if mode == "" {
 			mode = "min"
 		}
 		exports = append(exports, client.CacheOptionsEntry{Type: "registry",
-			Attrs: map[string]string{"ref": job.CacheExport, "mode": mode}})
+			Attrs: map[string]string{"ref": req.CacheTo, "mode": mode}})
 	}
-	if job.InlineCache && len(job.Push) > 0 {
+	// The engine keeps the cache in the image it stores, for the push that may follow.
+	if req.InlineCache && (len(req.Push) > 0 || b.engine != nil) {
 		exports = append(exports, client.CacheOptionsEntry{Type: "inline"})
 	}
 	return imports, exports
-}
-
-// attachables are the session's services: registry credentials from the docker config
-// (~/.docker/config.json, $DOCKER_CONFIG, credential helpers) and the build's secrets.
-func attachables(store secrets.SecretStore) []session.Attachable {
-	auth := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
-		AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(io.Discard)),
-	})
-	if store == nil {
-		return []session.Attachable{auth}
-	}
-	return []session.Attachable{auth, secretsprovider.NewSecretProvider(store)}
 }

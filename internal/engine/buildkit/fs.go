@@ -17,13 +17,13 @@ import (
 	"github.com/imagemake/imagemake/internal/inputs"
 )
 
-// entryTime is the modification time every file is sent with: the one inputs.WriteTar gives
-// the Docker engine, so both backends build the same layers.
+// entryTime is the modification time of a directory made up to hold an include, which has no
+// time of its own: the one inputs.WriteTar gives it.
 var entryTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 
 // entriesFS serves a build context's entries (inputs.Entry, in path order) to BuildKit's file
 // sync: each entry under its context name, read from its Src on disk, so includes land where
-// the tar of the Docker engine path puts them and nothing is copied first.
+// `imagemake context` puts them and nothing is copied first.
 type entriesFS struct {
 	entries []inputs.Entry
 	byName  map[string]inputs.Entry
@@ -85,12 +85,22 @@ func (f *entriesFS) Open(p string) (io.ReadCloser, error) {
 	return file, nil
 }
 
+// stat is what the builder compares with what it received last time for the same local
+// source and session shared key: an entry whose size, mode and modification time did not change
+// is not sent again. So the time is the file's own, read from disk as docker build reads it: a
+// time of our own could hide a change of the same size.
 func stat(e inputs.Entry) *fstypes.Stat {
+	mtime := entryTime
+	if e.Src != "" {
+		if fi, err := os.Lstat(e.Src); err == nil {
+			mtime = fi.ModTime().UnixNano()
+		}
+	}
 	return &fstypes.Stat{
 		Path:     e.Name,
 		Mode:     uint32(e.Mode),
 		Size:     e.Size,
-		ModTime:  entryTime,
+		ModTime:  mtime,
 		Linkname: e.Link,
 	}
 }

@@ -187,12 +187,12 @@ func normaliseHost(host string, useTLS bool) (string, error) {
 		proto, addr = "tcp", host
 	}
 	switch proto {
-	case "unix", "npipe":
+	case "unix", "npipe", "ssh":
 		return host, nil
 	case "tcp":
 		return "tcp://" + withDefaultPort(addr, useTLS), nil
 	default:
-		return "", fmt.Errorf("%s: %s:// endpoints are not supported (use unix:// or tcp://)", host, proto)
+		return "", fmt.Errorf("%s: %s:// endpoints are not supported (use unix://, tcp:// or ssh://)", host, proto)
 	}
 }
 

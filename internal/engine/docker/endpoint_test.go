@@ -131,8 +131,10 @@ func TestResolveEndpoint(t *testing.T) {
 			wantErr: `docker context "ghost" not found`},
 		{name: "broken config.json", env: map[string]string{"DOCKER_CONFIG": badConfig},
 			wantErr: filepath.Join(badConfig, "config.json")},
-		{name: "ssh", env: map[string]string{"DOCKER_HOST": "ssh://me@host"},
-			wantErr: "ssh:// endpoints are not supported"},
+		{name: "ssh, as the docker CLI reaches it", env: map[string]string{"DOCKER_HOST": "ssh://me@host"},
+			want: "ssh://me@host (DOCKER_HOST)"},
+		{name: "unknown scheme", env: map[string]string{"DOCKER_HOST": "fd://3"},
+			wantErr: "fd:// endpoints are not supported"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

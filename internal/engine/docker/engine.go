@@ -1,7 +1,7 @@
-// Package docker builds images with the BuildKit builder of a Docker engine, through the Engine
-// API: POST /build with version=2 and the context tar as the request body. Each build has a
-// BuildKit session whose only service is registry credentials (see startSession); it pushes
-// and pulls images with POST /images/{name}/push and /images/create.
+// Package docker talks to a Docker engine through its Engine API, reached as the docker CLI
+// reaches it (DOCKER_HOST, contexts, TLS, ssh://): the images it holds, tags, pushes, pulls
+// and loads, and its own BuildKit (BuildKit's gRPC API over the Engine API's /grpc and
+// /session endpoints), which builds (see BuildKit).
 package docker
 
 import (
@@ -12,11 +12,10 @@ import (
 	"os"
 	"strings"
 
+	"github.com/docker/cli/cli/connhelper"
 	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/client"
 	"github.com/google/go-containerregistry/pkg/authn"
-
-	"github.com/imagemake/imagemake/internal/build"
 )
 
 // minAPIVersion is the first Engine API with BuildKit builds (Docker 18.09).
@@ -36,8 +35,6 @@ type Engine struct {
 	env      map[string]string // New's env: the values of secrets given by variable name
 }
 
-var _ build.Builder = (*Engine)(nil)
-
 // New resolves the engine's endpoint from env (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH,
 // DOCKER_CONTEXT, DOCKER_CONFIG, HOME), connects and checks that BuildKit builds are possible.
 // Errors wrap ErrUnreachable when the engine does not answer.
@@ -53,7 +50,11 @@ func New(ctx context.Context, env map[string]string) (*Engine, error) {
 			CheckRedirect: client.CheckRedirect,
 		}))
 	}
-	api, err := client.NewClientWithOpts(append(opts, client.WithHost(ep.host))...)
+	hostOpts, err := hostOptions(ep.host)
+	if err != nil {
+		return nil, fmt.Errorf("docker endpoint %s: %w", ep, err)
+	}
+	api, err := client.NewClientWithOpts(append(opts, hostOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("docker endpoint %s: %w", ep, err)
 	}
@@ -63,6 +64,19 @@ func New(ctx context.Context, env map[string]string) (*Engine, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// hostOptions reach host: ssh://USER@HOST as the docker CLI does (`docker system dial-stdio`
+// run on the host through ssh), others directly.
+func hostOptions(host string) ([]client.Opt, error) {
+	if !strings.HasPrefix(host, "ssh://") {
+		return []client.Opt{client.WithHost(host)}, nil
+	}
+	helper, err := connhelper.GetConnectionHelper(host)
+	if err != nil {
+		return nil, err
+	}
+	return []client.Opt{client.WithHost(helper.Host), client.WithDialContext(helper.Dialer)}, nil
 }
 
 // Endpoint names where the engine is and how it was chosen, e.g.

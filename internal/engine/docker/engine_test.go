@@ -1,13 +1,12 @@
 package docker
 
 import (
-	"archive/tar"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,8 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/engine/buildkit"
+	"github.com/imagemake/imagemake/internal/inputs"
 )
 
 // These tests drive the real engine the environment points at. Without one they are skipped,
@@ -63,36 +64,36 @@ func testRef(t *testing.T, e *Engine, repo string) string {
 	return ref
 }
 
-// contextTar writes a context with busybox at /busybox and the given Dockerfile; stop, when
-// not nil, is returned once the Dockerfile is written, before the rest.
-func contextTar(t *testing.T, dockerfile string, stop error) func(io.Writer) error {
+// testContext is a context on disk with busybox at /busybox and the given Dockerfile.
+func testContext(t *testing.T, dockerfile string) []inputs.Entry {
 	t.Helper()
 	busybox, err := os.ReadFile("/bin/busybox")
 	if err != nil {
 		t.Skipf("test images need a static /bin/busybox: %v", err)
 	}
-	return func(w io.Writer) error {
-		tw := tar.NewWriter(w)
-		if err := writeFile(tw, "Dockerfile", []byte(dockerfile), 0o644); err != nil {
-			return err
-		}
-		if stop != nil {
-			return stop
-		}
-		if err := writeFile(tw, "busybox", busybox, 0o755); err != nil {
-			return err
-		}
-		return tw.Close()
+	dir := t.TempDir()
+	df, bb := filepath.Join(dir, "Dockerfile"), filepath.Join(dir, "busybox")
+	if err := os.WriteFile(df, []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bb, busybox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return []inputs.Entry{
+		{Name: "Dockerfile", Src: df, Mode: 0o644, Size: int64(len(dockerfile))},
+		{Name: "busybox", Src: bb, Mode: 0o755, Size: int64(len(busybox))},
 	}
 }
 
-func writeFile(tw *tar.Writer, name string, data []byte, mode int64) error {
-	hdr := &tar.Header{Name: name, Mode: mode, Size: int64(len(data)), Typeflag: tar.TypeReg}
-	if err := tw.WriteHeader(hdr); err != nil {
-		return err
+// testBuilder is the engine's BuildKit.
+func testBuilder(t *testing.T, e *Engine) *buildkit.Builder {
+	t.Helper()
+	b, err := e.BuildKit(context.Background())
+	if err != nil {
+		t.Fatalf("BuildKit: %v", err)
 	}
-	_, err := tw.Write(data)
-	return err
+	t.Cleanup(func() { _ = b.Close() })
+	return b
 }
 
 const busyboxBase = `FROM scratch
@@ -149,13 +150,14 @@ func TestBuildLabelsRefsAndLogs(t *testing.T) {
 	ref, extra := testRef(t, e, "build"), testRef(t, e, "build-extra")
 	token := hex.EncodeToString([]byte(t.Name()))[:8] + time.Now().Format("150405.000000")
 	logs := newLogLines()
-	id, err := e.Build(context.Background(), build.Request{
-		Image:   "build",
-		Context: contextTar(t, busyboxBase+"ARG TOKEN\nRUN echo \"hello $TOKEN\"\n", nil),
-		Args:    map[string]string{"TOKEN": token},
-		Network: "none",
-		Labels:  map[string]string{InputsLabel: "sha256:abc", "team": "edge"},
-		Refs:    []string{ref, extra},
+	id, err := testBuilder(t, e).Build(context.Background(), build.Request{
+		Image:      "build",
+		Dockerfile: "Dockerfile",
+		Context:    testContext(t, busyboxBase+"ARG TOKEN\nRUN echo \"hello $TOKEN\"\n"),
+		Args:       map[string]string{"TOKEN": token},
+		Network:    "none",
+		Labels:     map[string]string{InputsLabel: "sha256:abc", "team": "edge"},
+		Refs:       []string{ref, extra},
 	}, logs.add)
 	if err != nil {
 		t.Fatalf("Build: %v\n%s", err, strings.Join(logs.all(), "\n"))
@@ -186,12 +188,14 @@ func TestBuildFailingRun(t *testing.T) {
 	e := testEngine(t)
 	ref := testRef(t, e, "fail")
 	logs := newLogLines()
-	_, err := e.Build(context.Background(), build.Request{
-		Context: contextTar(t, busyboxBase+"RUN exit 3\n", nil),
-		Network: "none",
-		Labels:  map[string]string{InputsLabel: "x"},
-		Refs:    []string{ref},
-		NoCache: true,
+	_, err := testBuilder(t, e).Build(context.Background(), build.Request{
+		Image:      "fail",
+		Dockerfile: "Dockerfile",
+		Context:    testContext(t, busyboxBase+"RUN exit 3\n"),
+		Network:    "none",
+		Labels:     map[string]string{InputsLabel: "x"},
+		Refs:       []string{ref},
+		NoCache:    true,
 	}, logs.add)
 	if err == nil || !strings.Contains(err.Error(), "exit code: 3") {
 		t.Fatalf("Build error = %v, want one with the exit code", err)
@@ -216,12 +220,14 @@ func TestBuildCancel(t *testing.T) {
 			}
 		}
 	}()
-	_, err := e.Build(ctx, build.Request{
-		Context: contextTar(t, busyboxBase+"RUN sleep 30\n", nil),
-		Network: "none",
-		Labels:  map[string]string{InputsLabel: "x"},
-		Refs:    []string{ref},
-		NoCache: true,
+	_, err := testBuilder(t, e).Build(ctx, build.Request{
+		Image:      "cancel",
+		Dockerfile: "Dockerfile",
+		Context:    testContext(t, busyboxBase+"RUN sleep 30\n"),
+		Network:    "none",
+		Labels:     map[string]string{InputsLabel: "x"},
+		Refs:       []string{ref},
+		NoCache:    true,
 	}, logs.add)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Build error = %v, want context.Canceled\n%s", err, strings.Join(logs.all(), "\n"))
@@ -233,17 +239,24 @@ func TestBuildCancel(t *testing.T) {
 	assertNoImage(t, e, ref)
 }
 
-func TestBuildContextWriterError(t *testing.T) {
+// TestBuildRefusesWhatTheEngineLacks: COPY --exclude, which the BuildKit of an older engine
+// drops without a word, is refused naming the Dockerfile line; nothing is built.
+func TestBuildRefusesWhatTheEngineLacks(t *testing.T) {
 	e := testEngine(t)
-	ref := testRef(t, e, "writer")
-	errBoom := errors.New("boom")
-	_, err := e.Build(context.Background(), build.Request{
-		Context: contextTar(t, busyboxBase, errBoom),
-		Network: "none",
-		Refs:    []string{ref},
+	b := testBuilder(t, e)
+	ref := testRef(t, e, "caps")
+	_, err := b.Build(context.Background(), build.Request{
+		Image:      "caps",
+		Dockerfile: "Dockerfile",
+		Context:    testContext(t, busyboxBase+"COPY --exclude=*.txt . /src\n"),
+		Network:    "none",
+		Refs:       []string{ref},
 	}, nil)
-	if !errors.Is(err, errBoom) {
-		t.Fatalf("Build error = %v, want the writer's error", err)
+	if err == nil {
+		t.Skip("this engine's BuildKit has COPY --exclude")
+	}
+	if !strings.Contains(err.Error(), "Dockerfile:4: COPY --exclude=*.txt . /src: COPY --exclude") || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("Build error = %v, want the line and the feature named", err)
 	}
 	assertNoImage(t, e, ref)
 }
@@ -252,10 +265,12 @@ func TestImagesAndTag(t *testing.T) {
 	e := testEngine(t)
 	ref, tagged := testRef(t, e, "images"), testRef(t, e, "images-tagged")
 	inputs := "sha256:" + strings.Repeat("ab", 32)
-	id, err := e.Build(context.Background(), build.Request{
-		Context: contextTar(t, busyboxBase, nil),
-		Labels:  map[string]string{InputsLabel: inputs},
-		Refs:    []string{ref},
+	id, err := testBuilder(t, e).Build(context.Background(), build.Request{
+		Image:      "images",
+		Dockerfile: "Dockerfile",
+		Context:    testContext(t, busyboxBase),
+		Labels:     map[string]string{InputsLabel: inputs},
+		Refs:       []string{ref},
 	}, nil)
 	if err != nil {
 		t.Fatalf("Build: %v", err)

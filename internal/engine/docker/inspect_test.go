@@ -12,10 +12,11 @@ func TestInputs(t *testing.T) {
 	e := testEngine(t)
 	ref := testRef(t, e, "inputs")
 	inputs := "sha256:" + strings.Repeat("cd", 32)
-	if _, err := e.Build(context.Background(), build.Request{
-		Context: contextTar(t, busyboxBase, nil),
-		Labels:  map[string]string{InputsLabel: inputs},
-		Refs:    []string{ref},
+	if _, err := testBuilder(t, e).Build(context.Background(), build.Request{
+		Dockerfile: "Dockerfile",
+		Context:    testContext(t, busyboxBase),
+		Labels:     map[string]string{InputsLabel: inputs},
+		Refs:       []string{ref},
 	}, nil); err != nil {
 		t.Fatalf("Build: %v", err)
 	}

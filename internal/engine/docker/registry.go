@@ -110,6 +110,17 @@ func readProgress(r io.Reader, out io.Writer) error {
 	}
 }
 
+// messageError is the error a stream message carries, or nil.
+func messageError(msg jsonmessage.JSONMessage) error {
+	if msg.Error != nil && msg.Error.Message != "" {
+		return errors.New(msg.Error.Message)
+	}
+	if msg.ErrorMessage != "" { // deprecated, but the only field some engines set
+		return errors.New(msg.ErrorMessage)
+	}
+	return nil
+}
+
 // registryAuthHeader is the X-Registry-Auth value for reg: base64url of the JSON of a
 // registry.AuthConfig, or "" when the keychain has no credentials for reg.
 func (e *Engine) registryAuthHeader(ctx context.Context, reg name.Registry) (string, error) {

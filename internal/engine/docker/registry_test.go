@@ -150,12 +150,14 @@ func useCredentials(t *testing.T, host string) {
 func buildTestImage(t *testing.T, e *Engine, dockerfile string, labels map[string]string, args map[string]string, refs ...string) string {
 	t.Helper()
 	logs := newLogLines()
-	id, err := e.Build(context.Background(), build.Request{
-		Context: contextTar(t, dockerfile, nil),
-		Network: "none",
-		Labels:  labels,
-		Args:    args,
-		Refs:    refs,
+	id, err := testBuilder(t, e).Build(context.Background(), build.Request{
+		Dockerfile:  "Dockerfile",
+		Context:     testContext(t, dockerfile),
+		Network:     "none",
+		Labels:      labels,
+		Args:        args,
+		Refs:        refs,
+		InlineCache: args["BUILDKIT_INLINE_CACHE"] == "1",
 	}, logs.add)
 	if err != nil {
 		t.Fatalf("Build: %v\n%s", err, strings.Join(logs.all(), "\n"))
@@ -335,13 +337,14 @@ func TestBuildCacheFromRegistry(t *testing.T) {
 			pruneBuildCache(t, e, token)
 
 			logs := newLogLines()
-			if _, err := e.Build(context.Background(), build.Request{
-				Context:   contextTar(t, dockerfile, nil),
-				Network:   "none",
-				Labels:    map[string]string{InputsLabel: "z"},
-				Args:      map[string]string{"BUILDKIT_INLINE_CACHE": "1"},
-				Refs:      []string{ref},
-				CacheFrom: []string{ref},
+			if _, err := testBuilder(t, e).Build(context.Background(), build.Request{
+				Dockerfile:  "Dockerfile",
+				Context:     testContext(t, dockerfile),
+				Network:     "none",
+				Labels:      map[string]string{InputsLabel: "z"},
+				InlineCache: true,
+				Refs:        []string{ref},
+				CacheFrom:   []string{ref},
 			}, logs.add); err != nil {
 				t.Fatalf("Build with CacheFrom: %v\n%s", err, strings.Join(logs.all(), "\n"))
 			}
@@ -401,6 +404,9 @@ func pruneBuildCache(t *testing.T, e *Engine, token string) {
 		}
 		if len(mine) == 0 {
 			if round == 0 {
+				for _, r := range du.BuildCache {
+					t.Logf("record %s %q", r.ID, r.Description)
+				}
 				t.Fatalf("no build cache record mentions %q", token)
 			}
 			return

@@ -3,55 +3,33 @@ package docker
 import (
 	"context"
 	"net"
-	"time"
 
 	clitypes "github.com/docker/cli/cli/config/types"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
-	"github.com/moby/buildkit/session/secrets/secretsprovider"
 
-	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/engine/buildkit"
 )
 
-// sessionCloseTimeout bounds the wait for a build's session to end once the build is over.
-const sessionCloseTimeout = 5 * time.Second
-
-// startSession opens a BuildKit session with the engine (POST /session, upgraded to h2c) for
-// one build. It serves registry credentials: the engine's BuildKit asks the session for them
-// whenever a registry challenges it (cache imports of --cache-from, FROM images), and ignores
-// the X-Registry-Config header of a build. The credentials come from the keychain, as Push's
-// do, and never leave this process unless a registry asks for them. It also serves the
-// build's secrets, read when a RUN step mounts them (see secretStore). stop closes the
-// session and waits for it to end.
-func (e *Engine) startSession(ctx context.Context, secrets []build.Secret) (id string, stop func(), err error) {
-	sess, err := session.NewSession(ctx, "imagemake")
-	if err != nil {
-		return "", nil, err
-	}
-	sess.Allow(authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+// BuildKit connects to the engine's own BuildKit: BuildKit's gRPC API over the Engine API's
+// /grpc endpoint and its sessions over /session, as buildx's docker driver does. What it
+// builds lands in the engine's image store and is pushed by the engine (Push). Its sessions
+// serve registry credentials from the keychain, as Push's are, and never send them anywhere
+// unless a registry asks; and the values of secrets named by variable from New's env.
+func (e *Engine) BuildKit(ctx context.Context) (*buildkit.Builder, error) {
+	auth := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
 		AuthConfigProvider: e.sessionCredentials,
-	}))
-	sess.Allow(secretsprovider.NewSecretProvider(secretStore{secrets: secrets, env: e.env}))
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		// A session that cannot connect fails the engine's credential requests, which the
-		// build reports ("no active sessions"); anonymous registries still work.
-		_ = sess.Run(runCtx, func(ctx context.Context, proto string, meta map[string][]string) (net.Conn, error) {
+	})
+	return buildkit.NewEngine(ctx, &buildkit.Engine{
+		Name: e.Endpoint(),
+		Dial: func(ctx context.Context) (net.Conn, error) {
+			return e.api.DialHijack(ctx, "/grpc", "h2c", nil)
+		},
+		DialSession: func(ctx context.Context, proto string, meta map[string][]string) (net.Conn, error) {
 			return e.api.DialHijack(ctx, "/session", proto, meta)
-		})
-	}()
-	stop = func() {
-		cancel()
-		_ = sess.Close()
-		select {
-		case <-done:
-		case <-time.After(sessionCloseTimeout):
-		}
-	}
-	return sess.ID(), stop, nil
+		},
+		Push: e.Push,
+	}, buildkit.WithAuth(auth), buildkit.WithEnv(e.env))
 }
 
 // sessionCredentials answers BuildKit's credential requests for host (a registry host as
