@@ -32,9 +32,15 @@ type corpusTree struct {
 	builder bool
 	// vars are the variables a developer's shell sets for the tree (goldens and init see them).
 	vars map[string]string
-	// unread are files no build reads (docs, the Makefile, comments in build files): the
-	// second commit of the CI pair appends a comment line to each.
+	// unread are files no build reads (imagemake.yaml, docs, the Makefile, build files whose
+	// comments change nothing): the second commit of the CI pair appends a comment line to each.
 	unread []string
+	// initSays are what init must say on stderr; planWarns what plan must warn, in the tree as
+	// committed, before fix.
+	initSays, planWarns []string
+	// fix appends text to files (the change a user makes on imagemake's advice), committed
+	// before the first build.
+	fix map[string]string
 	// goldens: more ls goldens (a file name in expected/) with the variables each sets.
 	goldens map[string]map[string]string
 	// noPush: an image keeps a ref outside the test registry (docker.io), which cannot be
@@ -52,35 +58,40 @@ func registryTag(host, ns, tag string) map[string]string {
 
 var corpus = []corpusTree{
 	{dir: "root-context", checkout: "plant-monitor", busybox: []string{"bin/busybox"}, env: dockerRepoTag,
-		unread: []string{"README.md", "Makefile"}},
+		unread: []string{"imagemake.yaml", "README.md", "Makefile"}},
 	{dir: "compose-subfolder", checkout: "osparc-simcore", busybox: []string{"scripts/busybox"},
 		goldens: map[string]map[string]string{"ls.profile-debug.json": {"COMPOSE_PROFILES": "debug"}},
-		unread:  []string{"README.md", "services/docker-compose.build.yml", "services/director/director.py"},
+		unread:  []string{"imagemake.yaml", "README.md", "services/docker-compose.build.yml", "services/director/director.py"},
 		env: func(host, ns, tag string) map[string]string {
 			return map[string]string{"DOCKER_REGISTRY": host + "/" + ns, "DOCKER_IMAGE_TAG": tag}
 		}},
 	{dir: "registry-owner", checkout: "docker-stacks", busybox: []string{"images/base/busybox"},
-		unread: []string{"Makefile"},
+		unread: []string{"imagemake.yaml", "Makefile"},
 		env: func(host, ns, tag string) map[string]string {
 			return map[string]string{"REGISTRY": host, "OWNER": ns, "TAG": tag}
 		}},
 	{dir: "cuda-variants", checkout: "gpu-images", busybox: []string{"images/foundation/busybox"}, env: registryTag,
-		unread: []string{"docker-bake.hcl"}},
+		unread: []string{"imagemake.yaml", "docker-bake.hcl"}},
 	{dir: "bake-contexts", checkout: "datalens-backend", busybox: []string{"docker_build/base/busybox"},
-		unread: []string{"docker-bake.hcl"}, env: registryTag, builder: true},
+		unread: []string{"imagemake.yaml", "docker-bake.hcl"}, env: registryTag, builder: true},
 	{dir: "hardcoded-ref", checkout: "dbtools", busybox: []string{"db-debug/busybox"}, env: dockerRepoTag, noPush: true,
-		unread: []string{"Makefile"}},
+		unread: []string{"imagemake.yaml", "Makefile"}},
 	{dir: "multistage-targets", checkout: "shop", busybox: []string{"toolchain/busybox"},
-		unread: []string{"README.md", "docker-compose.yml"},
+		unread: []string{"imagemake.yaml", "README.md", "docker-compose.yml"},
 		env: func(host, ns, tag string) map[string]string {
 			return map[string]string{"IMAGE_REPO": host + "/" + ns, "IMAGE_TAG": tag}
 		}},
 	{dir: "empty-submodule", checkout: "docker-mailserver", busybox: []string{"target/bin/busybox"},
 		emptyDirs: []string{"target/docker-configomat"}, submodules: []string{"target/docker-configomat"}, env: dockerRepoTag,
-		unread: []string{"README.md", "Makefile", ".gitmodules"}},
+		unread: []string{"imagemake.yaml", "README.md", "Makefile", ".gitmodules"}},
+	{dir: "copy-all-root", checkout: "mxrouter-tms-app", busybox: []string{"bin/busybox"}, env: dockerRepoTag,
+		initSays: []string{"web, websocket, worker read the whole repository root", "Add the line .git to .dockerignore"},
+		planWarns: []string{`image "web": the whole repository root is its context and .git is not ignored`,
+			`image "websocket": the whole`, `image "worker": the whole`, "every commit rebuilds it"},
+		fix: map[string]string{".dockerignore": "\n# imagemake: every commit would rebuild the images otherwise\n.git\n"}},
 	{dir: "service-arg", checkout: "mobile-app-rn-demo", busybox: []string{"common/bin/busybox"}, noPush: true,
 		vars:   map[string]string{"BUILD_VERSION": "dev"},
-		unread: []string{"README.md", "docker-compose.build.yml"},
+		unread: []string{"imagemake.yaml", "README.md", "docker-compose.build.yml"},
 		env: func(_, _, tag string) map[string]string {
 			return map[string]string{"BUILD_VERSION": tag}
 		}},
@@ -241,6 +252,11 @@ func (c corpusTree) testInit(t *testing.T) {
 		t.Fatalf("init: exit %d\n%s%s", code, out, errOut)
 	}
 	generated := readFile(t, filepath.Join(dir, "imagemake.yaml"))
+	for _, want := range c.initSays {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("init does not say %q; it said:\n%s", want, errOut)
+		}
+	}
 	wantDoc := readFile(t, filepath.Join(c.src(), "expected", "ls.json"))
 	gotDoc := lsOf(t, dir, env, "the config init wrote:\n"+generated)
 	problems := compareGraphs(t, wantDoc, gotDoc)
@@ -337,6 +353,14 @@ func (run *ciRun) testBuild(t *testing.T) {
 	}
 	git(t, dir, "commit", "-q", "-m", "c1")
 	run.dir = dir
+	if len(c.planWarns) > 0 {
+		run.expectWarnings(t)
+	}
+	for _, p := range slices.Sorted(maps.Keys(c.fix)) {
+		path := filepath.Join(dir, p)
+		write(t, path, readFile(t, path)+c.fix[p], 0o644)
+		git(t, dir, "commit", "-q", "-am", "the fix imagemake advised: "+p)
+	}
 	run.recordRefs(t, dir, "c1")
 	names := c.goldenNames(t)
 	rs := run.build(t, dir, "c1", c.builderFlags(t, run.host))
@@ -344,6 +368,22 @@ func (run *ciRun) testBuild(t *testing.T) {
 		t.Fatalf("first build (tag c1):\n  %s", strings.Join(problems, "\n  "))
 	}
 	run.failed = false
+}
+
+// expectWarnings runs `imagemake plan` in the first run's checkout and wants each of planWarns
+// on its stderr.
+func (run *ciRun) expectWarnings(t *testing.T) {
+	t.Helper()
+	r := &repo{t: t, dir: run.dir, env: run.tree.envFor(run.host, run.ns, "c1")}
+	code, out, errOut := r.run("plan")
+	if code != 0 {
+		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range run.tree.planWarns {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("plan does not warn %q; its stderr:\n%s", want, errOut)
+		}
+	}
 }
 
 // builderFlags starts a BuildKit daemon for trees that need one.
@@ -431,12 +471,15 @@ func (run *ciRun) testNarrow(t *testing.T) {
 	}
 	c := engine(t)
 	imgs := run.lsImages(t, run.dir, "c1")
+	// docker build reads a clean clone: the checkout also holds imagemake's own .imagemake/.
+	clean := filepath.Join(t.TempDir(), run.tree.checkout)
+	git(t, filepath.Dir(clean), "clone", "-q", run.dir, clean)
 	repoArgs := implicitArgs(imgs)
 	for _, img := range imgs {
 		t.Run(img.Name, func(t *testing.T) {
 			cliRef := run.host + "/" + run.ns + "/" + img.Name + ":docker-build"
 			run.refs = append(run.refs, cliRef)
-			ctxDir := filepath.Join(run.dir, filepath.FromSlash(img.Context))
+			ctxDir := filepath.Join(clean, filepath.FromSlash(img.Context))
 			args := []string{"build", "-q", "--network", "none", "-f", filepath.Join(ctxDir, filepath.FromSlash(img.Dockerfile)), "-t", cliRef}
 			if img.Target != "" {
 				args = append(args, "--target", img.Target)
@@ -503,12 +546,14 @@ func (run *ciRun) recordRefs(t *testing.T, dir, tag string) {
 func (run *ciRun) testCI(t *testing.T) {
 	c := run.tree
 	git(t, run.dir, "commit", "-q", "--allow-empty", "-m", "an empty commit")
-	for _, p := range append([]string{"imagemake.yaml"}, c.unread...) {
+	for _, p := range c.unread {
 		path := filepath.Join(run.dir, p)
 		write(t, path, readFile(t, path)+"# edited by the CI pair's second commit\n", 0o644)
 		git(t, run.dir, "add", p)
 	}
-	git(t, run.dir, "commit", "-q", "-m", "c2: edits of files no build reads")
+	if len(c.unread) > 0 {
+		git(t, run.dir, "commit", "-q", "-m", "c2: edits of files no build reads")
+	}
 	clone := filepath.Join(t.TempDir(), c.checkout)
 	git(t, filepath.Dir(clone), "clone", "-q", run.dir, clone)
 	if !c.noPush {

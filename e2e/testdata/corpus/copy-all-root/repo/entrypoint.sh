@@ -1,0 +1,3 @@
+#!/bin/sh
+# Migrations, then the command (python manage.py migrate upstream).
+exec "$@"
