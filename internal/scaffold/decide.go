@@ -230,7 +230,7 @@ func (g *gen) rename(img *Image) {
 		}
 	}
 	img.Notes = append(img.Notes, fmt.Sprintf("name: %s, as %s calls it (the folder says %s)", base, img.uses[0].where, img.Name))
-	img.Name, img.named = base, true
+	img.Name = base
 }
 
 // groupUses groups the uses by ref, the most used first, then in order of appearance.

@@ -39,7 +39,6 @@ type Image struct {
 	args  map[string]string // build args as the build sees them, DOCKER_REPO and DOCKER_TAG as sentinels
 	refs  []string          // normalised refs an imported image already has (values at the defaults)
 	uses  []refUse          // the refs the tree names this image by
-	named bool              // Name came from a ref, not from the folder
 }
 
 // Result is a generated config.
@@ -58,7 +57,7 @@ type gen struct {
 	env     map[string]string // for interpolating Compose files
 	fsys    fs.FS
 	found   *Found
-	images  []*Image // the config's own images, then the imported ones
+	images  []*Image // the imported images, then the config's own
 	compose []string // Compose files to import
 	bake    []string // bake files to import
 	skipped []string // Compose and bake files not imported, with why
