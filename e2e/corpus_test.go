@@ -178,6 +178,9 @@ func (c corpusTree) lsGolden(t *testing.T, dir, name string, vars map[string]str
 	got := lsOf(t, dir, env, fmt.Sprintf("the expected config (with %v)", vars))
 	golden := filepath.Join(c.src(), "expected", name)
 	if *updateGolden {
+		if !strings.Contains(got, `"name"`) {
+			t.Fatalf("not rewriting %s: the config gives no images\n%s", golden, got)
+		}
 		write(t, golden, got, 0o644)
 		return
 	}
