@@ -25,11 +25,9 @@ type Ignore struct {
 }
 
 // ignoreProposals finds the root-context images whose ignore file (the Dockerfile's own, else
-// .dockerignore, as BuildKit picks it) does not exclude .git.
+// .dockerignore, as BuildKit picks it) does not exclude .git, whether or not .git is there yet
+// (a tree copied without it is cloned with it).
 func (g *gen) ignoreProposals() []Ignore {
-	if _, err := fs.Stat(g.fsys, ".git"); err != nil {
-		return nil
-	}
 	var out []Ignore
 	for _, img := range g.images {
 		if img.Context != "." || img.Broken != "" {
