@@ -75,6 +75,14 @@ func narrow(entries []Entry, paths []string, keep ...string) ([]Entry, error) {
 	if includes == nil && len(paths) > 0 {
 		return entries, nil // a symlink led to the root: everything
 	}
+	if isPlain(includes) {
+		return narrowPlain(entries, includes, keep), nil
+	}
+	return narrowMatched(entries, includes, keep)
+}
+
+// narrowMatched is narrow for any patterns: each entry is matched.
+func narrowMatched(entries []Entry, includes, keep []string) ([]Entry, error) {
 	match, err := includeMatcher(includes)
 	if err != nil {
 		return nil, err
@@ -87,7 +95,7 @@ func narrow(entries []Entry, paths []string, keep ...string) ([]Entry, error) {
 			kept[i] = true
 		}
 	}
-	out := make([]Entry, 0, len(entries))
+	var out []Entry
 	var dirs []int // stack of the folders above the current entry, by index
 	for i, e := range entries {
 		for len(dirs) > 0 && !strings.HasPrefix(e.Name, entries[dirs[len(dirs)-1]].Name+"/") {
@@ -109,22 +117,64 @@ func narrow(entries []Entry, paths []string, keep ...string) ([]Entry, error) {
 	return out, nil
 }
 
-// includeMatcher tells whether an entry is sent for the include patterns: it or a folder
-// above it matches one. Plain paths (the common case) are compared as strings.
-func includeMatcher(includes []string) (func(name string) (bool, error), error) {
-	plain := !slices.ContainsFunc(includes, func(p string) bool {
+// span is entries[start:end].
+type span struct{ start, end int }
+
+// narrowPlain is narrow for paths without patterns: each path's entries are one run of the
+// list (a folder comes right before what it holds), found by binary search, and so are its
+// folders, so the cost is that of what is kept, not of the whole context.
+func narrowPlain(entries []Entry, includes, keep []string) []Entry {
+	var spans []span
+	find := func(name string) (int, bool) {
+		return slices.BinarySearchFunc(entries, name, func(e Entry, name string) int { return ComparePaths(e.Name, name) })
+	}
+	above := func(name string) {
+		for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
+			if i, ok := find(dir); ok {
+				spans = append(spans, span{i, i + 1})
+			}
+		}
+	}
+	for _, p := range includes {
+		i, ok := find(p)
+		if !ok {
+			continue
+		}
+		j := i + 1
+		for j < len(entries) && strings.HasPrefix(entries[j].Name, p) && entries[j].Name[len(p)] == '/' {
+			j++
+		}
+		spans = append(spans, span{i, j})
+		above(p)
+	}
+	for _, name := range keep {
+		if i, ok := find(name); ok {
+			spans = append(spans, span{i, i + 1})
+			above(name)
+		}
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
+	var out []Entry
+	next := 0 // entries before it are in out
+	for _, sp := range spans {
+		sp.start = max(sp.start, next)
+		if sp.start < sp.end {
+			out = append(out, entries[sp.start:sp.end]...)
+			next = sp.end
+		}
+	}
+	return out
+}
+
+func isPlain(includes []string) bool {
+	return !slices.ContainsFunc(includes, func(p string) bool {
 		return strings.ContainsAny(p, `*?[]^\`) || strings.HasPrefix(p, "!")
 	})
-	if plain {
-		return func(name string) (bool, error) {
-			for _, p := range includes {
-				if name == p || strings.HasPrefix(name, p+"/") {
-					return true, nil
-				}
-			}
-			return false, nil
-		}, nil
-	}
+}
+
+// includeMatcher tells whether an entry is sent for the include patterns: it or a folder
+// above it matches one.
+func includeMatcher(includes []string) (func(name string) (bool, error), error) {
 	pm, err := patternmatcher.New(includes)
 	if err != nil {
 		return nil, fmt.Errorf("context paths %s: %w", strings.Join(includes, ", "), err)

@@ -136,3 +136,18 @@ func TestStateDirNeverInContext(t *testing.T) {
 		}
 	}
 }
+
+// The binary-search narrowing of plain paths keeps exactly what matching every entry keeps.
+func TestNarrowPlainSameAsMatched(t *testing.T) {
+	root := t.TempDir()
+	mkTree(t, root, "Dockerfile", "a-b/x", "a.c", "a/b/c", "a/b/d", "a/bb", "b/a/x", "b/ab", "c/d/e/f", "c/d/g", ".dockerignore")
+	entries := contextOf(t, newTestScanner(t, testProject(root)), image("x", "."))
+	for _, includes := range [][]string{{"a"}, {"a/b"}, {"a/b/c", "b"}, {"c/d/e"}, {"missing", "a.c"}, {"a", "a/b"}, {}} {
+		plain := narrowPlain(entries, includes, []string{"Dockerfile", ".dockerignore"})
+		matched, err := narrowMatched(entries, includes, []string{"Dockerfile", ".dockerignore"})
+		must(t, err)
+		if !reflect.DeepEqual(names(plain), names(matched)) {
+			t.Errorf("%q:\n plain   %q\n matched %q", includes, names(plain), names(matched))
+		}
+	}
+}
