@@ -1,0 +1,124 @@
+package bake
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Error is a problem with a bake file, named by file, line and field.
+type Error struct {
+	File      string // the bake file, relative to the project root
+	Line, Col int    // 1-based; 0 when no line is known
+	Field     string // such as target.api.context; "" when not known
+	Msg       string
+}
+
+// Error formats the problem as FILE:LINE:COL: FIELD: message, leaving out what is unknown.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found in the bake files of a project, in file order, then line order.
+type Errors struct {
+	List []*Error
+}
+
+func (e *Errors) Error() string {
+	lines := make([]string, len(e.List))
+	for i, err := range e.List {
+		lines[i] = err.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// describe turns an error of bake's into Errors: HCL's diagnostics keep their positions (file
+// names are already relative to the root); other errors (a Compose-form file, an unknown
+// target in a group or inherits, a target: loop) name the files read.
+func (r *reader) describe(err error) error {
+	var diags hcl.Diagnostics
+	if errors.As(err, &diags) {
+		var list []*Error
+		for _, d := range diags {
+			if d.Severity != hcl.DiagError {
+				continue
+			}
+			list = append(list, diagError(d, r.fileName(0)))
+		}
+		if len(list) > 0 {
+			r.sortErrors(list)
+			return &Errors{List: list}
+		}
+	}
+	names := make([]string, len(r.files))
+	for i, f := range r.files {
+		names[i] = f.Name
+	}
+	return &Errors{List: []*Error{{File: strings.Join(names, ", "), Msg: err.Error()}}}
+}
+
+func diagError(d *hcl.Diagnostic, file string) *Error {
+	e := &Error{File: file, Msg: d.Summary}
+	if d.Detail != "" {
+		e.Msg += ": " + strings.TrimSuffix(d.Detail, ".")
+	}
+	if d.Subject != nil {
+		e.File, e.Line, e.Col = d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column
+	}
+	return e
+}
+
+// errAt is a problem with a field of a target, at the line that sets the field, else the
+// line of the target's block.
+func (r *reader) errAt(target, field, format string, args ...any) *Error {
+	f := "target." + target
+	if field != "" {
+		f += "." + field
+	}
+	file, line, from := r.pos.field(target, field)
+	if from != "" {
+		format += " (inherited from target " + from + ")"
+	}
+	if file == "" {
+		file = r.fileName(0)
+	}
+	return &Error{File: file, Line: line, Col: colOf(line), Field: f, Msg: fmt.Sprintf(format, args...)}
+}
+
+// colOf is the column errors give with a line: positions keep lines only.
+func colOf(line int) int {
+	if line > 0 {
+		return 1
+	}
+	return 0
+}
+
+// sortErrors orders problems by file (in the order the files are given), then line.
+func (r *reader) sortErrors(list []*Error) {
+	order := map[string]int{}
+	for i, f := range r.files {
+		order[f.Name] = i
+	}
+	slices.SortStableFunc(list, func(a, b *Error) int {
+		if c := order[a.File] - order[b.File]; c != 0 {
+			return c
+		}
+		if c := a.Line - b.Line; c != 0 {
+			return c
+		}
+		return strings.Compare(a.Field, b.Field)
+	})
+}
