@@ -10,6 +10,7 @@ import (
 
 	composecli "github.com/compose-spec/compose-go/v2/cli"
 
+	"github.com/imagemake/imagemake/internal/bake"
 	"github.com/imagemake/imagemake/internal/compose"
 	"github.com/imagemake/imagemake/internal/config"
 	"github.com/imagemake/imagemake/internal/dockerfile"
@@ -18,12 +19,14 @@ import (
 // importFiles reads the Compose and bake files found, keeps those that build images (imported
 // with compose: and bake:, their images not written again), and returns the Dockerfiles they
 // build. A file that does not load, builds nothing, or is read differently together with the
-// files kept (one Compose project: paths against the first file's folder) is left out, with
+// files kept (compose: is one Compose project, bake: one `bake -f a -f b`) is left out, with
 // why. Interpolation sees the environment init runs in, as `imagemake ls` will.
 func (g *gen) importFiles(ctx context.Context) map[string]bool {
 	covered := map[string]bool{}
-	var kept []composeUnit
-	for _, u := range g.composeCandidates(ctx) {
+	var kept []importUnit
+	candidates := append(g.candidates(ctx, kindCompose, composeUnits(g.found.Compose)),
+		g.candidates(ctx, kindBake, bakeUnits(g.found.Bake))...)
+	for _, u := range candidates {
 		if why := g.fits(ctx, kept, u); why != "" {
 			g.skipped = append(g.skipped, why)
 			continue
@@ -31,65 +34,116 @@ func (g *gen) importFiles(ctx context.Context) map[string]bool {
 		kept = append(kept, u)
 	}
 	for _, u := range kept {
-		g.compose = append(g.compose, u.files...)
+		if u.kind == kindCompose {
+			g.compose = append(g.compose, u.files...)
+		} else {
+			g.bake = append(g.bake, u.files...)
+		}
 		if u.needs != nil {
 			g.needs = append(g.needs, fmt.Sprintf("%s loads only with what it needs set: %s", u.name, oneLine(u.needs.Error())))
 		}
-		for _, s := range u.active {
-			img := g.importedImage(s.Image, "service "+s.Image.Name+" in "+s.File)
+		for _, d := range u.active {
+			img := g.importedImage(d.img, d.where())
 			covered[img.path] = true
 			if src, err := fs.ReadFile(g.fsys, img.path); err == nil {
 				img.src, img.text = src, readText(img.path, src)
 			}
 			g.images = append(g.images, img)
 		}
-		for _, s := range u.all {
-			if df := path.Join(s.Image.Context, s.Image.Dockerfile); !covered[df] {
+		for _, d := range u.all {
+			if df := path.Join(d.img.Context, d.img.Dockerfile); !covered[df] {
 				covered[df] = true
-				g.skipped = append(g.skipped, fmt.Sprintf("service %s of %s is in a profile not active by default: "+
-					"it is no image until profiles: names it (its %s is not written as an image either)", s.Image.Name, s.File, df))
+				g.skipped = append(g.skipped, fmt.Sprintf("%s is in a profile not active by default: it is no image "+
+					"until profiles: names it (its %s is not written as an image either)", d.where(), df))
 			}
 		}
 	}
 	return covered
 }
 
-// composeUnit is Compose files read together (a default file and its override, or one file).
-type composeUnit struct {
+const (
+	kindCompose = "compose"
+	kindBake    = "bake"
+)
+
+// importUnit is Compose or bake files read together (a folder's default file and its
+// override, or one file).
+type importUnit struct {
+	kind   string // kindCompose or kindBake
 	files  []string
 	name   string
-	active []compose.Service // services with build: of the profiles active by default
-	all    []compose.Service // of every profile
-	needs  error             // why it does not load in a clean environment (a secret's variable unset...), or nil
+	active []imported // the images it defines (Compose: of the profiles active by default)
+	all    []imported // Compose: of every profile
+	needs  error      // why it does not load in this environment (a secret's variable unset...), or nil
 }
 
-// composeCandidates loads each unit alone and returns those that build images, the most
-// images first.
-func (g *gen) composeCandidates(ctx context.Context) []composeUnit {
-	var out []composeUnit
-	for _, files := range composeUnits(g.found.Compose) {
-		u := composeUnit{files: files, name: strings.Join(files, " with ")}
-		opt := compose.Options{Root: g.dir, Files: files, Env: g.env, Structure: true}
+// imported is an image a Compose service or bake target defines.
+type imported struct {
+	img  *config.Image
+	file string
+	what string // "service" or "target"
+}
+
+func (d imported) where() string { return d.what + " " + d.img.Name + " in " + d.file }
+
+// load reads files of one kind as one project. allProfiles activates every Compose profile;
+// structure skips Compose's checks of secret files and variables.
+func (g *gen) load(ctx context.Context, kind string, files []string, allProfiles, structure bool) ([]imported, error) {
+	var out []imported
+	if kind == kindBake {
+		res, err := bake.Load(ctx, bake.Options{Root: g.dir, Files: files, Env: g.env})
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range res.Targets {
+			out = append(out, imported{img: t.Image, file: t.File, what: "target"})
+		}
+		return out, nil
+	}
+	opt := compose.Options{Root: g.dir, Files: files, Env: g.env, Structure: structure}
+	if allProfiles {
+		opt.Profiles = []string{"*"}
+	}
+	svcs, _, err := compose.Load(ctx, opt)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range svcs {
+		out = append(out, imported{img: s.Image, file: s.File, what: "service"})
+	}
+	return out, nil
+}
+
+// candidates loads each unit alone and returns those that build images: the ones that load in
+// this environment first, then the most images first.
+func (g *gen) candidates(ctx context.Context, kind string, units [][]string) []importUnit {
+	var out []importUnit
+	for _, files := range units {
+		u := importUnit{kind: kind, files: files, name: strings.Join(files, " with ")}
 		var err error
-		if u.active, _, err = compose.Load(ctx, opt); err != nil {
+		if u.active, err = g.load(ctx, kind, files, false, true); err != nil {
 			g.skipped = append(g.skipped, fmt.Sprintf("%s does not load: %s", u.name, oneLine(err.Error())))
 			continue
 		}
-		full := opt
-		full.Structure = false
-		_, _, err = compose.Load(ctx, full)
-		u.needs = err
-		opt.Profiles = []string{"*"}
-		if u.all, _, err = compose.Load(ctx, opt); err != nil {
-			u.all = u.active // a service of another profile does not load: those of the default ones do
+		if kind == kindCompose {
+			_, u.needs = g.load(ctx, kind, files, false, false)
+			if u.all, err = g.load(ctx, kind, files, true, true); err != nil {
+				u.all = u.active // a service of another profile does not load: those of the default ones do
+			}
+		} else {
+			u.all = u.active
 		}
 		if len(u.all) == 0 {
-			g.skipped = append(g.skipped, u.name+" builds no image (no build: section)")
+			what := " builds no image (no build: section)"
+			if kind == kindBake {
+				what = " builds no image (no target)"
+			}
+			g.skipped = append(g.skipped, u.name+what)
 			continue
 		}
 		out = append(out, u)
 	}
-	slices.SortStableFunc(out, func(a, b composeUnit) int {
+	slices.SortStableFunc(out, func(a, b importUnit) int {
 		if (a.needs == nil) != (b.needs == nil) {
 			if a.needs == nil {
 				return -1
@@ -101,37 +155,79 @@ func (g *gen) composeCandidates(ctx context.Context) []composeUnit {
 	return out
 }
 
-// fits tells why a unit cannot join the kept ones, or "": compose: makes one Compose project
-// of them all, which must build the unit's images as the unit alone does.
-func (g *gen) fits(ctx context.Context, kept []composeUnit, u composeUnit) string {
-	if len(kept) == 0 {
+// fits tells why a unit cannot join the kept ones, or "": an image name is defined once, and
+// the files of one kind, read together, must build the unit's images as the unit alone does.
+func (g *gen) fits(ctx context.Context, kept []importUnit, u importUnit) string {
+	var files []string
+	var first *importUnit
+	names := map[string]string{}
+	for i, k := range kept {
+		for _, d := range k.all {
+			names[d.img.Name] = k.name
+		}
+		if k.kind == u.kind {
+			files = append(files, k.files...)
+			if first == nil {
+				first = &kept[i]
+			}
+		}
+	}
+	for _, d := range u.all {
+		if other, dup := names[d.img.Name]; dup {
+			return fmt.Sprintf("%s: its %s is also defined by %s", u.name, d.what+" "+d.img.Name, other)
+		}
+	}
+	if first == nil {
 		return ""
 	}
-	var files []string
-	names := map[string]string{}
-	for _, k := range kept {
-		files = append(files, k.files...)
-		for _, s := range k.all {
-			names[s.Image.Name] = k.name
-		}
-	}
-	for _, s := range u.all {
-		if other, dup := names[s.Image.Name]; dup {
-			return fmt.Sprintf("%s: its service %s is also in %s, and one Compose project would merge them", u.name, s.Image.Name, other)
-		}
-	}
-	files = append(files, u.files...)
-	together, _, err := compose.Load(ctx, compose.Options{Root: g.dir, Files: files, Env: g.env, Structure: true})
+	together, err := g.load(ctx, u.kind, append(files, u.files...), false, true)
 	same := err == nil
-	for _, s := range u.active {
-		i := slices.IndexFunc(together, func(t compose.Service) bool { return t.Image.Name == s.Image.Name })
-		same = same && i >= 0 && together[i].Image.Context == s.Image.Context && together[i].Image.Dockerfile == s.Image.Dockerfile
+	for _, d := range u.active {
+		i := slices.IndexFunc(together, func(t imported) bool { return t.img.Name == d.img.Name })
+		same = same && i >= 0 && together[i].img.Context == d.img.Context && together[i].img.Dockerfile == d.img.Dockerfile
 	}
-	if !same {
+	if same {
+		return ""
+	}
+	if u.kind == kindCompose {
 		return fmt.Sprintf("%s: read in one Compose project with %s (paths against %s), its build: sections name other "+
-			"folders; compose: takes the files of one project", u.name, kept[0].name, folderName(path.Dir(kept[0].files[0])))
+			"folders; compose: takes the files of one project", u.name, first.name, folderName(path.Dir(first.files[0])))
 	}
-	return ""
+	return fmt.Sprintf("%s: read together with %s, as bake: reads its files, it does not define the same targets", u.name, first.name)
+}
+
+// bakeUnits groups the bake files as `docker buildx bake` reads them: in a folder, the default
+// files it finds there (docker-bake.json, docker-bake.hcl, then their .override) together;
+// every other file alone.
+func bakeUnits(files []string) [][]string {
+	defaults := []string{"docker-bake.json", "docker-bake.hcl", "docker-bake.override.json", "docker-bake.override.hcl"}
+	byDir := map[string][]string{}
+	var dirs []string
+	for _, f := range files {
+		d := path.Dir(f)
+		if _, ok := byDir[d]; !ok {
+			dirs = append(dirs, d)
+		}
+		byDir[d] = append(byDir[d], f)
+	}
+	var units [][]string
+	for _, d := range dirs {
+		var def []string
+		for _, n := range defaults {
+			if p := path.Join(d, n); slices.Contains(byDir[d], p) {
+				def = append(def, p)
+			}
+		}
+		if len(def) > 0 {
+			units = append(units, def)
+		}
+		for _, f := range byDir[d] {
+			if !slices.Contains(def, f) {
+				units = append(units, []string{f})
+			}
+		}
+	}
+	return units
 }
 
 // composeUnits groups the Compose files as `docker compose` reads them: in a folder, the
