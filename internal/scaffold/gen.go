@@ -33,12 +33,12 @@ type Image struct {
 	Broken     string            // when set the Dockerfile does not resolve: the image is commented out
 	Imported   string            // "service api in deploy/compose.yml" for an image a Compose or bake file defines
 
-	path  string            // the Dockerfile, root-relative
-	src   []byte            // its content
-	text  *dfText           // what evidence quotes of it
-	args  map[string]string // build args as the build sees them, DOCKER_REPO and DOCKER_TAG as sentinels
-	refs  []string          // normalised refs an imported image already has (values at the defaults)
-	uses  []refUse          // the refs the tree names this image by
+	path string            // the Dockerfile, root-relative
+	src  []byte            // its content
+	text *dfText           // what evidence quotes of it
+	args map[string]string // build args as the build sees them, DOCKER_REPO and DOCKER_TAG as sentinels
+	refs []string          // normalised refs an imported image already has (values at the defaults)
+	uses []refUse          // the refs the tree names this image by
 }
 
 // Result is a generated config.
