@@ -22,15 +22,16 @@ func newInit(g *global) *cobra.Command {
 Dockerfile.*), Compose files and bake files (docker-bake.hcl, docker-bake.json, ...), skipping
 .git, vendor, node_modules, .imagemake and hidden folders, and writes a commented imagemake.yaml
 there. Compose and bake files that build images are imported (compose:, bake:); every other
-Dockerfile is an image, with the context its COPY sources were written for, and one more image
-per stage only --target builds. repo:, tag:, image: and tags: are taken from the refs the tree
-names its images by (FROM and COPY --from lines after ARG expansion, Compose image: keys, bake
-tags), so those lines are dependencies. Each guess is written with its evidence as a comment;
-"# check:" comments mark what init could not decide.
+Dockerfile is an image, with the context the docker build commands of Makefiles and GitHub
+workflows give it or its COPY sources were written for, and one more image per stage only
+--target builds. repo:, tag:, image: and tags: are taken from the refs the tree builds and names
+its images by (build commands' -t, Compose image: keys, bake tags, FROM and COPY --from lines
+after ARG expansion), so those lines are dependencies. Each guess is written with its evidence
+as a comment; "# check:" comments mark what init could not decide.
 
-An image whose context is the whole root, with no .dockerignore line excluding .git, would be
-rebuilt by every commit: init says so and, with --dockerignore, appends the line to that
-ignore file.`,
+An image that reads its whole context (COPY .) when that is the repository root, with no
+ignore line excluding .git, would be rebuilt by every commit: init says so and, with
+--dockerignore, appends the line to that ignore file.`,
 		Example: `  imagemake init
   imagemake init --stdout | less
   imagemake -C path/to/repo init --force --dockerignore`,
