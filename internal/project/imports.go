@@ -23,7 +23,7 @@ func (i imported) where() string { return i.What + " " + i.Image.Name + " in " +
 type importer func(ctx context.Context, p *config.Project) (images []imported, warnings []string, err error)
 
 // importers are run in this order; an image defined twice among them is an error.
-var importers = []importer{importCompose}
+var importers = []importer{importCompose, importBake}
 
 // imports loads the imported files once: config asks for the images' names before it
 // validates, and mergeImports takes the images after.
