@@ -57,6 +57,7 @@ func TestGenerate(t *testing.T) {
 		name    string
 		deps    map[string][]string // image -> dependencies the loaded model infers
 		compose int
+		bake    int
 		checks  int
 		ignore  []string // ignore files that should exclude .git
 	}{
@@ -94,6 +95,10 @@ func TestGenerate(t *testing.T) {
 			ignore: []string{"docker/api.Dockerfile.dockerignore"}},
 		// a GitHub Actions workflow's builds: context, tags, build args
 		{name: "workflow", deps: map[string][]string{"api": {"base"}, "base": nil}, ignore: []string{".dockerignore"}},
+		// bake files, one in a subfolder: a target: context, a matrix of variants another
+		// Dockerfile's FROM names by its tag
+		{name: "bake", deps: map[string][]string{"api": {"base"}, "base": nil, "foundation-cpu": nil, "foundation-cuda": nil,
+			"lint": nil, "runtime": {"foundation-cuda"}}, bake: 2},
 		{name: "variants", deps: map[string][]string{"app": nil, "app-cuda": nil, "serve": {"app-cuda"}}, compose: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -111,8 +116,9 @@ func TestGenerate(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, c.name+".yaml", res.YAML)
-			if len(res.Compose) != c.compose || res.Checks != c.checks {
-				t.Errorf("compose files %d, checks %d; want %d, %d", len(res.Compose), res.Checks, c.compose, c.checks)
+			if len(res.Compose) != c.compose || len(res.Bake) != c.bake || res.Checks != c.checks {
+				t.Errorf("compose files %d, bake files %d, checks %d; want %d, %d, %d",
+					len(res.Compose), len(res.Bake), res.Checks, c.compose, c.bake, c.checks)
 			}
 			var ignore []string
 			for _, ig := range res.Ignore {
