@@ -44,7 +44,7 @@ type Target struct {
 // Result is what the bake files define for imagemake.
 type Result struct {
 	Targets  []Target            // sorted by image name
-	Groups   map[string][]string // bake group -> image and group names, in bake's order
+	Groups   map[string][]string // bake group -> image and group names, sorted
 	Warnings []string            // what was not carried over, naming file, target and field
 }
 
@@ -66,6 +66,10 @@ func Load(ctx context.Context, opt Options) (*Result, error) {
 	}
 	r.pos.addRenamed(meta)
 	r.pos.addInherits(cfg)
+	if errs := r.unknownNames(cfg); len(errs) > 0 {
+		r.sortErrors(errs)
+		return nil, &Errors{List: errs}
+	}
 	names := selected(cfg)
 	targets, _, err := bk.ReadTargets(ctx, r.files, slices.Clone(names), nil, r.defaults, r.vars, nil, r.parseOpt)
 	if err != nil {
@@ -79,8 +83,8 @@ func Load(ctx context.Context, opt Options) (*Result, error) {
 		}
 		t := &translation{r: r, name: name, t: targets[name], imageNames: imageNames}
 		if img := t.image(); img != nil {
-			file, line := r.pos.target(name)
-			res.Targets = append(res.Targets, Target{Image: img, File: file, Line: line})
+			file, at := r.pos.target(name)
+			res.Targets = append(res.Targets, Target{Image: img, File: file, Line: at.Line})
 		}
 		errs = append(errs, t.errs...)
 	}
@@ -205,6 +209,44 @@ func selected(cfg *bk.Config) []string {
 	return slices.Compact(out)
 }
 
+// unknownNames finds the names bake would fail on one at a time, without a line ("failed to
+// find target x"): inherits, target: contexts and group members that name nothing.
+func (r *reader) unknownNames(cfg *bk.Config) []*Error {
+	targets, groups := map[string]bool{}, map[string]bool{}
+	for _, t := range cfg.Targets {
+		targets[t.Name] = true
+	}
+	for _, g := range cfg.Groups {
+		groups[g.Name] = true
+	}
+	var errs []*Error
+	for _, t := range cfg.Targets {
+		for _, name := range t.Inherits {
+			if !targets[name] {
+				errs = append(errs, r.errAt(t.Name, "inherits", "no target named %q%s", name, config.DidYouMean(name, sortedKeys(targets))))
+			}
+		}
+		for _, k := range sortedKeys(t.Contexts) {
+			if name, ok := strings.CutPrefix(t.Contexts[k], "target:"); ok && !targets[name] {
+				errs = append(errs, r.errAt(t.Name, "contexts", "%s: no target named %q%s", k, name, config.DidYouMean(name, sortedKeys(targets))))
+			}
+		}
+	}
+	for _, g := range cfg.Groups {
+		for _, name := range g.Targets {
+			if !targets[name] && !groups[name] {
+				file, at := r.pos.groupField(g.Name, "targets")
+				if file == "" {
+					file = r.fileName(0)
+				}
+				errs = append(errs, &Error{File: file, Line: at.Line, Col: at.Column, Field: "group." + g.Name + ".targets",
+					Msg: fmt.Sprintf("no target or group named %q%s", name, config.DidYouMean(name, sortedKeys(targets)))})
+			}
+		}
+	}
+	return errs
+}
+
 // imageNames maps each target to its image name: the target's name in lower case, which must
 // follow imagemake's image-name rules and name no other target.
 func (r *reader) imageNames(targets []string) (map[string]string, []*Error) {
@@ -251,7 +293,8 @@ func (r *reader) groups(cfg *bk.Config, imageNames map[string]string) map[string
 				members = append(members, imageNames[m])
 			}
 		}
-		out[g.Name] = members
+		slices.Sort(members) // bake's Compose form lists them in map order
+		out[g.Name] = slices.Compact(members)
 	}
 	return out
 }

@@ -53,7 +53,7 @@ func (r *reader) describe(err error) error {
 	if errors.As(err, &diags) {
 		var list []*Error
 		for _, d := range diags {
-			if d.Severity != hcl.DiagError {
+			if d.Severity != hcl.DiagError || (len(diags) > 1 && consequence(d)) {
 				continue
 			}
 			list = append(list, diagError(d, r.fileName(0)))
@@ -68,6 +68,12 @@ func (r *reader) describe(err error) error {
 		names[i] = f.Name
 	}
 	return &Errors{List: []*Error{{File: strings.Join(names, ", "), Msg: err.Error()}}}
+}
+
+// consequence is a diagnostic HCL adds after an earlier error made a value unknown: the
+// earlier one says what is wrong.
+func consequence(d *hcl.Diagnostic) bool {
+	return strings.Contains(d.Detail, "value must be known")
 }
 
 func diagError(d *hcl.Diagnostic, file string) *Error {
@@ -88,22 +94,14 @@ func (r *reader) errAt(target, field, format string, args ...any) *Error {
 	if field != "" {
 		f += "." + field
 	}
-	file, line, from := r.pos.field(target, field)
+	file, at, from := r.pos.field(target, field)
 	if from != "" {
 		format += " (inherited from target " + from + ")"
 	}
 	if file == "" {
 		file = r.fileName(0)
 	}
-	return &Error{File: file, Line: line, Col: colOf(line), Field: f, Msg: fmt.Sprintf(format, args...)}
-}
-
-// colOf is the column errors give with a line: positions keep lines only.
-func colOf(line int) int {
-	if line > 0 {
-		return 1
-	}
-	return 0
+	return &Error{File: file, Line: at.Line, Col: at.Column, Field: f, Msg: fmt.Sprintf(format, args...)}
 }
 
 // sortErrors orders problems by file (in the order the files are given), then line.

@@ -16,8 +16,8 @@ import (
 // block is where a target or group block is, and the lines of the attributes it sets.
 type block struct {
 	file  string
-	line  int
-	attrs map[string]int
+	at    hcl.Pos
+	attrs map[string]hcl.Pos
 }
 
 // positions finds the blocks of the bake files again, so warnings and errors about a target
@@ -65,10 +65,10 @@ func (p *positions) read(name string, data []byte) {
 		if len(b.Labels) != 1 {
 			continue
 		}
-		bl := block{file: name, line: b.DefRange.Start.Line, attrs: map[string]int{}}
+		bl := block{file: name, at: b.DefRange.Start, attrs: map[string]hcl.Pos{}}
 		if attrs, diags := b.Body.JustAttributes(); !diags.HasErrors() {
 			for k, a := range attrs {
-				bl.attrs[k] = a.NameRange.Start.Line
+				bl.attrs[k] = a.NameRange.Start
 			}
 		}
 		if b.Type == "target" {
@@ -102,7 +102,8 @@ func (p *positions) readCompose(name string, data []byte) {
 					continue
 				}
 				target := strings.ReplaceAll(svc.Key.String(), ".", "_")
-				p.targets[target] = append(p.targets[target], block{file: name, line: tk.Position.Line})
+				p.targets[target] = append(p.targets[target], block{file: name,
+					at: hcl.Pos{Line: tk.Position.Line, Column: tk.Position.Column}})
 			}
 		}
 	}
@@ -129,50 +130,49 @@ func (p *positions) blocks(target string) []block {
 	return p.targets[p.label[target]]
 }
 
-// target is the file and line of the target's first block.
-func (p *positions) target(name string) (string, int) {
+// target is the file and position of the target's first block.
+func (p *positions) target(name string) (string, hcl.Pos) {
 	bl := p.blocks(name)
 	if len(bl) == 0 {
-		return "", 0
+		return "", hcl.Pos{}
 	}
-	return bl[0].file, bl[0].line
+	return bl[0].file, bl[0].at
 }
 
 // field is where the field of the target is set: the last of its blocks that sets it (bake
 // merges later blocks over earlier ones), else where the target it inherits it from sets it
 // (from names that target), else the target's first block.
-func (p *positions) field(target, field string) (file string, line int, from string) {
-	if f, l, ok := p.setIn(target, field, map[string]bool{}); ok {
-		file, line = f.file, l
+func (p *positions) field(target, field string) (file string, at hcl.Pos, from string) {
+	if f, pos, ok := p.setIn(target, field, map[string]bool{}); ok {
 		if f.target != target {
 			from = f.target
 		}
-		return file, line, from
+		return f.file, pos, from
 	}
-	file, line = p.target(target)
-	return file, line, ""
+	file, at = p.target(target)
+	return file, at, ""
 }
 
 type setAt struct{ file, target string }
 
-func (p *positions) setIn(target, field string, seen map[string]bool) (setAt, int, bool) {
+func (p *positions) setIn(target, field string, seen map[string]bool) (setAt, hcl.Pos, bool) {
 	if field == "" || seen[target] {
-		return setAt{}, 0, false
+		return setAt{}, hcl.Pos{}, false
 	}
 	seen[target] = true
 	bl := p.blocks(target)
 	for i := len(bl) - 1; i >= 0; i-- {
-		if line, ok := bl[i].attrs[field]; ok {
-			return setAt{bl[i].file, target}, line, true
+		if pos, ok := bl[i].attrs[field]; ok {
+			return setAt{bl[i].file, target}, pos, true
 		}
 	}
 	parents := p.inherits[target]
 	for i := len(parents) - 1; i >= 0; i-- {
-		if at, line, ok := p.setIn(parents[i], field, seen); ok {
-			return at, line, true
+		if at, pos, ok := p.setIn(parents[i], field, seen); ok {
+			return at, pos, true
 		}
 	}
-	return setAt{}, 0, false
+	return setAt{}, hcl.Pos{}, false
 }
 
 // addInherits notes what each target inherits, to find where an inherited field is set.
@@ -182,10 +182,22 @@ func (p *positions) addInherits(cfg *bk.Config) {
 	}
 }
 
+// groupField is where a group sets a field, else where the group is.
+func (p *positions) groupField(name, field string) (string, hcl.Pos) {
+	g, ok := p.groups[name]
+	if !ok {
+		return "", hcl.Pos{}
+	}
+	if at, ok := g.attrs[field]; ok {
+		return g.file, at
+	}
+	return g.file, g.at
+}
+
 // groupAt is " (FILE:LINE)" for a group's block, or "" when not known.
 func (p *positions) groupAt(name string) string {
 	if g, ok := p.groups[name]; ok {
-		return fmt.Sprintf(" (%s:%d)", g.file, g.line)
+		return fmt.Sprintf(" (%s:%d)", g.file, g.at.Line)
 	}
 	return ""
 }

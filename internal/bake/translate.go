@@ -33,10 +33,10 @@ func (t *translation) fail(field, format string, args ...any) {
 
 // warn says that field was not carried over, and why.
 func (t *translation) warn(field, format string, args ...any) {
-	file, line, from := t.r.pos.field(t.name, field)
+	file, at, from := t.r.pos.field(t.name, field)
 	loc := file
-	if line > 0 {
-		loc += fmt.Sprintf(":%d", line)
+	if at.Line > 0 {
+		loc += fmt.Sprintf(":%d", at.Line)
 	}
 	if from != "" {
 		loc += " (inherited from target " + from + ")"

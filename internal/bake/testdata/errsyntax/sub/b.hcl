@@ -1,0 +1,4 @@
+target "b" {
+  context = "."
+  tags = ["x"
+}
