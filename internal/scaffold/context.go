@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // contextChoice is the build context init gives a Dockerfile, and why.
@@ -119,4 +121,44 @@ func folderName(dir string) string {
 		return "the root"
 	}
 	return dir + "/"
+}
+
+// submodulesFS reports the folders of git submodules as there when they are not: a clone
+// without --recurse-submodules leaves them empty, and a COPY of one copies what is there.
+type submodulesFS struct {
+	fs.FS
+	paths []string // root-relative
+}
+
+func (s submodulesFS) Stat(name string) (fs.FileInfo, error) {
+	fi, err := fs.Stat(s.FS, name)
+	if err != nil && slices.ContainsFunc(s.paths, func(p string) bool { return name == p || strings.HasPrefix(name, p+"/") }) {
+		return emptyDir(path.Base(name)), nil
+	}
+	return fi, err
+}
+
+// emptyDir is the fs.FileInfo of a folder that is not there yet.
+type emptyDir string
+
+func (d emptyDir) Name() string       { return string(d) }
+func (d emptyDir) Size() int64        { return 0 }
+func (d emptyDir) Mode() fs.FileMode  { return fs.ModeDir | 0o755 }
+func (d emptyDir) ModTime() time.Time { return time.Time{} }
+func (d emptyDir) IsDir() bool        { return true }
+func (d emptyDir) Sys() any           { return nil }
+
+var submodulePathRE = regexp.MustCompile(`(?m)^\s*path\s*=\s*(\S+)\s*$`)
+
+// submodules are the paths .gitmodules at the root names.
+func submodules(fsys fs.FS) []string {
+	data, err := fs.ReadFile(fsys, ".gitmodules")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, m := range submodulePathRE.FindAllSubmatch(data, -1) {
+		out = append(out, path.Clean(string(m[1])))
+	}
+	return out
 }

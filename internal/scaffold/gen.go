@@ -173,9 +173,10 @@ func uniqueName(images []*Image, name string) string {
 
 // placeContext gives the image the context its COPY sources were written for.
 func (g *gen) placeContext(img *Image) {
-	c := chooseContext(g.fsys, img.path, contextSources(img.src, buildArgs(img.args)))
+	fsys := submodulesFS{FS: g.fsys, paths: submodules(g.fsys)}
+	c := chooseContext(fsys, img.path, contextSources(img.src, buildArgs(img.args)))
 	if b, ok := g.madeContext(img.path); ok && b.context != c.Dir {
-		c = recheck(g.fsys, img.path, contextSources(img.src, buildArgs(img.args)), b.context)
+		c = recheck(fsys, img.path, contextSources(img.src, buildArgs(img.args)), b.context)
 		c.Why = fmt.Sprintf("as `%s` in %s builds it", b.written, b.where)
 	}
 	img.Context = c.Dir
@@ -190,8 +191,12 @@ func (g *gen) placeContext(img *Image) {
 		img.Notes = append(img.Notes, "context: "+folderName(c.Dir)+": "+c.Why)
 	}
 	if len(c.Missing) > 0 {
-		img.Checks = append(img.Checks, fmt.Sprintf("%s copies %s, found in no folder from %s up to the root: "+
-			"made by an earlier step? context: is %s", img.path, listSome(c.Missing, 4), folderName(path.Dir(img.path)), folderName(c.Dir)))
+		where := fmt.Sprintf("found in no folder from %s up to the root", folderName(path.Dir(img.path)))
+		if path.Dir(img.path) == "." {
+			where = "found nowhere under the root"
+		}
+		img.Checks = append(img.Checks, fmt.Sprintf("%s copies %s, %s: made by an earlier step? context: is %s",
+			img.path, listSome(c.Missing, 4), where, folderName(c.Dir)))
 	}
 	if len(c.Unknown) > 0 {
 		img.Checks = append(img.Checks, fmt.Sprintf("%s copies %s, whose variables have no default: "+

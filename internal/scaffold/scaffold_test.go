@@ -99,6 +99,8 @@ func TestGenerate(t *testing.T) {
 		// Dockerfile's FROM names by its tag
 		{name: "bake", deps: map[string][]string{"api": {"base"}, "base": nil, "foundation-cpu": nil, "foundation-cuda": nil,
 			"lint": nil, "runtime": {"foundation-cuda"}}, bake: 2},
+		// a submodule folder not cloned yet is there for COPY; what is nowhere is said once
+		{name: "submodule", deps: map[string][]string{"submodule": nil}, checks: 1},
 		{name: "variants", deps: map[string][]string{"app": nil, "app-cuda": nil, "serve": {"app-cuda"}}, compose: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
