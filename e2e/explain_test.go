@@ -32,8 +32,10 @@ func TestExplainOnTheEngine(t *testing.T) {
 		Status    string
 		Changes   []struct{ What, Name, How string }
 		CacheFrom string `json:"cache_from"`
-		Request   struct{ Query map[string][]string }
-		Command   string
+		Request   struct {
+			CacheImports []string `json:"cache_imports"`
+		}
+		Command string
 	}
 	for range 2 { // the same answer twice: explain records nothing
 		code, out, errOut := r.run("explain", "api", "--json")
@@ -51,8 +53,8 @@ func TestExplainOnTheEngine(t *testing.T) {
 	if e.CacheFrom != wantCache {
 		t.Errorf("cache from %q, want %q", e.CacheFrom, wantCache)
 	}
-	if got := e.Request.Query["cachefrom"]; !slices.Equal(got, []string{`["` + wantCache + `"]`}) {
-		t.Errorf("request cachefrom %q", got)
+	if got := e.Request.CacheImports; !slices.Equal(got, []string{"type=registry,ref=" + wantCache}) {
+		t.Errorf("request cache imports %q", got)
 	}
 	if !strings.Contains(e.Command, "--cache-from "+wantCache) {
 		t.Errorf("command %q", e.Command)

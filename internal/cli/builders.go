@@ -20,7 +20,7 @@ type builderOptions struct {
 }
 
 func addBuilderFlags(f *pflag.FlagSet, o *builderOptions) {
-	f.StringArrayVar(&o.addrs, "builder", nil, "build on the BuildKit daemon at `URL` (tcp://host:port, unix:///path) instead of the Docker engine; repeat for a pool (replaces builders: of imagemake.yaml)")
+	f.StringArrayVar(&o.addrs, "builder", nil, "build on the BuildKit daemon at `URL` (tcp://host:port, unix:///path, docker-container://NAME, kube-pod://NAME, ssh://user@host) instead of the Docker engine; repeat for a pool (replaces builders: of imagemake.yaml, and $BUILDKIT_HOST)")
 	f.StringVar(&o.tls.CA, "builder-tls-ca", "", "CA certificate `FILE` the builders' certificates are checked against")
 	f.StringVar(&o.tls.Cert, "builder-tls-cert", "", "client certificate `FILE` for the builders (mTLS)")
 	f.StringVar(&o.tls.Key, "builder-tls-key", "", "client key `FILE` for the builders (mTLS)")

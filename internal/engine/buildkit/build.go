@@ -55,7 +55,7 @@ func (b *Builder) Build(ctx context.Context, req build.Request, logs func(string
 		if outer.Err() != nil {
 			return "", outer.Err()
 		}
-		return "", fmt.Errorf("building %s on %s: %w", req.Image, b.addr, err)
+		return "", fmt.Errorf("building %s on %s: %w", req.Image, b.name(), err)
 	}
 	return b.afterSolve(outer, req, resp, logs)
 }

@@ -73,9 +73,23 @@ func (p *Pool) Run(ctx context.Context, image string, deps []string, build func(
 			return err
 		case failed != nil:
 			return fmt.Errorf("%w (a retry after builder %s failed)", err, failed.b.addr)
+		case !p.others(m):
+			return fmt.Errorf("%w (%s stopped answering)", err, m.b.name())
 		}
 		failed = m
 	}
+}
+
+// others tells whether a builder other than m is left to retry on.
+func (p *Pool) others(m *member) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, o := range p.members {
+		if o != m && o.gone == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // acquire takes a slot on the best free builder, waiting for one.
@@ -112,7 +126,7 @@ func (p *Pool) pick(deps []string) (*member, error) {
 	for _, m := range p.members {
 		switch {
 		case m.gone != nil:
-			gone = append(gone, m.b.addr+": "+m.gone.Error())
+			gone = append(gone, m.b.name()+": "+m.gone.Error())
 		case m.busy < p.jobs && (best == nil || m.busy < best.busy):
 			best = m
 		}
