@@ -79,8 +79,8 @@ ignore line excluding .git, would be rebuilt by every commit: init says so and, 
 			} else if err := os.WriteFile(target, res.YAML, 0o644); err != nil {
 				return failedErr(err)
 			}
-			fmt.Fprintf(g.io.Err, "imagemake: wrote %s: %d images, %d compose files, %d bake files, %d things to check (\"# check:\")\n",
-				where, len(res.Images), len(res.Compose), len(res.Bake), res.Checks)
+			fmt.Fprintf(g.io.Err, "imagemake: wrote %s: %d images, %d more from %d compose and %d bake files, %d things to check (\"# check:\")\n",
+				where, len(res.Images), res.Imports, len(res.Compose), len(res.Bake), res.Checks)
 			return proposeIgnores(g, root, res.Ignore, ignore)
 		},
 	}

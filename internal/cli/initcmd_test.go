@@ -15,7 +15,7 @@ func TestInitRefusesToOverwriteWithoutForce(t *testing.T) {
 	file := filepath.Join(dir, "imagemake.yaml")
 
 	code, out, errOut := run(t, dir, offline, "init")
-	if code != 0 || out != "" || !strings.Contains(errOut, "2 images, 0 compose files, 0 bake files, 0 things to check") {
+	if code != 0 || out != "" || !strings.Contains(errOut, "2 images, 0 more from 0 compose and 0 bake files, 0 things to check") {
 		t.Fatalf("init: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	written, err := os.ReadFile(file)

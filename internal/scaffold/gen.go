@@ -45,6 +45,7 @@ type Image struct {
 type Result struct {
 	YAML    []byte
 	Images  []Image  // the images the config defines (imported ones not included)
+	Imports int      // the images the Compose and bake files define
 	Compose []string // Compose files imported
 	Bake    []string // bake files imported
 	Checks  int      // "# check:" comments written
@@ -105,6 +106,8 @@ func Generate(ctx context.Context, dir string, f *Found, env map[string]string) 
 	for _, img := range g.images {
 		if img.Imported == "" {
 			res.Images = append(res.Images, *img)
+		} else {
+			res.Imports++
 		}
 	}
 	res.YAML, res.Checks = g.render()
