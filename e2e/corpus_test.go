@@ -463,44 +463,100 @@ func (c corpusTree) goldenNames(t *testing.T) []string {
 	return names
 }
 
-// testNarrow builds each image of the first run again with a plain `docker build` of its whole
-// context (same Dockerfile, args and target) and compares the two images' files.
+// testNarrow builds each image of the first run again, without imagemake, from the whole
+// context (same Dockerfile, args, target and named contexts) and compares the two images'
+// files: `docker build` on the engine, or buildctl on a BuildKit daemon for trees whose images
+// have named contexts (both pushed, then pulled into the engine to compare).
 func (run *ciRun) testNarrow(t *testing.T) {
-	if run.tree.builder {
-		t.Skip("the images were built by a BuildKit daemon with named contexts, which docker build of this engine cannot take")
-	}
 	if _, err := os.Stat(dockerCLI); err != nil {
 		t.Skipf("no Docker CLI at %s", dockerCLI)
 	}
 	c := engine(t)
 	imgs := run.lsImages(t, run.dir, "c1")
-	// docker build reads a clean clone: the checkout also holds imagemake's own .imagemake/.
+	refs := map[string]string{}
+	for _, img := range imgs {
+		refs[img.Name] = img.Ref
+	}
+	// The plain build reads a clean clone: the checkout also holds imagemake's own .imagemake/.
 	clean := filepath.Join(t.TempDir(), run.tree.checkout)
 	git(t, filepath.Dir(clean), "clone", "-q", run.dir, clean)
+	plain := run.dockerBuild
+	if run.tree.builder {
+		d := startBuildkitd(t, run.host)
+		plain = func(t *testing.T, dir string, img corpusImage, args map[string]string, ref string) {
+			run.buildctl(t, d.addr, dir, img, args, refs, ref)
+			pull(t, ref)
+			pull(t, img.Ref)
+		}
+	}
 	repoArgs := implicitArgs(imgs)
 	for _, img := range imgs {
 		t.Run(img.Name, func(t *testing.T) {
-			cliRef := run.host + "/" + run.ns + "/" + img.Name + ":docker-build"
-			run.refs = append(run.refs, cliRef)
-			ctxDir := filepath.Join(clean, filepath.FromSlash(img.Context))
-			args := []string{"build", "-q", "--network", "none", "-f", filepath.Join(ctxDir, filepath.FromSlash(img.Dockerfile)), "-t", cliRef}
-			if img.Target != "" {
-				args = append(args, "--target", img.Target)
-			}
-			buildArgs := maps.Clone(repoArgs)
-			maps.Copy(buildArgs, img.Args)
-			for _, k := range slices.Sorted(maps.Keys(buildArgs)) {
-				args = append(args, "--build-arg", k+"="+buildArgs[k])
-			}
-			cmd := exec.Command(dockerCLI, append(args, ctxDir)...)
-			cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=1")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
-			}
-			if files := assertSameImageFiles(t, c, cliRef, img.Ref); len(files) == 0 {
-				t.Errorf("%s: docker build gave an image without files", img.Name)
+			ref := run.host + "/" + run.ns + "/" + img.Name + ":plain-build"
+			run.refs = append(run.refs, ref)
+			args := maps.Clone(repoArgs)
+			maps.Copy(args, img.Args)
+			plain(t, clean, img, args, ref)
+			if files := assertSameImageFiles(t, c, ref, img.Ref); len(files) == 0 {
+				t.Errorf("%s: the plain build gave an image without files", img.Name)
 			}
 		})
+	}
+}
+
+// dockerBuild builds img with `docker build` of its whole context in dir, tagged ref.
+func (run *ciRun) dockerBuild(t *testing.T, dir string, img corpusImage, buildArgs map[string]string, ref string) {
+	t.Helper()
+	ctxDir := filepath.Join(dir, filepath.FromSlash(img.Context))
+	args := []string{"build", "-q", "--network", "none", "-f", filepath.Join(ctxDir, filepath.FromSlash(img.Dockerfile)), "-t", ref}
+	if img.Target != "" {
+		args = append(args, "--target", img.Target)
+	}
+	for _, k := range slices.Sorted(maps.Keys(buildArgs)) {
+		args = append(args, "--build-arg", k+"="+buildArgs[k])
+	}
+	cmd := exec.Command(dockerCLI, append(args, ctxDir)...)
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// buildctl builds img on the daemon at addr from its whole context in dir, as `docker buildx
+// build --build-context` would: a folder context is sent whole, `image:NAME` is the image NAME
+// pushed by the first run. The result is pushed as ref.
+func (run *ciRun) buildctl(t *testing.T, addr, dir string, img corpusImage, buildArgs, refs map[string]string, ref string) {
+	t.Helper()
+	ctxDir := filepath.Join(dir, filepath.FromSlash(img.Context))
+	df := filepath.Join(ctxDir, filepath.FromSlash(img.Dockerfile))
+	args := []string{"--addr", addr, "build", "--frontend", "dockerfile.v0",
+		"--local", "context=" + ctxDir, "--local", "dockerfile=" + filepath.Dir(df), "--opt", "filename=" + filepath.Base(df),
+		"--output", "type=image,name=" + ref + ",push=true,registry.insecure=true"}
+	if img.Target != "" {
+		args = append(args, "--opt", "target="+img.Target)
+	}
+	for _, k := range slices.Sorted(maps.Keys(buildArgs)) {
+		args = append(args, "--opt", "build-arg:"+k+"="+buildArgs[k])
+	}
+	for _, name := range slices.Sorted(maps.Keys(img.Contexts)) {
+		src := img.Contexts[name]
+		if image, ok := strings.CutPrefix(src, "image:"); ok {
+			args = append(args, "--opt", "context:"+name+"=docker-image://"+refs[image])
+		} else {
+			args = append(args, "--local", name+"="+filepath.Join(dir, filepath.FromSlash(src)), "--opt", "context:"+name+"=local:"+name)
+		}
+	}
+	cmd := exec.Command(filepath.Join(buildkitdDir(), "buildctl"), args...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("buildctl %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 3000))
+	}
+}
+
+// pull pulls ref from the test registry into the engine.
+func pull(t *testing.T, ref string) {
+	t.Helper()
+	if out, err := exec.Command(dockerCLI, "pull", "-q", ref).CombinedOutput(); err != nil {
+		t.Fatalf("docker pull %s: %v\n%s", ref, err, out)
 	}
 }
 
@@ -508,7 +564,7 @@ func (run *ciRun) testNarrow(t *testing.T) {
 type corpusImage struct {
 	Name, Ref, Context, Dockerfile, Target string
 	Tags                                   []string
-	Args                                   map[string]string
+	Args, Contexts                         map[string]string
 }
 
 // implicitArgs are the DOCKER_REPO and DOCKER_TAG every build gets: the config's repo and tag,
