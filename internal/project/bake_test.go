@@ -79,3 +79,19 @@ func TestBakeTargetAndServiceSameName(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestImagesEntryExtendsBakeTarget(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"imagemake.yaml":  "version: 1\nbake: [docker-bake.hcl]\nimages:\n  api:\n    args: {X: \"1\"}\n",
+		"docker-bake.hcl": "target \"api\" {\n  context = \"api\"\n  args = { Y = \"2\" }\n}\n",
+		"api/Dockerfile":  "FROM scratch\n",
+	})
+	m, err := Load(context.Background(), Options{Dir: dir, Env: map[string]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if api := m.Image("api"); api.Context != "api" || api.Args["X"] != "1" || api.Args["Y"] != "2" {
+		t.Fatalf("api %+v: want the target's context and both args", api)
+	}
+}
