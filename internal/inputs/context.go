@@ -49,6 +49,15 @@ func (s *Scanner) Context(img *config.Image) (_ []Entry, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if srcs, ok := s.readSources(img, ctxDir); ok {
+		return s.readContext(m, srcs, ctxDir, df)
+	}
+	return s.wholeContext(img, m, ctxDir, df)
+}
+
+// wholeContext walks the whole context of img, includes merged, and keeps what the build
+// reads (see narrow) when its Dockerfile says it.
+func (s *Scanner) wholeContext(img *config.Image, m *matcher, ctxDir, df string) ([]Entry, error) {
 	srcs := s.sources(img, ctxDir)
 	trees, err := s.walkAll(m, srcs)
 	if err != nil {
@@ -215,8 +224,16 @@ func (s *Scanner) Prefetch(images []*config.Image) {
 				continue
 			}
 			ctxDir := s.abs(img.Context)
-			if m, err := s.contextMatcher(img, ctxDir, df); err == nil {
-				_, _ = s.walkAll(m, s.sources(img, ctxDir))
+			m, err := s.contextMatcher(img, ctxDir, df)
+			if err != nil {
+				continue
+			}
+			srcs, ok := s.readSources(img, ctxDir)
+			if !ok {
+				srcs = s.sources(img, ctxDir)
+			}
+			for _, src := range srcs {
+				_, _ = s.tree(m, src)
 			}
 		}
 	}()

@@ -2,6 +2,7 @@ package inputs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -224,4 +225,127 @@ func (f entriesFS) Walk(ctx context.Context, target string, fn fs.WalkDirFunc) e
 
 func (f entriesFS) Open(p string) (io.ReadCloser, error) {
 	return nil, &os.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+}
+
+// readSources returns the paths img's build reads as sources to walk on their own, when that
+// gives what narrowing the whole context would: the Dockerfile names plain paths (no glob),
+// the image has no include: (whose folders land among the context's), and no path goes
+// through a symlink or a file. The symlinks on the way are resolved on disk, as BuildKit
+// does (fsutil.FollowLinks). A folder read by several images is walked once for all of them
+// when their patterns are the same, and what no image reads is never listed.
+func (s *Scanner) readSources(img *config.Image, ctxDir string) ([]source, bool) {
+	reads := s.Reads(img)
+	if reads.Whole != "" || len(img.Include) > 0 || !isPlain(reads.Paths) {
+		return nil, false
+	}
+	disk, err := fsutil.NewFS(ctxDir)
+	if err != nil {
+		return nil, false
+	}
+	includes, err := fsutil.FollowLinks(disk, reads.Paths)
+	if err != nil || (includes == nil && len(reads.Paths) > 0) || !isPlain(includes) {
+		return nil, false
+	}
+	var out []source
+	for _, p := range includes {
+		abs := filepath.Join(ctxDir, filepath.FromSlash(p))
+		if abs == s.stateDir || strings.HasPrefix(abs, s.stateDir+string(filepath.Separator)) {
+			continue // never part of a context
+		}
+		if !realFolders(ctxDir, path.Dir(p)) {
+			return nil, false
+		}
+		out = append(out, source{src: abs, to: p, read: true})
+	}
+	return out, true
+}
+
+// realFolders tells whether dir and every folder above it, inside ctxDir, is a folder on
+// disk, not a symlink: only then is the path below it what the context holds there.
+func realFolders(ctxDir, dir string) bool {
+	for ; dir != "."; dir = path.Dir(dir) {
+		fi, err := os.Lstat(filepath.Join(ctxDir, filepath.FromSlash(dir)))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // nothing below it either: the path is missing
+		}
+		if err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
+}
+
+// readContext is the context of read sources: each one's tree, the folders above those that
+// keep something (as they are on disk), the Dockerfile and the ignore file unless a pattern
+// excludes it, in path order.
+func (s *Scanner) readContext(m *matcher, srcs []source, ctxDir, df string) ([]Entry, error) {
+	trees := make([][]Entry, 0, len(srcs)+1)
+	extra := map[string]Entry{}
+	above := func(name string) error {
+		for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
+			if _, ok := extra[dir]; ok {
+				continue
+			}
+			e, err := lstatEntry(dir, filepath.Join(ctxDir, filepath.FromSlash(dir)), false)
+			if err != nil {
+				return err
+			}
+			extra[dir] = e
+		}
+		return nil
+	}
+	for _, src := range srcs {
+		t, err := s.tree(m, src)
+		if err != nil {
+			return nil, fmt.Errorf("context %s: %w", src.to, err)
+		}
+		if len(t) > 0 {
+			trees = append(trees, t)
+			if err := above(src.to); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if _, ok := lookup(trees, df); !ok {
+		e, err := lstatEntry(df, filepath.Join(ctxDir, filepath.FromSlash(df)), false)
+		if err != nil {
+			return nil, fmt.Errorf("dockerfile %s: %w", df, err)
+		}
+		extra[df] = e
+		if err := above(df); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.addIgnoreFile(m, ctxDir, df, trees, extra, above); err != nil {
+		return nil, err
+	}
+	add := make([]Entry, 0, len(extra))
+	for name, e := range extra {
+		if _, ok := lookup(trees, name); !ok {
+			add = append(add, e)
+		}
+	}
+	slices.SortFunc(add, byName)
+	return mergeAll(append(trees, add))
+}
+
+// addIgnoreFile adds the ignore file the build reads, as the whole context would hold it:
+// when it is there and no pattern excludes it.
+func (s *Scanner) addIgnoreFile(m *matcher, ctxDir, df string, trees [][]Entry, extra map[string]Entry, above func(string) error) error {
+	name := ignoreFileIn(ctxDir, df)
+	if _, ok := lookup(trees, name); ok {
+		return nil
+	}
+	e, err := lstatEntry(name, filepath.Join(ctxDir, filepath.FromSlash(name)), false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if excluded, _, err := m.match(name, nil, e.IsDir()); err != nil || excluded || !kept(e.Mode) {
+		return err
+	}
+	extra[name] = e
+	return above(name)
 }

@@ -151,3 +151,51 @@ func TestNarrowPlainSameAsMatched(t *testing.T) {
 		}
 	}
 }
+
+// Walking only the paths read gives what walking the whole context and narrowing it gives.
+func TestReadContextSameAsWhole(t *testing.T) {
+	cases := append([]struct {
+		name       string
+		tree       []string
+		dockerfile string
+		want       []string
+	}{
+		{name: "excluded folder above, a file re-included", dockerfile: "Dockerfile",
+			tree: []string{"build/keep.txt", "build/drop.txt", "build/sub/x", ".dockerignore=build\n!build/keep.txt\n",
+				"Dockerfile=FROM scratch\nCOPY build/keep.txt build/sub /d/\n"}},
+		{name: "excluded Dockerfile, missing path, state folder", dockerfile: "docker/Dockerfile",
+			tree: []string{"a/b", "docker/other", ".imagemake/statcache", ".dockerignore=docker\n",
+				"docker/Dockerfile=FROM scratch\nCOPY a missing .imagemake /d/\n"}},
+		{name: "symlinked file and folder", dockerfile: "Dockerfile",
+			tree: []string{"real/f", "real/d/g", "lf -> real/f", "ld -> real/d", "Dockerfile=FROM scratch\nCOPY lf ld/g /d/\n"}},
+		{name: "own ignore file excluded", dockerfile: "x.Dockerfile",
+			tree: []string{"a", "x.Dockerfile.dockerignore=x.Dockerfile.dockerignore\n", "x.Dockerfile=FROM scratch\nCOPY a /\n"}},
+	}, narrowTests...)
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			mkTree(t, root, tt.tree...)
+			s := newTestScanner(t, testProject(root))
+			img := &config.Image{Name: "x", Context: ".", Dockerfile: tt.dockerfile}
+			ctxDir := s.abs(".")
+			m, err := s.contextMatcher(img, ctxDir, tt.dockerfile)
+			must(t, err)
+			whole, err := s.wholeContext(img, m, ctxDir, tt.dockerfile)
+			must(t, err)
+			srcs, ok := s.readSources(img, ctxDir)
+			if !ok {
+				return // globs or COPY .: the whole context is walked anyway
+			}
+			read, err := s.readContext(m, srcs, ctxDir, tt.dockerfile)
+			must(t, err)
+			if !reflect.DeepEqual(names(read), names(whole)) {
+				t.Errorf("walking the paths read\n got  %q\n want %q", names(read), names(whole))
+			}
+			for i := range read {
+				if i < len(whole) && (read[i].Mode != whole[i].Mode || read[i].Src != whole[i].Src) {
+					t.Errorf("%s: %v %s, whole context has %v %s", read[i].Name, read[i].Mode, read[i].Src, whole[i].Mode, whole[i].Src)
+				}
+			}
+		})
+	}
+}

@@ -16,6 +16,9 @@ import (
 type source struct {
 	src string // absolute path; an include's is followed when it is a symlink
 	to  string // its name in the context; "" for the context folder itself
+	// read: src is a path of the context a Dockerfile reads (see readSources), taken as
+	// it is in the context: a symlink stays one, a missing path is nothing.
+	read bool
 }
 
 // tree is the memoized result of walking one source with one set of patterns.
@@ -29,6 +32,9 @@ type tree struct {
 // source are the same (a shared folder included at the same place) share one walk.
 func (s *Scanner) tree(m *matcher, src source) ([]Entry, error) {
 	key := m.key + "\x00" + src.src + "\x00" + src.to
+	if src.read {
+		key += "\x00read"
+	}
 	s.mu.Lock()
 	t, ok := s.trees[key]
 	if !ok {
@@ -152,7 +158,10 @@ func (w *walker) walk(src source) ([]Entry, error) {
 // root starts the walk of an include: its From, followed when a symlink, lands at its To.
 // top gets the one entry.
 func (w *walker) root(top *node, src source) error {
-	root, err := lstatEntry(src.to, src.src, true)
+	root, err := lstatEntry(src.to, src.src, !src.read)
+	if src.read && errors.Is(err, fs.ErrNotExist) {
+		return nil // the build will say the path is missing
+	}
 	if err != nil {
 		return err
 	}
