@@ -32,6 +32,9 @@ type corpusTree struct {
 	builder bool
 	// vars are the variables a developer's shell sets for the tree (goldens and init see them).
 	vars map[string]string
+	// devFiles are files a developer's checkout has and git ignores (bytecode, egg-info): made
+	// in the first run's checkout only, so the clone of the CI pair lacks them.
+	devFiles []string
 	// unread are files no build reads (imagemake.yaml, docs, the Makefile, build files whose
 	// comments change nothing): the second commit of the CI pair appends a comment line to each.
 	unread []string
@@ -61,7 +64,10 @@ var corpus = []corpusTree{
 		unread: []string{"imagemake.yaml", "README.md", "Makefile"}},
 	{dir: "compose-subfolder", checkout: "osparc-simcore", busybox: []string{"scripts/busybox"},
 		goldens: map[string]map[string]string{"ls.profile-debug.json": {"COMPOSE_PROFILES": "debug"}},
-		unread:  []string{"imagemake.yaml", "README.md", "services/docker-compose.build.yml", "services/director/director.py"},
+		devFiles: []string{"packages/models-library/src/models_library/__pycache__/__init__.cpython-311.pyc",
+			"packages/models-library/src/models_library.egg-info/PKG-INFO", "services/web/server/__pycache__/main.cpython-311.pyc",
+			"services/storage/src/.pytest_cache/v/cache/lastfailed"},
+		unread: []string{"imagemake.yaml", "README.md", "services/docker-compose.build.yml", "services/director/director.py"},
 		env: func(host, ns, tag string) map[string]string {
 			return map[string]string{"DOCKER_REGISTRY": host + "/" + ns, "DOCKER_IMAGE_TAG": tag}
 		}},
@@ -350,6 +356,10 @@ func (run *ciRun) testBuild(t *testing.T) {
 	c := run.tree
 	dir := c.checkoutCopy(run.keep, true)
 	git(t, dir, "init", "-q", "-b", "main")
+	for _, p := range c.devFiles {
+		write(t, filepath.Join(dir, p), "left by a developer's tools: "+p+"\n", 0o644)
+		git(t, dir, "check-ignore", "-q", p) // fails the test unless .gitignore keeps it out
+	}
 	git(t, dir, "add", "-A")
 	for _, sub := range c.submodules { // a submodule not checked out: a gitlink and an empty folder
 		git(t, dir, "update-index", "--add", "--cacheinfo", "160000,4b825dc642cb6eb9a060e54bf8d69288fbee4904,"+sub)
@@ -477,9 +487,10 @@ func (run *ciRun) testNarrow(t *testing.T) {
 	for _, img := range imgs {
 		refs[img.Name] = img.Ref
 	}
-	// The plain build reads a clean clone: the checkout also holds imagemake's own .imagemake/.
+	// The plain build reads a copy of the checkout (its untracked files too) without
+	// imagemake's own .imagemake/, which a docker build of the root would otherwise take.
 	clean := filepath.Join(t.TempDir(), run.tree.checkout)
-	git(t, filepath.Dir(clean), "clone", "-q", run.dir, clean)
+	copyTree(t, run.dir, clean)
 	plain := run.dockerBuild
 	if run.tree.builder {
 		d := startBuildkitd(t, run.host)
