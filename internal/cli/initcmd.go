@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -102,11 +103,29 @@ func proposeIgnores(g *global, root string, ignores []scaffold.Ignore, write boo
 			if err := ig.AddGitLine(root); err != nil {
 				return failedErr(fmt.Errorf("writing %s: %w", ig.File, err))
 			}
-			fmt.Fprintf(g.io.Err, "imagemake: %s, the context of %s: added the line .git\n", ig.File, strings.Join(ig.Images, ", "))
+			fmt.Fprintf(g.io.Err, "imagemake: %s, the context of %s: added the line .git\n", ig.File, initList(ig.Images, 6))
 			continue
 		}
 		fmt.Fprintf(g.io.Err, "imagemake: %s read the whole repository root (%s) and %s: every commit would rebuild them. "+
-			"Add the line .git to %s (imagemake init --dockerignore does).\n", strings.Join(ig.Images, ", "), strings.Join(ig.Why, "; "), what, ig.File)
+			"Add the line .git to %s (imagemake init --dockerignore does).\n", initList(ig.Images, 6), initList(initDistinct(ig.Why), 3), what, ig.File)
 	}
 	return nil
+}
+
+// initList joins at most n items, saying how many more there are.
+func initList(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}
+
+func initDistinct(items []string) []string {
+	var out []string
+	for _, s := range items {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

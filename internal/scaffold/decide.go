@@ -13,7 +13,28 @@ func (g *gen) decide() {
 	g.chooseRepo(targets)
 	g.chooseTag(targets)
 	g.assign()
+	g.distinctRefs()
 	g.dependencies(targets)
+}
+
+// distinctRefs renames an image whose default ref another image already has (a Compose
+// image: or bake tag naming it otherwise): two images cannot share a ref.
+func (g *gen) distinctRefs() {
+	for _, img := range g.images {
+		if img.Imported != "" || img.Ref != "" {
+			continue
+		}
+		for _, other := range g.images {
+			val := g.refValues(img)[0]
+			if other == img || !slices.Contains(g.refValues(other), val) {
+				continue
+			}
+			old := img.Name
+			img.Name = uniqueName(g.images, old+"-image")
+			img.Checks = append(img.Checks, fmt.Sprintf("named %s, not %s: %s's ref is %s too; rename one of them",
+				img.Name, old, other.Name, val))
+		}
+	}
 }
 
 // match finds the image each use names (-1 for none) and records the use on it.
@@ -306,7 +327,7 @@ func (g *gen) dependencies(targets []int) {
 		by := g.images[u.by]
 		t := targets[k]
 		if t < 0 {
-			if (u.prefix == repoSentinel || u.prefix == g.repo) && !stray[u.key()] {
+			if u.prefix == repoSentinel && !stray[u.key()] {
 				stray[u.key()] = true
 				by.Checks = append(by.Checks, fmt.Sprintf("%s reads %s, under the repo, but no Dockerfile here "+
 					"builds an image named %s: add it, or give the image that builds it that name",

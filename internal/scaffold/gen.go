@@ -44,7 +44,7 @@ type Image struct {
 // Result is a generated config.
 type Result struct {
 	YAML    []byte
-	Images  []Image  // the images the config defines (imported ones not included)
+	Images  []Image  // the images the config defines (not the imported ones, nor those commented out)
 	Imports int      // the images the Compose and bake files define
 	Compose []string // Compose files imported
 	Bake    []string // bake files imported
@@ -104,10 +104,11 @@ func Generate(ctx context.Context, dir string, f *Found, env map[string]string) 
 	g.decide()
 	res := &Result{Compose: g.compose, Bake: g.bake, Ignore: g.ignoreProposals()}
 	for _, img := range g.images {
-		if img.Imported == "" {
-			res.Images = append(res.Images, *img)
-		} else {
+		switch {
+		case img.Imported != "":
 			res.Imports++
+		case img.Broken == "":
+			res.Images = append(res.Images, *img)
 		}
 	}
 	res.YAML, res.Checks = g.render()
@@ -118,6 +119,9 @@ func Generate(ctx context.Context, dir string, f *Found, env map[string]string) 
 // only --target builds.
 func (g *gen) ownImages(dockerfiles []string) error {
 	names := nameImages(g.found.Root, dockerfiles)
+	for i, n := range names {
+		names[i] = uniqueName(g.images, n) // a Compose service or bake target may have the name
+	}
 	perDir := map[string][]string{}
 	for i, df := range dockerfiles {
 		perDir[path.Dir(df)] = append(perDir[path.Dir(df)], names[i])

@@ -26,6 +26,7 @@ func (g *gen) importFiles(ctx context.Context) map[string]bool {
 	var kept []importUnit
 	candidates := append(g.candidates(ctx, kindCompose, composeUnits(g.found.Compose)),
 		g.candidates(ctx, kindBake, bakeUnits(g.found.Bake))...)
+	sortUnits(candidates)
 	for _, u := range candidates {
 		if why := g.fits(ctx, kept, u); why != "" {
 			g.skipped = append(g.skipped, why)
@@ -114,8 +115,7 @@ func (g *gen) load(ctx context.Context, kind string, files []string, allProfiles
 	return out, nil
 }
 
-// candidates loads each unit alone and returns those that build images: the ones that load in
-// this environment first, then the most images first.
+// candidates loads each unit alone and returns those that build images.
 func (g *gen) candidates(ctx context.Context, kind string, units [][]string) []importUnit {
 	var out []importUnit
 	for _, files := range units {
@@ -123,6 +123,10 @@ func (g *gen) candidates(ctx context.Context, kind string, units [][]string) []i
 		var err error
 		if u.active, err = g.load(ctx, kind, files, false, true); err != nil {
 			g.skipped = append(g.skipped, fmt.Sprintf("%s does not load: %s", u.name, oneLine(err.Error())))
+			continue
+		}
+		if why := fromItsFolder(u); why != "" {
+			g.skipped = append(g.skipped, why)
 			continue
 		}
 		if kind == kindCompose {
@@ -143,7 +147,30 @@ func (g *gen) candidates(ctx context.Context, kind string, units [][]string) []i
 		}
 		out = append(out, u)
 	}
-	slices.SortStableFunc(out, func(a, b importUnit) int {
+	return out
+}
+
+// fromItsFolder tells why a bake file below the root is not imported, or "": bake reads paths
+// from where it runs, and a target whose context is the root (none given, or ".") in a file
+// below the root was written to run from that file's folder.
+func fromItsFolder(u importUnit) string {
+	dir := path.Dir(u.files[0])
+	if u.kind != kindBake || dir == "." {
+		return ""
+	}
+	for _, d := range u.active {
+		if d.img.Context == "." {
+			return fmt.Sprintf("%s: its %s has the root as context as bake reads it from the root; it is "+
+				"written to run in %s (cd %s && docker buildx bake), which bake: cannot say", u.name, d.what+" "+d.img.Name, folderName(dir), dir)
+		}
+	}
+	return ""
+}
+
+// sortUnits puts first the units that load in this environment, then those that build the
+// most images: when two cannot be kept together, the bigger one is.
+func sortUnits(units []importUnit) {
+	slices.SortStableFunc(units, func(a, b importUnit) int {
 		if (a.needs == nil) != (b.needs == nil) {
 			if a.needs == nil {
 				return -1
@@ -152,7 +179,6 @@ func (g *gen) candidates(ctx context.Context, kind string, units [][]string) []i
 		}
 		return len(b.all) - len(a.all)
 	})
-	return out
 }
 
 // fits tells why a unit cannot join the kept ones, or "": an image name is defined once, and
@@ -177,6 +203,9 @@ func (g *gen) fits(ctx context.Context, kept []importUnit, u importUnit) string 
 			return fmt.Sprintf("%s: its %s is also defined by %s", u.name, d.what+" "+d.img.Name, other)
 		}
 	}
+	if why := sharedRef(kept, u); why != "" {
+		return why
+	}
 	if first == nil {
 		return ""
 	}
@@ -194,6 +223,42 @@ func (g *gen) fits(ctx context.Context, kept []importUnit, u importUnit) string 
 			"folders; compose: takes the files of one project", u.name, first.name, folderName(path.Dir(first.files[0])))
 	}
 	return fmt.Sprintf("%s: read together with %s, as bake: reads its files, it does not define the same targets", u.name, first.name)
+}
+
+// sharedRef tells which image of the unit has the ref (Compose image:, bake tag) of an image
+// of the kept units, or "": two images cannot share a ref.
+func sharedRef(kept []importUnit, u importUnit) string {
+	owner := map[string]imported{}
+	for _, k := range kept {
+		for _, d := range k.all {
+			for _, r := range normalRefs(d.img) {
+				owner[r] = d
+			}
+		}
+	}
+	for _, d := range u.all {
+		for _, r := range normalRefs(d.img) {
+			if o, ok := owner[r]; ok {
+				return fmt.Sprintf("%s: its %s has the ref %s of %s", u.name, d.what+" "+d.img.Name, familiar(r), o.where())
+			}
+		}
+	}
+	return ""
+}
+
+// normalRefs are the refs an imported image is given, normalised; none when it takes the
+// default one.
+func normalRefs(ci *config.Image) []string {
+	if ci.Ref == "" {
+		return nil
+	}
+	var out []string
+	for _, r := range ci.Refs() {
+		if n, err := dockerfile.Normalize(r); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // bakeUnits groups the bake files as `docker buildx bake` reads them: in a folder, the default
@@ -276,13 +341,7 @@ func (g *gen) importedImage(ci *config.Image, where string) *Image {
 	for k, v := range ci.Args {
 		img.args[k] = v
 	}
-	if ci.Ref != "" {
-		for _, r := range ci.Refs() {
-			if n, err := dockerfile.Normalize(r); err == nil {
-				img.refs = append(img.refs, n)
-			}
-		}
-	}
+	img.refs = normalRefs(ci)
 	return img
 }
 

@@ -96,9 +96,11 @@ func TestGenerate(t *testing.T) {
 		// a GitHub Actions workflow's builds: context, tags, build args
 		{name: "workflow", deps: map[string][]string{"api": {"base"}, "base": nil}, ignore: []string{".dockerignore"}},
 		// bake files, one in a subfolder: a target: context, a matrix of variants another
-		// Dockerfile's FROM names by its tag
-		{name: "bake", deps: map[string][]string{"api": {"base"}, "base": nil, "foundation-cpu": nil, "foundation-cuda": nil,
-			"lint": nil, "runtime": {"foundation-cuda"}}, bake: 2},
+		// Dockerfile's FROM names by its tag. A bake file in a subfolder written to run there
+		// (no context: the root) is not imported, nor a Compose file whose service has the ref
+		// of a target.
+		{name: "bake", deps: map[string][]string{"api": {"base"}, "bake": nil, "base": nil, "certs": nil, "foundation-cpu": nil,
+			"foundation-cuda": nil, "lint": nil, "runtime": {"foundation-cuda"}}, bake: 2},
 		// a submodule folder not cloned yet is there for COPY; what is nowhere is said once
 		{name: "submodule", deps: map[string][]string{"submodule": nil}, checks: 1},
 		{name: "variants", deps: map[string][]string{"app": nil, "app-cuda": nil, "serve": {"app-cuda"}}, compose: 1},
