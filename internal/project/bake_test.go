@@ -95,3 +95,16 @@ func TestImagesEntryExtendsBakeTarget(t *testing.T) {
 		t.Fatalf("api %+v: want the target's context and both args", api)
 	}
 }
+
+func TestBakeTargetLinkCycle(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"imagemake.yaml":  "version: 1\nbake: [docker-bake.hcl]\n",
+		"docker-bake.hcl": "target \"a\" {\n  context = \"a\"\n  contexts = { b = \"target:b\" }\n}\n\ntarget \"b\" {\n  context = \"a\"\n  contexts = { a = \"target:a\" }\n}\n",
+		"a/Dockerfile":    "FROM scratch\n",
+	})
+	_, err := Load(context.Background(), Options{Dir: dir, Env: map[string]string{}})
+	if err == nil || !strings.Contains(err.Error(), "a -> b -> a") {
+		t.Fatalf("err = %v, want the cycle's path", err)
+	}
+}
