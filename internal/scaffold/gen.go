@@ -132,7 +132,7 @@ func (g *gen) ownImages(dockerfiles []string) error {
 			return err
 		}
 		img := &Image{Name: names[i], path: df, src: src, text: readText(df, src), args: map[string]string{}}
-		if others := perDir[path.Dir(df)]; len(others) > 1 {
+		if others := perDir[path.Dir(df)]; len(others) > 1 && others[0] == img.Name { // said once, on the first
 			img.Checks = append(img.Checks, fmt.Sprintf("%d Dockerfiles share the folder %s (%s); keep the images you build",
 				len(others), path.Dir(df), strings.Join(others, ", ")))
 		}
