@@ -61,6 +61,9 @@ type Info struct {
 	// TargetSources and ContextPaths.
 	Sources []Source
 
+	frontend      string // the syntax directive or BUILDKIT_SYNTAX when it names another frontend than BuildKit's Dockerfile one
+	targetOnbuild bool   // the target stage has ONBUILD triggers that may read a context
+
 	needs     [][]int    // for each stage, the stages it reads from
 	base      []int      // for each stage, the stage it is built FROM, or -1
 	stageArgs [][]string // for each stage, the names its ARGs declare
@@ -124,6 +127,8 @@ func ParseOptions(src []byte, opts Options) (*Info, error) {
 	if err := r.resolve(); err != nil {
 		return nil, err
 	}
+	r.info.frontend = frontend(src, opts.Args)
+	r.info.targetOnbuild = len(f.stages[r.info.Target].onbuild) > 0
 	return r.info, nil
 }
 

@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
 
@@ -69,6 +71,10 @@ func (i *Info) TargetSources() []Source {
 // or a source that cannot be expanded); paths is then nil. A target that reads nothing from
 // the context has neither.
 func (i *Info) ContextPaths() (paths []string, whole *Source) {
+	if i.frontend != "" {
+		return nil, &Source{Path: ".", Raw: i.frontend, Kind: "syntax", Line: 1, Stage: i.Target,
+			Unknown: "another frontend than BuildKit's Dockerfile one reads the context its own way"}
+	}
 	set := map[string]bool{}
 	for _, s := range i.TargetSources() {
 		if s.Whole() {
@@ -77,6 +83,31 @@ func (i *Info) ContextPaths() (paths []string, whole *Source) {
 		set[s.Path] = true
 	}
 	return slices.Sorted(maps.Keys(set)), nil
+}
+
+// OnbuildReadsContext tells whether the image a build of the target makes carries ONBUILD
+// triggers (COPY, ADD, RUN) that the builds FROM it run on their own context.
+func (i *Info) OnbuildReadsContext() bool { return i.targetOnbuild }
+
+// frontend returns the frontend a build of src runs when it is not BuildKit's Dockerfile
+// frontend (docker/dockerfile, docker/dockerfile-upstream, any version): the syntax
+// directive, which the BUILDKIT_SYNTAX build arg overrides. "" for the Dockerfile frontend.
+func frontend(src []byte, args map[string]string) string {
+	syntax, _, _, _ := parser.DetectSyntax(src)
+	if v := args["BUILDKIT_SYNTAX"]; v != "" {
+		syntax = v
+	}
+	if syntax == "" {
+		return ""
+	}
+	named, err := reference.ParseNormalizedNamed(syntax)
+	if err == nil {
+		switch reference.TrimNamed(named).String() {
+		case "docker.io/docker/dockerfile", "docker.io/docker/dockerfile-upstream":
+			return ""
+		}
+	}
+	return syntax
 }
 
 // StageArgs returns the names the target stage and the stages it reads from declare with

@@ -59,6 +59,12 @@ var contextTests = []struct {
 	{"ONBUILD of a base stage runs in the child", "FROM alpine AS base\nONBUILD COPY . /app\nFROM base\nCOPY x /x\n",
 		Options{}, nil, "ONBUILD"},
 	{"ONBUILD of the target runs elsewhere", "FROM alpine\nONBUILD COPY . /app\nCOPY x /x\n", Options{}, []string{"x"}, ""},
+
+	// Frontends.
+	{"Dockerfile frontend", "# syntax=docker/dockerfile:1.7\nFROM scratch\nCOPY x /x\n", Options{}, []string{"x"}, ""},
+	{"Dockerfile frontend, labs", "# syntax=docker.io/docker/dockerfile-upstream:master-labs\nFROM scratch\nCOPY x /x\n", Options{}, []string{"x"}, ""},
+	{"another frontend", "# syntax=example.com/frontend:1\nFROM scratch\nCOPY x /x\n", Options{}, nil, "another frontend"},
+	{"BUILDKIT_SYNTAX", "FROM scratch\nCOPY x /x\n", Options{Args: map[string]string{"BUILDKIT_SYNTAX": "example.com/f"}}, nil, "another frontend"},
 }
 
 func TestContextPaths(t *testing.T) {
@@ -81,6 +87,25 @@ func TestContextPaths(t *testing.T) {
 				t.Errorf("whole context by %q, want it to name %q", whole, tt.whole)
 			}
 		})
+	}
+}
+
+func TestOnbuildReadsContext(t *testing.T) {
+	for src, want := range map[string]bool{
+		"FROM alpine\nONBUILD COPY . /app\n":              true,
+		"FROM alpine\nONBUILD COPY . /app\nFROM alpine\n": false,
+		"FROM alpine\nONBUILD RUN make\n":                 true,
+		"FROM alpine\nONBUILD ENV X=1\n":                  false,
+		"FROM alpine AS b\nONBUILD ADD x /\nFROM b\n":     false,
+		"FROM alpine\nRUN true\nONBUILD COPY src /src\n":  true,
+	} {
+		info, err := Parse([]byte(src), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.OnbuildReadsContext(); got != want {
+			t.Errorf("%q: OnbuildReadsContext = %v, want %v", src, got, want)
+		}
 	}
 }
 

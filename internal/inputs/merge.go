@@ -142,7 +142,7 @@ func (s *Scanner) extras(trees [][]Entry, srcs []source, ctxDir, df string) ([]E
 		}
 		add = append(add, more...)
 	}
-	more, err := dockerfile(trees, add, ctxDir, df)
+	more, err := dockerfileEntries(trees, add, ctxDir, df)
 	if err != nil {
 		return nil, err
 	}
@@ -175,9 +175,9 @@ func parents(trees [][]Entry, add []Entry, name, ctxDir string) ([]Entry, error)
 	return out, nil
 }
 
-// dockerfile returns the Dockerfile and its folders when no tree holds it: Docker sends it
+// dockerfileEntries returns the Dockerfile and its folders when no tree holds it: Docker sends it
 // even when a pattern excludes it.
-func dockerfile(trees [][]Entry, add []Entry, ctxDir, df string) ([]Entry, error) {
+func dockerfileEntries(trees [][]Entry, add []Entry, ctxDir, df string) ([]Entry, error) {
 	if e, ok := lookup(trees, df); ok {
 		if e.IsDir() {
 			return nil, fmt.Errorf("dockerfile %s is a folder", df)

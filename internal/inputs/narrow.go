@@ -18,6 +18,7 @@ import (
 	fstypes "github.com/tonistiigi/fsutil/types"
 
 	"github.com/imagemake/imagemake/internal/config"
+	"github.com/imagemake/imagemake/internal/dockerfile"
 	"github.com/imagemake/imagemake/internal/project"
 )
 
@@ -33,13 +34,13 @@ type Reads struct {
 
 type readsCell struct {
 	once  sync.Once
+	info  *dockerfile.Info
+	err   error
 	reads Reads
 }
 
-// Reads returns what img's build reads of its context (see dockerfile.Info.ContextPaths). A
-// Dockerfile that cannot be read or parsed makes the whole context count: loading the
-// project reports it.
-func (s *Scanner) Reads(img *config.Image) Reads {
+// cell returns the memo of img's Dockerfile, parsed once.
+func (s *Scanner) cell(img *config.Image) *readsCell {
 	s.mu.Lock()
 	c, ok := s.reads[img.Name]
 	if !ok {
@@ -48,19 +49,66 @@ func (s *Scanner) Reads(img *config.Image) Reads {
 	}
 	s.mu.Unlock()
 	c.once.Do(func() {
-		info, err := project.ParseDockerfile(s.project, img)
-		if err != nil {
-			c.reads = Reads{Whole: "the Dockerfile does not parse: " + err.Error()}
-			return
-		}
-		paths, whole := info.ContextPaths()
-		if whole != nil {
-			c.reads = Reads{Whole: whole.String()}
-			return
-		}
-		c.reads = Reads{Paths: paths}
+		c.info, c.err = project.ParseDockerfile(s.project, img)
+		c.reads = s.readsOf(img, c.info, c.err)
 	})
-	return c.reads
+	return c
+}
+
+// Reads returns what img's build reads of its context (see dockerfile.Info.ContextPaths). A
+// Dockerfile that cannot be read or parsed makes the whole context count: loading the
+// project reports it.
+func (s *Scanner) Reads(img *config.Image) Reads {
+	return s.cell(img).reads
+}
+
+func (s *Scanner) readsOf(img *config.Image, info *dockerfile.Info, err error) Reads {
+	if err != nil {
+		return Reads{Whole: "the Dockerfile does not parse: " + err.Error()}
+	}
+	paths, whole := info.ContextPaths()
+	if whole != nil {
+		return Reads{Whole: whole.String()}
+	}
+	if why := s.onbuildBase(img, info); why != "" {
+		return Reads{Whole: why}
+	}
+	return Reads{Paths: paths}
+}
+
+// onbuildBase says which project image img is built FROM whose ONBUILD triggers run in img's
+// build, reading its context in ways its own Dockerfile does not show; "" when none does.
+// (An external base's triggers cannot be known before the build.)
+func (s *Scanner) onbuildBase(img *config.Image, info *dockerfile.Info) string {
+	for _, r := range info.TargetRefs() {
+		if r.Kind != dockerfile.KindFrom {
+			continue
+		}
+		base := s.ownerOf(r.Ref)
+		if base == nil || base.Name == img.Name {
+			continue
+		}
+		if c := s.cell(base); c.err == nil && c.info.OnbuildReadsContext() {
+			return fmt.Sprintf("line %d: FROM %s: the ONBUILD triggers of image %q run here", r.Line, r.Ref, base.Name)
+		}
+	}
+	return ""
+}
+
+// ownerOf returns the project image whose ref or tag ref names, or nil.
+func (s *Scanner) ownerOf(ref string) *config.Image {
+	norm, err := dockerfile.Normalize(ref)
+	if err != nil {
+		return nil
+	}
+	for _, img := range s.project.Images {
+		for _, r := range img.Refs() {
+			if n, err := dockerfile.Normalize(r); err == nil && n == norm {
+				return img
+			}
+		}
+	}
+	return nil
 }
 
 // narrow keeps of entries (a whole context, in path order) what a build reading paths gets

@@ -1,1 +1,0 @@
-export PATH=/opt/pycroft/venv/bin:$PATH

@@ -1,1 +1,0 @@
-"""Pycroft, the AG DSN management system."""
