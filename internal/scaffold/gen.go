@@ -139,8 +139,8 @@ func (g *gen) ownImages(dockerfiles []string) error {
 		g.images = append(g.images, img)
 		extra := extraTargets(src)
 		if len(extra) > 0 {
-			img.Notes = append(img.Notes, fmt.Sprintf("target: the last stage of %s; %s build the others only --target builds",
-				df, listSome(prefixed(img.Name+"-", extra), 4)))
+			img.Notes = append(img.Notes, fmt.Sprintf("target: none, the last stage of %s; %s build the stages "+
+				"only --target builds", df, listSome(prefixed(img.Name+"-", extra), 4)))
 		}
 		for _, t := range extra {
 			v := *img
@@ -148,15 +148,21 @@ func (g *gen) ownImages(dockerfiles []string) error {
 			v.Checks = nil
 			v.Args = maps.Clone(img.Args)
 			v.args = maps.Clone(img.args)
-			v.Notes = append([]string{fmt.Sprintf("target: stage %s of %s, which its last stage does not use: "+
-				"it is built only with --target", t, df)}, img.Notes...)
+			v.Notes = []string{fmt.Sprintf("target: stage %s of %s, which its last stage does not use: "+
+				"it is built only with --target", t, df)}
 			g.images = append(g.images, &v)
 		}
 	}
+	said := map[string]bool{} // the Dockerfiles whose checks are written: on the first image of each
 	for _, img := range g.images {
 		if img.Imported == "" {
+			checks := len(img.Checks)
 			g.guessArgs(img)
 			g.placeContext(img)
+			if said[img.path] {
+				img.Checks = img.Checks[:checks]
+			}
+			said[img.path] = true
 		}
 	}
 	return nil
