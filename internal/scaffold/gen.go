@@ -90,6 +90,9 @@ func Generate(ctx context.Context, dir string, f *Found, env map[string]string) 
 			g.builds[b.dockerfile] = append(g.builds[b.dockerfile], b)
 		}
 	}
+	for _, b := range gitlabBuilds(g.fsys) {
+		g.builds[b.dockerfile] = append(g.builds[b.dockerfile], b)
+	}
 	covered := g.importFiles(ctx)
 	var own []string
 	for _, df := range f.Dockerfiles {

@@ -93,8 +93,8 @@ func TestGenerate(t *testing.T) {
 		// reads the whole root, and the Dockerfile's own ignore file does not exclude .git
 		{name: "makefile", deps: map[string][]string{"api": {"base"}, "base": nil, "lint": {"api"}},
 			ignore: []string{"docker/api.Dockerfile.dockerignore"}},
-		// a GitHub Actions workflow's builds: context, tags, build args
-		{name: "workflow", deps: map[string][]string{"api": {"base"}, "base": nil}, ignore: []string{".dockerignore"}},
+		// a GitHub Actions workflow's builds (context, tags, build args), a .gitlab-ci.yml's
+		{name: "workflow", deps: map[string][]string{"api": {"base"}, "base": nil, "tools": nil}, ignore: []string{".dockerignore"}},
 		// bake files, one in a subfolder: a target: context, a matrix of variants another
 		// Dockerfile's FROM names by its tag. A bake file in a subfolder written to run there
 		// (no context: the root) is not imported, nor a Compose file whose service has the ref

@@ -3,12 +3,16 @@ package scaffold
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml"
 )
+
+// A `${{ }}` (GitHub) value is one only the CI run knows; GitLab's $VARIABLES are left out by
+// parseBuild as every unexpanded variable is.
 
 // workflow is the part of a GitHub Actions workflow that says how images are built.
 type workflow struct {
@@ -60,20 +64,7 @@ func workflowBuilds(fsys fs.FS, file string) []dockerBuild {
 			if st.Dir == "" {
 				dir = "."
 			}
-			for _, line := range strings.Split(strings.ReplaceAll(st.Run, "\\\n", " "), "\n") {
-				for _, cmd := range splitCommands(line) {
-					if strings.HasPrefix(strings.TrimSpace(cmd), "cd ") {
-						break
-					}
-					if strings.Contains(cmd, "${{") {
-						continue
-					}
-					if b, ok := parseBuild(cmd, dir); ok {
-						b.where, b.written = where, shorten(strings.TrimSpace(cmd))
-						out = append(out, b)
-					}
-				}
-			}
+			out = append(out, scriptBuilds(st.Run, dir, where)...)
 		}
 	}
 	return out
@@ -127,6 +118,62 @@ func listInput(s string) []string {
 		for _, item := range strings.Split(line, ",") {
 			if item = strings.TrimSpace(item); item != "" {
 				out = append(out, item)
+			}
+		}
+	}
+	return out
+}
+
+// gitlabBuilds reads the `docker build` commands of .gitlab-ci.yml: every string of the file is
+// read as script lines, run from the root.
+func gitlabBuilds(fsys fs.FS) []dockerBuild {
+	const file = ".gitlab-ci.yml"
+	data, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		return nil
+	}
+	var doc any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil
+	}
+	var out []dockerBuild
+	var walk func(v any, job string)
+	walk = func(v any, job string) {
+		switch v := v.(type) {
+		case map[string]any:
+			for _, k := range slices.Sorted(maps.Keys(v)) {
+				if job == "" {
+					walk(v[k], k)
+				} else {
+					walk(v[k], job)
+				}
+			}
+		case []any:
+			for _, item := range v {
+				walk(item, job)
+			}
+		case string:
+			out = append(out, scriptBuilds(v, ".", fmt.Sprintf("%s (job %s)", file, job))...)
+		}
+	}
+	walk(doc, "")
+	return out
+}
+
+// scriptBuilds reads the docker build commands of shell lines run in dir.
+func scriptBuilds(script, dir, where string) []dockerBuild {
+	var out []dockerBuild
+	for _, line := range strings.Split(strings.ReplaceAll(script, "\\\n", " "), "\n") {
+		for _, cmd := range splitCommands(line) {
+			if strings.HasPrefix(strings.TrimSpace(cmd), "cd ") {
+				break
+			}
+			if strings.Contains(cmd, "${{") {
+				continue
+			}
+			if b, ok := parseBuild(cmd, dir); ok {
+				b.where, b.written = where, shorten(strings.TrimSpace(cmd))
+				out = append(out, b)
 			}
 		}
 	}
