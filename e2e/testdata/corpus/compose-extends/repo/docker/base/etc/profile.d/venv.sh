@@ -1,0 +1,1 @@
+export PATH=/opt/pycroft/venv/bin:$PATH

@@ -1,0 +1,1 @@
+"""Pycroft, the AG DSN management system."""
