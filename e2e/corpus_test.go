@@ -95,6 +95,8 @@ var corpus = []corpusTree{
 		planWarns: []string{`image "web": the whole repository root is its context and .git is not ignored`,
 			`image "websocket": the whole`, `image "worker": the whole`, "every commit rebuilds it"},
 		fix: map[string]string{".dockerignore": "\n# imagemake: every commit would rebuild the images otherwise\n.git\n"}},
+	{dir: "compose-extends", checkout: "pycroft", busybox: []string{"docker/base/bin/busybox"}, env: registryTag, builder: true,
+		unread: []string{"imagemake.yaml", "README.md", "docker-compose.prod.yml", "docker-compose.base.yml"}},
 	{dir: "service-arg", checkout: "mobile-app-rn-demo", busybox: []string{"common/bin/busybox"}, noPush: true,
 		vars:   map[string]string{"BUILD_VERSION": "dev"},
 		unread: []string{"imagemake.yaml", "README.md", "docker-compose.build.yml"},
