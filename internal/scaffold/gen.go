@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -140,6 +141,9 @@ func (g *gen) ownImages(dockerfiles []string) error {
 				len(others), path.Dir(df), strings.Join(others, ", ")))
 		}
 		g.images = append(g.images, img)
+		if g.buildVariants(img) {
+			continue // the build commands say which targets are built
+		}
 		extra := extraTargets(src)
 		if len(extra) > 0 {
 			img.Notes = append(img.Notes, fmt.Sprintf("target: none, the last stage of %s; %s build the stages "+
@@ -169,6 +173,66 @@ func (g *gen) ownImages(dockerfiles []string) error {
 		}
 	}
 	return nil
+}
+
+// buildVariants gives the image the build args and target the tree's build commands build its
+// Dockerfile with; when they build it in two ways or more (a CUDA variant beside the CPU one),
+// each way is an image, named after its first tag. It tells whether a command names a target.
+func (g *gen) buildVariants(img *Image) bool {
+	var ways []dockerBuild
+	for _, b := range g.builds[img.path] {
+		args := map[string]string{}
+		for k, v := range b.args {
+			if img.text.declared[k] && k != "DOCKER_REPO" && k != "DOCKER_TAG" { // imagemake passes those two
+				args[k] = v
+			}
+		}
+		if b.args = args; len(args) == 0 {
+			b.args = nil
+		}
+		if !slices.ContainsFunc(ways, func(w dockerBuild) bool { return maps.Equal(w.args, b.args) && w.target == b.target }) {
+			ways = append(ways, b)
+		}
+	}
+	targeted := false
+	for i, b := range ways {
+		v := img
+		if i > 0 {
+			c := *img
+			c.Checks, c.Notes = nil, nil
+			c.Name = uniqueName(g.images, img.Name+"-"+fmt.Sprint(i+1))
+			v = &c
+		}
+		if len(ways) > 1 && len(b.tags) > 0 {
+			if u, ok := parseUse(b.tags[0]); ok && nameRE.MatchString(u.base) && (u.base == v.Name || uniqueName(g.images, u.base) == u.base) {
+				v.Name = u.base
+			}
+		}
+		v.Target, v.Args, v.args = b.target, maps.Clone(b.args), maps.Clone(b.args)
+		if v.args == nil {
+			v.args = map[string]string{}
+		}
+		if what := argsAndTarget(b); what != "" {
+			v.Notes = append(v.Notes, fmt.Sprintf("%s: as `%s` in %s builds it", what, b.written, b.where))
+		}
+		targeted = targeted || b.target != ""
+		if i > 0 {
+			g.images = append(g.images, v)
+		}
+	}
+	return targeted
+}
+
+func argsAndTarget(b dockerBuild) string {
+	switch {
+	case len(b.args) > 0 && b.target != "":
+		return "args and target"
+	case len(b.args) > 0:
+		return "args"
+	case b.target != "":
+		return "target"
+	}
+	return ""
 }
 
 func uniqueName(images []*Image, name string) string {
@@ -235,13 +299,8 @@ func (g *gen) madeContext(dockerfile string) (dockerBuild, bool) {
 // whole FROM argument, else a placeholder that fails clearly when pulled.
 func (g *gen) guessArgs(img *Image) {
 	for _, u := range argsWithoutDefault(img.src) {
-		if v, where := g.madeArg(img.path, u.name); where != "" {
-			if img.Args == nil {
-				img.Args = map[string]string{}
-			}
-			img.Args[u.name], img.args[u.name] = v, v
-			img.Notes = append(img.Notes, fmt.Sprintf("args: %s=%s, as the docker build in %s passes it (FROM %s needs it)", u.name, v, where, u.from))
-			continue
+		if _, set := img.args[u.name]; set {
+			continue // a build command passes it
 		}
 		guess, why := "set-me", "placeholder written"
 		if u.whole {
@@ -257,16 +316,6 @@ func (g *gen) guessArgs(img *Image) {
 		img.args[u.name] = guess
 		img.Checks = append(img.Checks, fmt.Sprintf("FROM %s has no default; set args: {%s: ...} (%s)", u.from, u.name, why))
 	}
-}
-
-// madeArg is the value a Makefile's docker build of the Dockerfile passes for a build arg.
-func (g *gen) madeArg(dockerfile, name string) (string, string) {
-	for _, b := range g.builds[dockerfile] {
-		if v, ok := b.args[name]; ok {
-			return v, b.where
-		}
-	}
-	return "", ""
 }
 
 // imageNamedBy finds the image an ARG's name names: BASE_IMAGE, BASE_IMG and BASE name base.

@@ -18,6 +18,7 @@ type dockerBuild struct {
 	dockerfile string            // root-relative path
 	tags       []string          // the -t values that expanded fully
 	args       map[string]string // the --build-arg values that expanded fully
+	target     string            // --target
 	where      string            // "Makefile:12"
 	written    string            // the command as written, shortened
 }
@@ -118,7 +119,7 @@ func splitCommands(s string) []string {
 
 // valueFlags are the docker build flags that take a value.
 var valueFlags = map[string]bool{
-	"--build-arg": true, "--target": true, "--platform": true, "--label": true, "--network": true,
+	"--build-arg": true, "--platform": true, "--label": true, "--network": true,
 	"--cache-from": true, "--cache-to": true, "--secret": true, "--ssh": true, "--progress": true,
 	"-o": true, "--output": true, "--iidfile": true, "--build-context": true, "--add-host": true,
 	"--metadata-file": true, "--builder": true, "--shm-size": true, "--ulimit": true, "--attest": true,
@@ -144,6 +145,12 @@ func parseBuild(cmd, dir string) (dockerBuild, bool) {
 		}
 		flag, val, hasVal := strings.Cut(w, "=")
 		switch {
+		case flag == "--target":
+			if !hasVal && i+1 < len(words) {
+				i++
+				val = words[i]
+			}
+			b.target = val
 		case flag == "--build-arg":
 			if !hasVal && i+1 < len(words) {
 				i++
@@ -193,8 +200,8 @@ func cleanRel(p string) string { return path.Clean(p) }
 
 func shorten(s string) string {
 	s = oneLine(s)
-	if len(s) > 90 {
-		return s[:87] + "..."
+	if len(s) > 120 {
+		return s[:117] + "..."
 	}
 	return s
 }

@@ -100,10 +100,11 @@ type dfText struct {
 	first    map[int]string     // line -> first argument of the instruction, as written
 	defaults map[string]*string // global ARG -> default (nil: none)
 	argLine  map[string]int     // global ARG -> its line
+	declared map[string]bool    // every ARG name, of any stage
 }
 
 func readText(p string, src []byte) *dfText {
-	t := &dfText{path: p, first: map[int]string{}, defaults: map[string]*string{}, argLine: map[string]int{}}
+	t := &dfText{path: p, first: map[int]string{}, defaults: map[string]*string{}, argLine: map[string]int{}, declared: map[string]bool{}}
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
 		return t
@@ -117,7 +118,14 @@ func readText(p string, src []byte) *dfText {
 		if kind == "from" {
 			global = false
 		}
-		if kind != "arg" || !global {
+		if kind != "arg" {
+			continue
+		}
+		for a := n.Next; a != nil; a = a.Next {
+			k, _, _ := strings.Cut(a.Value, "=")
+			t.declared[k] = true
+		}
+		if !global {
 			continue
 		}
 		for a := n.Next; a != nil; a = a.Next {

@@ -91,7 +91,9 @@ func TestGenerate(t *testing.T) {
 		// variants of one Dockerfile through Compose args; another Dockerfile names one by another tag
 		// a Makefile's docker build commands: the context COPY . cannot tell, repo and tag; COPY .
 		// reads the whole root, and the Dockerfile's own ignore file does not exclude .git
-		{name: "makefile", deps: map[string][]string{"api": {"base"}, "base": nil, "lint": {"api"}},
+		// (and two variants of one Dockerfile, by their build args)
+		{name: "makefile", deps: map[string][]string{"api": {"base"}, "app": nil, "app-cuda": nil, "base": nil, "lint": {"api"},
+			"serve": {"app-cuda"}},
 			ignore: []string{"docker/api.Dockerfile.dockerignore"}},
 		// a GitHub Actions workflow's builds (context, tags, build args), a .gitlab-ci.yml's
 		{name: "workflow", deps: map[string][]string{"api": {"base"}, "base": nil, "tools": nil}, ignore: []string{".dockerignore"}},
