@@ -214,11 +214,14 @@ all:
 	cd sub && docker build -t $(R)/sub:1 .
 	docker build -t $(R)/pipe:1 - < Dockerfile
 	docker image build db | tee log
+	docker build --target=test --build-arg=A=2 --build-arg B -t $(R)/t:1 -f t.Dockerfile t
 `)
 	got := makeBuilds(os.DirFS(dir), "ci/Makefile")
 	want := []dockerBuild{
 		{context: ".", dockerfile: "ci/web/Dockerfile.prod", tags: []string{"acme/web:1"}, args: map[string]string{"A": "1"}, where: "ci/Makefile:6"},
 		{context: "ci/db", dockerfile: "ci/db/Dockerfile", where: "ci/Makefile:9"},
+		{context: "ci/t", dockerfile: "ci/t.Dockerfile", tags: []string{"acme/t:1"}, args: map[string]string{"A": "2"},
+			target: "test", where: "ci/Makefile:10"},
 	}
 	for i := range got {
 		got[i].written = ""
