@@ -80,19 +80,26 @@ func (g *gen) aliases(img *Image) []string {
 	return aliasesOf(img)
 }
 
-// external tells a ref of an official image (no namespace: python:3.12) from one of the tree's
-// image of that name: when the image of the tree reads that repository itself, it is built on
-// the official image and the ref names the official one.
+// external tells a ref of an image built elsewhere from one of the tree's image of that name:
+// when the tree's image reads that repository itself (its Dockerfile FROM python:3.12 or
+// mvdan/shfmt), it is built on the image the ref names. A ref of an official image
+// (busybox, python:3.12) names the tree's image only when the tree builds it under that very
+// name (a build command's -t, a Compose image:, a bake tag).
 func (g *gen) external(u refUse, t int) bool {
-	if u.prefix != "" {
-		return false
-	}
 	for _, v := range g.uses {
-		if v.by == t && v.prefix == "" && v.base == u.base {
+		if v.by == t && v.prefix == u.prefix && v.base == u.base {
 			return true
 		}
 	}
-	return false
+	if u.prefix != "" {
+		return false
+	}
+	for _, b := range g.tagged {
+		if b.by == t && b.prefix == "" && b.base == u.base {
+			return false
+		}
+	}
+	return true
 }
 
 // chooseRepo takes the repository most refs the tree's images are built as are under

@@ -79,9 +79,12 @@ func TestGenerate(t *testing.T) {
 		{name: "registry", deps: map[string][]string{"app": {"base"}, "base": nil, "notebook": {"app"}}},
 		// db/Dockerfile copies db/src, bin/dbctl, pyproject.toml: the root; sources nowhere said once
 		{name: "rootctx", deps: map[string][]string{"base": nil, "db": {"base"}}, checks: 1},
-		// FROM and COPY --from=org/db-debug:dev; python:3.12-slim is the official image, not ./python
+		// FROM and COPY --from=org/db-debug:dev; python:3.12-slim and busybox:1.36 are the
+		// official images, not ./python (built on it) nor ./busybox (nothing builds it as
+		// busybox), and mvdan/shfmt is not ./shfmt, which is built on it
 		{name: "hardcoded", deps: map[string][]string{
-			"app": {"db-debug"}, "db-debug": nil, "python": nil, "shell": {"db-debug"}, "tool": nil}},
+			"app": {"db-debug"}, "busybox": nil, "db-debug": nil, "lint": nil, "python": nil, "shell": {"db-debug"},
+			"shfmt": nil, "tool": nil}},
 		// a Compose file in a subfolder with the root as context; another Dockerfile FROM its service
 		{name: "composesub", deps: map[string][]string{"base": nil, "lint": {"web"}, "web": {"base"}}, compose: 1},
 		// one Dockerfile, stages only --target builds: one image each
