@@ -125,6 +125,10 @@ func (g *gen) candidates(ctx context.Context, kind string, units [][]string) []i
 			g.skipped = append(g.skipped, fmt.Sprintf("%s does not load: %s", u.name, oneLine(err.Error())))
 			continue
 		}
+		if why := ownSharedRef(u); why != "" {
+			g.skipped = append(g.skipped, why)
+			continue
+		}
 		if why := fromItsFolder(u); why != "" {
 			g.skipped = append(g.skipped, why)
 			continue
@@ -241,6 +245,22 @@ func sharedRef(kept []importUnit, u importUnit) string {
 			if o, ok := owner[r]; ok {
 				return fmt.Sprintf("%s: its %s has the ref %s of %s", u.name, d.what+" "+d.img.Name, familiar(r), o.where())
 			}
+		}
+	}
+	return ""
+}
+
+// ownSharedRef tells which two images of a unit have the same ref, or "": imagemake refuses
+// that (bake's multi-platform twin of a target, tagged alike, is one such).
+func ownSharedRef(u importUnit) string {
+	owner := map[string]imported{}
+	for _, d := range u.active {
+		for _, r := range normalRefs(d.img) {
+			if o, ok := owner[r]; ok && o.img.Name != d.img.Name {
+				return fmt.Sprintf("%s: its %s and %s have the same ref %s, which imagemake refuses", u.name,
+					o.what+" "+o.img.Name, d.what+" "+d.img.Name, familiar(r))
+			}
+			owner[r] = d
 		}
 	}
 	return ""

@@ -108,6 +108,8 @@ func TestGenerate(t *testing.T) {
 			"foundation-cuda": nil, "lint": nil, "runtime": {"foundation-cuda"}}, bake: 2},
 		// a submodule folder not cloned yet is there for COPY; what is nowhere is said once
 		{name: "submodule", deps: map[string][]string{"submodule": nil}, checks: 1},
+		// a bake file whose targets share a ref is not imported: its Dockerfile is an image
+		{name: "bakedup", deps: map[string][]string{"app": nil}},
 		{name: "variants", deps: map[string][]string{"app": nil, "app-cuda": nil, "serve": {"app-cuda"}}, compose: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
