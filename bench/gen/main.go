@@ -1,7 +1,7 @@
 // Command gen writes the benchmark repository of imagemake: a few base images, many services
 // built FROM them sharing source folders, about 100,000 files, and its imagemake.yaml.
 //
-//	go run ./bench/gen -out /tmp/benchrepo [-images 30] [-files 100000] [-busybox /bin/busybox]
+//	go run ./bench/gen -out /tmp/benchrepo [-images 30] [-files 100000] [-busybox /bin/busybox] [-root-context]
 //
 // With -scan it writes nothing and times instead one scan of the inputs of every image of a
 // repository it wrote before with the same -images and -files: the first scan reads every
@@ -23,6 +23,7 @@ func main() {
 	flag.IntVar(&o.Files, "files", 100000, "files in all, about")
 	flag.StringVar(&o.Busybox, "busybox", "/bin/busybox", "static busybox to put in the base images")
 	flag.BoolVar(&o.ModelOnly, "scan", false, "time a scan of the inputs of a repository written before")
+	flag.BoolVar(&o.RootContext, "root-context", false, "the repository root as every image's context, with -f and COPY lines naming what each reads")
 	prefetch := flag.Bool("prefetch", true, "with -scan: walk the contexts ahead in the background")
 	flag.Parse()
 	r, err := benchrepo.Generate(o)

@@ -28,6 +28,10 @@ type Options struct {
 	// ModelOnly writes nothing: Generate returns the model of the repository these options
 	// write, for a repository written before.
 	ModelOnly bool
+	// RootContext gives every image the repository root as its context, its Dockerfile by
+	// dockerfile: (docker build -f services/svc01/Dockerfile .), naming what it copies:
+	// its own folder and its shared folder, instead of a folder context with include:.
+	RootContext bool
 }
 
 // Repo is what Generate wrote.
@@ -61,7 +65,7 @@ func Generate(o Options) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &gen{root: root, rng: rand.New(rand.NewPCG(1, 2)), dry: o.ModelOnly}
+	g := &gen{root: root, rng: rand.New(rand.NewPCG(1, 2)), dry: o.ModelOnly, rootContext: o.RootContext}
 	r := &Repo{Base: map[string]string{}}
 	r.Project = &config.Project{Root: root, File: filepath.Join(root, config.FileName), Repo: "acme", Tag: "dev",
 		Exclude: excludes}
@@ -109,11 +113,12 @@ func empty(dir string) error {
 }
 
 type gen struct {
-	root  string
-	rng   *rand.Rand
-	dry   bool
-	files int
-	bytes int64
+	root        string
+	rng         *rand.Rand
+	dry         bool
+	rootContext bool
+	files       int
+	bytes       int64
 }
 
 func (g *gen) write(name string, data []byte, mode fs.FileMode) error {
@@ -173,6 +178,9 @@ func (g *gen) bases(o Options, r *Repo) (bool, error) {
 	for _, name := range []string{"pybase", "luabase"} {
 		dir := "images/" + name
 		df := "FROM scratch\nCOPY busybox /bin/busybox\nCOPY lib/ /usr/lib/" + name + "/\n"
+		if g.rootContext {
+			df = "FROM scratch\nCOPY " + dir + "/busybox /bin/busybox\nCOPY " + dir + "/lib/ /usr/lib/" + name + "/\n"
+		}
 		if err := g.write(dir+"/Dockerfile", []byte(df), 0o644); err != nil {
 			return false, err
 		}
@@ -189,6 +197,10 @@ func (g *gen) bases(o Options, r *Repo) (bool, error) {
 
 func (g *gen) image(name, dir, include string) *config.Image {
 	img := &config.Image{Name: name, Context: dir, Dockerfile: "Dockerfile", Network: "none", Ref: "acme/" + name + ":dev"}
+	if g.rootContext {
+		img.Context, img.Dockerfile = ".", dir+"/Dockerfile"
+		return img
+	}
 	if include != "" {
 		img.Include = []config.Include{{From: include, To: include}}
 	}
@@ -202,7 +214,11 @@ func (g *gen) services(o Options, r *Repo) error {
 		name := fmt.Sprintf("svc%02d", i+1)
 		s := shared[i%len(shared)]
 		dir := "services/" + name
-		df := fmt.Sprintf("ARG DOCKER_REPO\nARG DOCKER_TAG\nFROM ${DOCKER_REPO}/%s:${DOCKER_TAG}\nCOPY . /app\nRUN [\"/bin/busybox\", \"true\"]\n", s.base)
+		copies := "COPY . /app\n"
+		if g.rootContext {
+			copies = fmt.Sprintf("COPY %s/ /app/\nCOPY %s /app/%s\n", dir, s.dir, s.dir)
+		}
+		df := fmt.Sprintf("ARG DOCKER_REPO\nARG DOCKER_TAG\nFROM ${DOCKER_REPO}/%s:${DOCKER_TAG}\n%sRUN [\"/bin/busybox\", \"true\"]\n", s.base, copies)
 		if err := g.write(dir+"/Dockerfile", []byte(df), 0o644); err != nil {
 			return err
 		}
@@ -246,6 +262,9 @@ func (g *gen) config(p *config.Project) error {
 	b.WriteString("exclude: [" + strings.Join(quoted, ", ") + "]\nimages:\n")
 	for _, img := range p.Images {
 		fmt.Fprintf(&b, "  %s:\n    context: %s\n", img.Name, img.Context)
+		if img.Dockerfile != "Dockerfile" {
+			fmt.Fprintf(&b, "    dockerfile: %s\n", img.Dockerfile)
+		}
 		if len(img.Include) > 0 {
 			fmt.Fprintf(&b, "    include:\n      - %s\n", img.Include[0].From)
 		}
