@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/imagemake/imagemake/internal/project"
 	"github.com/imagemake/imagemake/internal/scaffold"
 )
 
@@ -82,6 +84,9 @@ ignore line excluding .git, would be rebuilt by every commit: init says so and, 
 			}
 			fmt.Fprintf(g.io.Err, "imagemake: wrote %s: %d images, %d more from %d compose and %d bake files, %d things to check (\"# check:\")\n",
 				where, len(res.Images), res.Imports, len(res.Compose), len(res.Bake), res.Checks)
+			if !toStdout {
+				checkWritten(cmd.Context(), g, target)
+			}
 			return proposeIgnores(g, root, res.Ignore, ignore)
 		},
 	}
@@ -89,6 +94,14 @@ ignore line excluding .git, would be rebuilt by every commit: init says so and, 
 	cmd.Flags().BoolVar(&toStdout, "stdout", false, "print the config instead of writing it")
 	cmd.Flags().BoolVar(&ignore, "dockerignore", false, "append .git to the ignore file of images whose context is the whole root")
 	return cmd
+}
+
+// checkWritten loads the written config as ls will, so that a file which does not load (an
+// imported file that needs a variable set, ...) is said now rather than by the next command.
+func checkWritten(ctx context.Context, g *global, file string) {
+	if _, err := project.Load(ctx, project.Options{File: file, Env: g.io.Env}); err != nil {
+		fmt.Fprintf(g.io.Err, "imagemake: warning: %s does not load as written: %v\n", file, err)
+	}
 }
 
 // proposeIgnores says, for each ignore file that should exclude .git, which images every commit

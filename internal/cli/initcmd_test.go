@@ -15,7 +15,8 @@ func TestInitRefusesToOverwriteWithoutForce(t *testing.T) {
 	file := filepath.Join(dir, "imagemake.yaml")
 
 	code, out, errOut := run(t, dir, offline, "init")
-	if code != 0 || out != "" || !strings.Contains(errOut, "2 images, 0 more from 0 compose and 0 bake files, 0 things to check") {
+	if code != 0 || out != "" || !strings.Contains(errOut, "2 images, 0 more from 0 compose and 0 bake files, 0 things to check") ||
+		strings.Contains(errOut, "warning") {
 		t.Fatalf("init: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	written, err := os.ReadFile(file)
@@ -86,5 +87,22 @@ func TestInitRootContextProposesGitIgnoreLine(t *testing.T) {
 	code, _, errOut = run(t, dir, offline, "init", "--force")
 	if code != 0 || strings.Contains(errOut, "exclude .git") {
 		t.Fatalf("init after the line was added: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// A written file that does not load in this environment (a Compose secret's variable unset) is
+// said at once, with what is wrong.
+func TestInitSaysWhenTheWrittenFileDoesNotLoad(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shop")
+	writeFile(t, filepath.Join(dir, "api/Dockerfile"), "FROM alpine:3.20\n")
+	writeFile(t, filepath.Join(dir, "docker-compose.yml"),
+		"services:\n  api:\n    build:\n      context: api\n      secrets: [token]\nsecrets:\n  token:\n    environment: API_TOKEN\n")
+	code, _, errOut := run(t, dir, offline, "init")
+	if code != 0 || !strings.Contains(errOut, "imagemake.yaml does not load as written") || !strings.Contains(errOut, "API_TOKEN") {
+		t.Fatalf("init: exit %d, stderr %q", code, errOut)
+	}
+	written, err := os.ReadFile(filepath.Join(dir, "imagemake.yaml"))
+	if err != nil || !strings.Contains(string(written), "# check: docker-compose.yml loads only with what it needs set") {
+		t.Fatalf("the written file does not say what the Compose file needs: %v\n%s", err, written)
 	}
 }
