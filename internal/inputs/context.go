@@ -75,7 +75,7 @@ func (s *Scanner) wholeContext(img *config.Image, m *matcher, ctxDir, df string)
 	if reads.Whole != "" {
 		return all, nil
 	}
-	return narrow(all, reads.Paths, df, ignoreFile(all, df))
+	return narrow(all, reads.Paths, df, ignoreFileIn(ctxDir, df))
 }
 
 // NamedContext returns the entries of a BuildKit named context of img that is a folder,
@@ -308,7 +308,8 @@ func gitDirIn(ctx, root string) (string, bool) {
 	}
 }
 
-// ignoreFileIn names the ignore file of a context folder for a message.
+// ignoreFileIn is the name in the context folder ctxDir of the ignore file a build of df
+// reads: the Dockerfile's own when there is one, else .dockerignore.
 func ignoreFileIn(ctxDir, df string) string {
 	if _, err := os.Lstat(filepath.Join(ctxDir, filepath.FromSlash(df+".dockerignore"))); err == nil {
 		return df + ".dockerignore"

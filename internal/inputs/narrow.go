@@ -231,16 +231,6 @@ func includeMatcher(includes []string) (func(name string) (bool, error), error) 
 	return func(name string) (bool, error) { return pm.MatchesOrParentMatches(name) }, nil
 }
 
-// ignoreFile is the name in the context of the ignore file a build of df reads: the
-// Dockerfile's own when there is one, else .dockerignore.
-func ignoreFile(entries []Entry, df string) string {
-	own := df + ".dockerignore"
-	if _, ok := slices.BinarySearchFunc(entries, own, func(e Entry, name string) int { return ComparePaths(e.Name, name) }); ok {
-		return own
-	}
-	return ".dockerignore"
-}
-
 // entriesFS serves entries to fsutil.FollowLinks, which only walks.
 type entriesFS []Entry
 

@@ -169,7 +169,7 @@ func TestReadContextSameAsWhole(t *testing.T) {
 		{name: "symlinked file and folder", dockerfile: "Dockerfile",
 			tree: []string{"real/f", "real/d/g", "lf -> real/f", "ld -> real/d", "Dockerfile=FROM scratch\nCOPY lf ld/g /d/\n"}},
 		{name: "own ignore file excluded", dockerfile: "x.Dockerfile",
-			tree: []string{"a", "x.Dockerfile.dockerignore=x.Dockerfile.dockerignore\n", "x.Dockerfile=FROM scratch\nCOPY a /\n"}},
+			tree: []string{"a", "x.Dockerfile.dockerignore=x.Dockerfile.dockerignore\n", ".dockerignore=b\n", "x.Dockerfile=FROM scratch\nCOPY a /\n"}},
 	}, narrowTests...)
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
