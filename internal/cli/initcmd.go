@@ -23,7 +23,7 @@ func newInit(g *global) *cobra.Command {
 		Short: "Scan the tree for Dockerfiles, Compose and bake files and write a starting imagemake.yaml",
 		Long: `init scans the working directory (or -C DIR) for Dockerfiles (Dockerfile, *.Dockerfile,
 Dockerfile.*), Compose files and bake files (docker-bake.hcl, docker-bake.json, ...), skipping
-.git, vendor, node_modules, .imagemake and hidden folders, and writes a commented imagemake.yaml
+.git, vendor, node_modules, testdata, .imagemake and hidden folders, and writes a commented imagemake.yaml
 there. Compose and bake files that build images are imported (compose:, bake:); every other
 Dockerfile is an image, with the context the docker build commands of Makefiles and GitHub
 workflows give it or its COPY sources were written for, and one more image per stage only

@@ -118,6 +118,7 @@ func TestGenerate(t *testing.T) {
 			writeFile(t, filepath.Join(dir, ".git/objects/Dockerfile"), "FROM alpine\n")
 			writeFile(t, filepath.Join(dir, ".imagemake/Dockerfile"), "FROM alpine\n")
 			writeFile(t, filepath.Join(dir, "node_modules/x/Dockerfile"), "FROM alpine\n")
+			writeFile(t, filepath.Join(dir, "pkg/testdata/fixture/Dockerfile"), "FROM alpine\n")
 			found, err := Scan(os.DirFS(dir), filepath.Base(dir))
 			if err != nil {
 				t.Fatal(err)

@@ -25,8 +25,9 @@ type Found struct {
 	Makefiles   []string // slash paths relative to the root, sorted: their docker build commands are evidence
 }
 
-// skipDirs are folders never scanned, besides hidden ones.
-var skipDirs = map[string]bool{"vendor": true, "node_modules": true}
+// skipDirs are folders never scanned, besides hidden ones: dependencies, and test inputs
+// (testdata, as the go tool ignores it), whose Dockerfiles are fixtures, not images to build.
+var skipDirs = map[string]bool{"vendor": true, "node_modules": true, "testdata": true}
 
 // notDockerfile are suffixes of files named like a Dockerfile that are not one.
 var notDockerfile = []string{".dockerignore", ".md", ".txt", ".bak", ".orig", ".swp", ".rej", "~"}
@@ -58,7 +59,8 @@ func IsCompose(name string) bool { return composeRE.MatchString(name) }
 func IsBake(name string) bool { return bakeRE.MatchString(name) }
 
 // Scan walks fsys (the tree below the root folder rootName) and returns the Dockerfiles,
-// Compose files and bake files, skipping .git, vendor, node_modules, .imagemake and every hidden folder.
+// Compose files and bake files, skipping .git, vendor, node_modules, testdata, .imagemake and
+// every hidden folder.
 // Only regular files count: a symlinked Dockerfile may lead outside its context.
 func Scan(fsys fs.FS, rootName string) (*Found, error) {
 	f := &Found{Root: Sanitize(rootName)}
