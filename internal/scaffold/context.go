@@ -12,10 +12,11 @@ import (
 
 // contextChoice is the build context init gives a Dockerfile, and why.
 type contextChoice struct {
-	Dir     string   // root-relative folder, "." for the root
-	Why     string   // evidence when Dir is not the Dockerfile's folder
-	Missing []string // sources (as written, with lines) found in no folder from the Dockerfile's up to the root
-	Unknown []string // sources whose variables have no value, as written
+	Dir     string         // root-relative folder, "." for the root
+	Why     string         // evidence when Dir is not the Dockerfile's folder
+	Include []contextExtra // sources found only in a parent folder, merged into the context
+	Missing []string       // sources (as written, with lines) found in no folder from the Dockerfile's up to the root
+	Unknown []string       // sources whose variables have no value, as written
 }
 
 // chooseContext picks, among the Dockerfile's folder and its parents up to the root, the nearest
@@ -45,9 +46,14 @@ func chooseContext(fsys fs.FS, dockerfile string, srcs []source) contextChoice {
 		best = c.Dir
 	}
 	for _, s := range known {
-		if !exists(fsys, best, s.Path) {
-			c.Missing = appendOnce(c.Missing, fmt.Sprintf("%s (line %d)", s.Raw, s.Line))
+		if exists(fsys, best, s.Path) {
+			continue
 		}
+		if x, ok := fromParent(fsys, best, s); ok {
+			c.Include = append(c.Include, x)
+			continue
+		}
+		c.Missing = appendOnce(c.Missing, fmt.Sprintf("%s (line %d)", s.Raw, s.Line))
 	}
 	if best != c.Dir {
 		c.Why = fmt.Sprintf("%s names %s, found from %s, not from %s", dockerfile,
@@ -55,6 +61,31 @@ func chooseContext(fsys fs.FS, dockerfile string, srcs []source) contextChoice {
 		c.Dir = best
 	}
 	return c
+}
+
+// contextExtra is a path merged into a context (include:), and why.
+type contextExtra struct {
+	From string // root-relative
+	To   string // inside the context
+	Base string // the parent folder From was found in
+	Line int    // of the instruction that copies it
+}
+
+// fromParent finds a source missing from the context dir in one of dir's parents, the nearest
+// first: merged into the context at the path the Dockerfile names (include:), it is there as
+// `tar -cf - . ../../src/luamods | docker build -` makes it. Patterns are not merged.
+func fromParent(fsys fs.FS, dir string, s source) (contextExtra, bool) {
+	if dir == "." || strings.ContainsAny(s.Path, "*?[") {
+		return contextExtra{}, false
+	}
+	for anc := path.Dir(dir); ; anc = path.Dir(anc) {
+		if exists(fsys, anc, s.Path) {
+			return contextExtra{From: path.Join(anc, s.Path), To: s.Path, Base: anc, Line: s.Line}, true
+		}
+		if anc == "." {
+			return contextExtra{}, false
+		}
+	}
 }
 
 // recheck is chooseContext's account of the sources for a context given elsewhere.

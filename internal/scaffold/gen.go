@@ -25,6 +25,7 @@ type Image struct {
 	Context    string            // slash path relative to the root, "." for the root
 	Dockerfile string            // relative to Context; "" for Dockerfile
 	Target     string            // the stage built; "" for the last
+	Include    []contextExtra    // paths merged into the context
 	Args       map[string]string // guessed build args, in config syntax
 	Ref        string            // image:, in config syntax; "" for the default {repo}/{name}:{tag}
 	Tags       []string          // extra refs, in config syntax
@@ -269,6 +270,11 @@ func (g *gen) placeContext(img *Image) {
 	}
 	if c.Why != "" {
 		img.Notes = append(img.Notes, "context: "+folderName(c.Dir)+": "+c.Why)
+	}
+	img.Include = c.Include
+	for _, x := range c.Include {
+		img.Notes = append(img.Notes, fmt.Sprintf("include: %s: %s copies %s (line %d), found from %s, not in %s",
+			x.From, img.path, x.To, x.Line, folderName(x.Base), folderName(c.Dir)))
 	}
 	if len(c.Missing) > 0 {
 		where := fmt.Sprintf("found in no folder from %s up to the root", folderName(path.Dir(img.path)))

@@ -63,6 +63,12 @@ func TestChooseContext(t *testing.T) {
 			t.Errorf("%s: context %q missing %v, want %q %v", c.name, got.Dir, got.Missing, c.dir, c.missing)
 		}
 	}
+	got := chooseContext(fsys, "svc/api/docker/Dockerfile", src("run.sh", "api/main.py", "requirements.txt"))
+	want := []contextExtra{{From: "svc/api/main.py", To: "api/main.py", Base: "svc", Line: 3},
+		{From: "requirements.txt", To: "requirements.txt", Base: ".", Line: 4}}
+	if got.Dir != "svc/api/docker" || !reflect.DeepEqual(got.Include, want) || got.Missing != nil {
+		t.Errorf("sources in parents: context %q include %+v missing %v, want svc/api/docker %+v", got.Dir, got.Include, got.Missing, want)
+	}
 	if got := chooseContext(fsys, "db/Dockerfile", []source{{Raw: "$SVC/src", Line: 3}, {Raw: "$SVC/src", Line: 4}}); !reflect.DeepEqual(got.Unknown, []string{"$SVC/src"}) {
 		t.Errorf("unknown sources %v, want one", got.Unknown)
 	}

@@ -110,6 +110,8 @@ func TestGenerate(t *testing.T) {
 		{name: "submodule", deps: map[string][]string{"submodule": nil}, checks: 1},
 		// a bake file whose targets share a ref is not imported: its Dockerfile is an image
 		{name: "bakedup", deps: map[string][]string{"app": nil}},
+		// a context its COPY lines name a file of, and sources from parent folders: merged (include:)
+		{name: "include", deps: map[string][]string{"openresty": nil}, checks: 1},
 		{name: "variants", deps: map[string][]string{"app": nil, "app-cuda": nil, "serve": {"app-cuda"}}, compose: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {

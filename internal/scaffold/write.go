@@ -264,6 +264,16 @@ func (r *renderer) image(g *gen, img *Image) {
 		if img.Target != "" {
 			r.w("%s  target: %s\n", prefix, scalar(img.Target))
 		}
+		if len(img.Include) > 0 {
+			r.w("%s  include:\n", prefix)
+			for _, x := range img.Include {
+				if x.From == x.To {
+					r.w("%s    - %s\n", prefix, scalar(x.From))
+				} else {
+					r.w("%s    - {from: %s, to: %s}\n", prefix, scalar(x.From), scalar(x.To))
+				}
+			}
+		}
 		if img.Ref != "" {
 			r.w("%s  image: %s\n", prefix, img.Ref)
 		}
