@@ -224,3 +224,35 @@ func imageFiles(t *testing.T, c *client.Client, ref string) ctxTree {
 	}
 	return tree
 }
+
+// TestWholeRootWarning: an image whose whole context is the repository root, .git included,
+// is named once by plan and by explain, with the fix; ignoring .git ends the warning, and a
+// Dockerfile naming what it copies never reads .git (issue 12, item 2).
+func TestWholeRootWarning(t *testing.T) {
+	engine(t)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "imagemake.yaml"), "version: 1\nrepo: e2ewarn\ntag: t1\nimages:\n"+
+		"  whole:\n    context: .\n    dockerfile: whole/Dockerfile\n    network: none\n"+
+		"  named:\n    context: .\n    dockerfile: named/Dockerfile\n    network: none\n", 0o644)
+	write(t, filepath.Join(dir, "whole", "Dockerfile"), "FROM scratch\nCOPY . /src/\n", 0o644)
+	write(t, filepath.Join(dir, "named", "Dockerfile"), "FROM scratch\nCOPY named/ /src/\n", 0o644)
+	r := &repo{t: t, dir: dir, env: map[string]string{"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME")}}
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		r.env["DOCKER_HOST"] = h
+	}
+	r.git("init", "-q")
+	want := `imagemake: warning: image "whole": the whole repository root is its context and .git is not ignored (line 2: COPY .): every commit rebuilds it; add .git to .dockerignore`
+	for _, cmd := range [][]string{{"plan"}, {"explain", "whole"}} {
+		_, _, errOut := r.run(cmd...)
+		if n := strings.Count(errOut, want); n != 1 {
+			t.Errorf("%v: the warning %d times, want once; stderr:\n%s", cmd, n, errOut)
+		}
+		if strings.Contains(errOut, `image "named"`) {
+			t.Errorf("%v warns about named, which reads only named/:\n%s", cmd, errOut)
+		}
+	}
+	write(t, filepath.Join(dir, ".dockerignore"), ".git\n", 0o644)
+	if _, _, errOut := r.run("plan"); strings.Contains(errOut, ".git is not ignored") {
+		t.Errorf("plan warns with .git in .dockerignore:\n%s", errOut)
+	}
+}
