@@ -74,7 +74,7 @@ func TestGenerate(t *testing.T) {
 		{name: "compose", deps: map[string][]string{"web": nil}, compose: 2},
 		{name: "broken", deps: map[string][]string{"good": nil}, checks: 1},
 		// a Dockerfile written for the root as context: its COPY sources are there
-		{name: "outside", deps: map[string][]string{"base": nil, "docker": {"base"}}},
+		{name: "outside", deps: map[string][]string{"api": {"base"}, "base": nil}},
 		// repo and refs from the ARG defaults of FROM $REGISTRY/$OWNER/base
 		{name: "registry", deps: map[string][]string{"app": {"base"}, "base": nil, "notebook": {"app"}}},
 		// db/Dockerfile copies db/src, bin/dbctl, pyproject.toml: the root; sources nowhere said once
@@ -177,6 +177,8 @@ func TestNames(t *testing.T) {
 		{[]string{"API_V2/Dockerfile"}, []string{"api-v2"}},
 		{[]string{"a/api/Dockerfile", "api/Dockerfile"}, []string{"a-api", "api"}},
 		{[]string{"api/Dockerfile", "api/Dockerfile.PROD", "api/prod.Dockerfile"}, []string{"api", "api-prod", "api-prod-2"}},
+		{[]string{"docker/api.Dockerfile", "docker/worker.Dockerfile", "hack/dockerfiles/lint.Dockerfile"}, []string{"api", "worker", "lint"}},
+		{[]string{"api/Dockerfile", "docker/api.Dockerfile", "docker/Dockerfile"}, []string{"api", "api-2", "docker"}},
 	} {
 		if got := nameImages("root", c.in); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("nameImages(%v) = %v, want %v", c.in, got, c.want)

@@ -133,9 +133,13 @@ func dockerfileSuffix(file string) string {
 	return strings.TrimSuffix(base, ".Dockerfile")
 }
 
+// holderDirs are folders that only hold Dockerfiles: docker/api.Dockerfile is named api.
+var holderDirs = map[string]bool{"docker": true, "dockerfiles": true, "dockerfile": true, "containers": true}
+
 // nameImages gives each Dockerfile an image name: its folder's (the root's for a Dockerfile at
 // the top), plus the Dockerfile's suffix when its folder holds several, plus parent folders
-// while two images would share a name, plus -2, -3... as a last resort.
+// while two images would share a name, plus -2, -3... as a last resort. A Dockerfile with a
+// suffix in a folder that only holds Dockerfiles (docker/, dockerfiles/) is named by the suffix.
 func nameImages(root string, dockerfiles []string) []string {
 	perDir := map[string]int{}
 	for _, df := range dockerfiles {
@@ -163,6 +167,9 @@ func nameImages(root string, dockerfiles []string) []string {
 		c := cand{parts: parts, depth: 1}
 		if perDir[dir] > 1 || dir == "." && path.Base(df) != "Dockerfile" {
 			c.extra = Sanitize(dockerfileSuffix(df))
+		}
+		if sfx := Sanitize(dockerfileSuffix(df)); sfx != "" && holderDirs[parts[len(parts)-1]] {
+			c = cand{parts: []string{sfx}, depth: 1} // docker/api.Dockerfile is api
 		}
 		cands[i] = c
 	}
