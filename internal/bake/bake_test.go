@@ -177,6 +177,21 @@ func TestEnvironmentIsTheMap(t *testing.T) {
 	}
 }
 
+// platforms = ["local"] is buildx's "the platform of the machine that builds" (buildx's own
+// docker-bake.hcl says so): the builder's platform, as with no platform.
+func TestLocalPlatformIsTheBuilders(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "Dockerfile", "FROM scratch\n")
+	write(t, dir, "docker-bake.hcl", "target \"a\" {\n  platforms = [\"local\"]\n}\n")
+	res, err := Load(context.Background(), Options{Root: dir, Files: []string{"docker-bake.hcl"}, Env: map[string]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img := res.Targets[0].Image; img.Platform != "" || len(res.Warnings) != 0 {
+		t.Errorf("platform %q, warnings %q; want none", img.Platform, res.Warnings)
+	}
+}
+
 func write(t *testing.T, dir, name, content string) {
 	t.Helper()
 	p := filepath.Join(dir, name)

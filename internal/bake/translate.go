@@ -183,6 +183,8 @@ func (t *translation) platform() {
 	case len(ps) > 1:
 		t.warn("platforms", "lists %d platforms: imagemake does not build multi-platform images yet; "+
 			"the image is built for the builder's platform", len(ps))
+	case len(ps) == 1 && ps[0] == "local":
+		// buildx's name for the platform of the machine that builds: the builder's.
 	case len(ps) == 1:
 		if _, err := platforms.Parse(ps[0]); err != nil {
 			t.fail("platforms", "invalid platform %q (expected os/arch[/variant], such as linux/amd64)", ps[0])
