@@ -14,9 +14,9 @@ import (
 // importBake reads the project's bake files (p.Bake): their targets become images and their
 // groups become groups of p, added here so imagemake.yaml (groups, task needs) can name them
 // when config validates. A bake group whose name imagemake.yaml already gives an image or a
-// group, or that is also a target's image, is left out with a warning; a group that contains
-// it gets its images instead.
-func importBake(ctx context.Context, p *config.Project) ([]imported, []string, error) {
+// group, or that is also an imported image (a target's or a Compose service's), is left out with
+// a warning; a group that contains it gets its images instead.
+func importBake(ctx context.Context, p *config.Project, before map[string]bool) ([]imported, []string, error) {
 	if len(p.Bake) == 0 {
 		return nil, nil, nil
 	}
@@ -32,7 +32,7 @@ func importBake(ctx context.Context, p *config.Project) ([]imported, []string, e
 		}
 		out = append(out, imported{Image: t.Image, File: file, What: "target"})
 	}
-	return out, append(res.Warnings, addBakeGroups(p, res)...), nil
+	return out, append(res.Warnings, addBakeGroups(p, res, before)...), nil
 }
 
 func bakeErrors(p *config.Project, err error) error {
@@ -49,7 +49,7 @@ func bakeErrors(p *config.Project, err error) error {
 
 // addBakeGroups adds the bake groups that clash with nothing to p.Groups and says which were
 // left out.
-func addBakeGroups(p *config.Project, res *bake.Result) []string {
+func addBakeGroups(p *config.Project, res *bake.Result, before map[string]bool) []string {
 	targets := map[string]bool{}
 	for _, t := range res.Targets {
 		targets[t.Image.Name] = true
@@ -63,6 +63,8 @@ func addBakeGroups(p *config.Project, res *bake.Result) []string {
 			left[name] = "imagemake.yaml has an image of that name"
 		case targets[name]:
 			left[name] = "a bake target is an image of that name"
+		case before[name]:
+			left[name] = "a Compose service is an image of that name"
 		}
 	}
 	var warnings []string

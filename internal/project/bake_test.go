@@ -3,6 +3,7 @@ package project
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -106,5 +107,34 @@ func TestBakeTargetLinkCycle(t *testing.T) {
 	_, err := Load(context.Background(), Options{Dir: dir, Env: map[string]string{}})
 	if err == nil || !strings.Contains(err.Error(), "a -> b -> a") {
 		t.Fatalf("err = %v, want the cycle's path", err)
+	}
+}
+
+// A bake group named like a Compose service would shadow the service's image in group
+// expansion: it is left out with a warning, as when it clashes with imagemake.yaml's names.
+func TestBakeGroupNamedLikeAComposeService(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"imagemake.yaml":  "version: 1\nrepo: acme\ncompose: [compose.yml]\nbake: [docker-bake.hcl]\n",
+		"compose.yml":     "services:\n  web:\n    build: web\n",
+		"docker-bake.hcl": "group \"web\" { targets = [\"api\"] }\ntarget \"api\" { context = \"api\" }\n",
+		"web/Dockerfile":  "FROM scratch\n",
+		"api/Dockerfile":  "FROM scratch\n",
+	})
+	m, err := Load(context.Background(), Options{Dir: dir, Env: map[string]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.Groups["web"]; ok {
+		t.Errorf("bake group web became a group beside the Compose service web")
+	}
+	names, err := m.Expand([]string{"web"})
+	if err != nil || !reflect.DeepEqual(names, []string{"web"}) {
+		t.Errorf("web expands to %v (%v), want the Compose image", names, err)
+	}
+	if !slices.ContainsFunc(m.Warnings, func(w string) bool {
+		return strings.Contains(w, "bake group web") && strings.Contains(w, "a Compose service is an image of that name")
+	}) {
+		t.Errorf("no warning about bake group web: %q", m.Warnings)
 	}
 }

@@ -18,9 +18,10 @@ type imported struct {
 // where names an imported image in messages: "service api in deploy/compose.yml".
 func (i imported) where() string { return i.What + " " + i.Image.Name + " in " + i.File }
 
-// importer reads one kind of file the project imports (p.Compose, p.Bake). Its warnings name
-// the file and what was not carried over; its error is the user's input being wrong.
-type importer func(ctx context.Context, p *config.Project) (images []imported, warnings []string, err error)
+// importer reads one kind of file the project imports (p.Compose, p.Bake). before holds the
+// names of the images the importers before it defined. Its warnings name the file and what was
+// not carried over; its error is the user's input being wrong.
+type importer func(ctx context.Context, p *config.Project, before map[string]bool) (images []imported, warnings []string, err error)
 
 // importers are run in this order; an image defined twice among them is an error.
 var importers = []importer{importCompose, importBake}
@@ -36,8 +37,12 @@ type imports struct {
 // names loads the files and names the images they define, so imagemake.yaml can name them; a
 // file that does not load names none here, and mergeImports reports why.
 func (l *imports) names(ctx context.Context, p *config.Project) []string {
+	before := map[string]bool{}
 	for _, imp := range importers {
-		imgs, warns, err := imp(ctx, p)
+		imgs, warns, err := imp(ctx, p, before)
+		for _, i := range imgs {
+			before[i.Image.Name] = true
+		}
 		l.list = append(l.list, imgs...)
 		l.warnings = append(l.warnings, warns...)
 		if err != nil {
@@ -69,7 +74,7 @@ func (l *imports) err(p *config.Project) error {
 }
 
 // importCompose reads the project's Compose files (p.Compose) with its profiles.
-func importCompose(ctx context.Context, p *config.Project) ([]imported, []string, error) {
+func importCompose(ctx context.Context, p *config.Project, _ map[string]bool) ([]imported, []string, error) {
 	if len(p.Compose) == 0 {
 		return nil, nil, nil
 	}
