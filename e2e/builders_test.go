@@ -242,7 +242,7 @@ RUN ["/bin/busybox", "sh", "-c", "test ! -e /src/notes.txt"]
 
 // TestBuildersChangedFileSameSize: a file changed without changing its size reaches a builder
 // that received the previous version (the session sends only what changed, judged by size and
-// modification time).
+// modification time). The daemon is the one $BUILDKIT_HOST names.
 func TestBuildersChangedFileSameSize(t *testing.T) {
 	for _, kind := range builderKinds {
 		t.Run(kind, func(t *testing.T) {
@@ -253,17 +253,24 @@ COPY busybox /bin/busybox
 COPY msg.txt /msg.txt
 RUN ["/bin/busybox", "cat", "/msg.txt"]
 `, 0o644)
-			flags := builderFlags(t, kind, "127.0.0.1:1")
+			if kind != "engine" { // the daemon named by $BUILDKIT_HOST, as buildctl takes it
+				r.env["BUILDKIT_HOST"] = startBuildkitd(t, "127.0.0.1:1").addr
+			}
 			for _, msg := range []string{r.prefix + "-first-version", r.prefix + "-second-versio"} {
 				write(t, filepath.Join(r.dir, "base/msg.txt"), msg, 0o644)
-				code, out, errOut := r.run(append([]string{"build", "--output", "json"}, flags...)...)
+				code, out, errOut := r.run("build", "--output", "json")
 				if code != 0 {
 					t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 				}
-				if !anyContains(logsOf(t, out, "app"), " "+msg) {
+				logs := logsOf(t, out, "app")
+				if !anyContains(logs, " "+msg) {
 					t.Errorf("the RUN step did not print %q:\n%s", msg, out)
 				}
+				if host := r.env["BUILDKIT_HOST"]; host != "" && !anyContains(logs, "builder: "+host) {
+					t.Errorf("not built on $BUILDKIT_HOST %s:\n%s", host, out)
+				}
 			}
+			delete(r.env, "BUILDKIT_HOST")
 			if got := statuses(r.build(0)); got["app"] != "up-to-date" {
 				t.Errorf("then on the engine: %v, want app up-to-date", got)
 			}

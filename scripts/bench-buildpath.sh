@@ -3,7 +3,8 @@
 # context as one tar) against the engine's own BuildKit through the session, on the generated
 # 30-image benchmark repository (bench/gen), in one run on one engine: a full build, a no-op and
 # a change to one file of a shared folder (9 images), each with -j 4.
-# Usage: scripts/bench-buildpath.sh [BASE_COMMIT]   (default: the commit before the new path)
+# Usage: [BENCH_ORDER="new old"] scripts/bench-buildpath.sh [BASE_COMMIT]   (default: the commit
+# before the new path; BENCH_ORDER: which binary runs first, default "old new")
 # Each variant builds cold without pruning anyone's cache: a line of its own in the base images'
 # Dockerfiles gives every image new cache keys. The images it makes are removed at the end.
 set -euo pipefail
@@ -39,7 +40,7 @@ seconds() {
 export DOCKER_TAG=bench
 echo "| build path | full build | no-op | one shared file changed (9 images) |"
 echo "|---|---|---|---|"
-for variant in old new; do
+for variant in ${BENCH_ORDER:-old new}; do
 	bin=$work/bin/imagemake-$variant
 	export DOCKER_REPO=bp$variant
 	for df in $bases; do echo "RUN [\"/bin/busybox\", \"echo\", \"$variant $(date +%s%N)\"]" >> "$df"; done
