@@ -17,12 +17,18 @@ import (
 const gitCommits = 20
 
 // openRegistry sets up the registry client when the project names a registry (plan.UsesRegistry)
-// and the user did not turn reuse off. Without one, no request ever leaves the machine.
+// and the user did not turn reuse off. Without one, no request ever leaves the machine. Of a
+// multi-platform image it reads the image of the builder's platform (its first worker's, once
+// backend has run; linux/amd64 before) or of the image's platform:.
 func (s *session) openRegistry(ctx context.Context, noReuse bool) {
 	if noReuse || !plan.UsesRegistry(s.model.Project) {
 		return
 	}
-	s.reg = registry.New()
+	var opts []registry.Option
+	if s.bk != nil { // images in the registry are read for the builder's platform
+		opts = append(opts, registry.WithPlatform(s.bk.pool.Platform()))
+	}
+	s.reg = registry.New(opts...)
 	s.git = gitinfo.Read(ctx, s.model.Root, gitCommits)
 }
 
@@ -57,7 +63,7 @@ func (s *session) checkLabels(ctx context.Context, want []*plan.Image, found []*
 		wg.Add(1)
 		go func(pi *plan.Image, ref string) {
 			defer wg.Done()
-			label, err := s.reg.Inputs(ctx, ref)
+			label, err := s.reg.InputsFor(ctx, ref, pi.Config.Platform)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // InputsLabel is the label every image imagemake builds carries: the digest of its inputs.
@@ -32,6 +33,7 @@ type Client struct {
 	transport http.RoundTripper
 	insecure  func(host string) bool
 	userAgent string
+	platform  ocispecs.Platform // whose image Inputs reads from an index
 
 	err    error // the first invalid option
 	puller *remote.Puller

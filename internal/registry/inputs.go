@@ -5,16 +5,32 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/containerd/platforms"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Inputs returns the InputsLabel of the image ref names, "" when the image has no such
 // label. It reads the manifest and the config blob, never a layer. Of an index it reads
-// the linux/amd64 image, or the only image there is.
+// the image of the client's platform (WithPlatform; linux/amd64), or the only image there is.
 func (c *Client) Inputs(ctx context.Context, ref string) (string, error) {
+	return c.InputsFor(ctx, ref, "")
+}
+
+// InputsFor is Inputs reading, of an index, the image of platform ("" = the client's): an
+// image's own platform: when it has one.
+func (c *Client) InputsFor(ctx context.Context, ref, platform string) (string, error) {
 	if err := c.ready(ctx); err != nil {
 		return "", err
+	}
+	want := c.platform
+	if platform != "" {
+		p, err := platforms.Parse(platform)
+		if err != nil {
+			return "", fmt.Errorf("reading %s: platform %q: %w", ref, platform, err)
+		}
+		want = platforms.Normalize(p)
 	}
 	r, err := c.parse(ref)
 	if err != nil {
@@ -24,7 +40,7 @@ func (c *Client) Inputs(ctx context.Context, ref string) (string, error) {
 	if err != nil {
 		return "", describe("reading", ref, r, err)
 	}
-	img, err := image(desc, ref)
+	img, err := image(desc, ref, want)
 	if err != nil {
 		return "", err
 	}
@@ -36,7 +52,7 @@ func (c *Client) Inputs(ctx context.Context, ref string) (string, error) {
 }
 
 // image is the image desc describes: itself, or its pick of an index.
-func image(desc *remote.Descriptor, ref string) (v1.Image, error) {
+func image(desc *remote.Descriptor, ref string, want ocispecs.Platform) (v1.Image, error) {
 	if err := checkMediaType(desc.MediaType, ref); err != nil {
 		return nil, err
 	}
@@ -51,7 +67,7 @@ func image(desc *remote.Descriptor, ref string) (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the index %s: %w", ref, err)
 	}
-	child, err := pick(m.Manifests, ref)
+	child, err := pick(m.Manifests, ref, want)
 	if err != nil {
 		return nil, err
 	}
@@ -64,26 +80,27 @@ func image(desc *remote.Descriptor, ref string) (v1.Image, error) {
 	return idx.Image(child.Digest)
 }
 
-// pick chooses the linux/amd64 image of an index, or its only image. BuildKit's
+// pick chooses the image of an index for the platform want, or its only image. BuildKit's
 // attestation manifests (platform unknown/unknown) are not images to choose.
-func pick(manifests []v1.Descriptor, ref string) (v1.Descriptor, error) {
+func pick(manifests []v1.Descriptor, ref string, want ocispecs.Platform) (v1.Descriptor, error) {
+	match := platforms.NewMatcher(want)
 	var images []v1.Descriptor
-	var platforms []string
+	var found []string
 	for _, m := range manifests {
 		if m.Annotations["vnd.docker.reference.type"] == "attestation-manifest" ||
 			(m.Platform != nil && m.Platform.OS == "unknown") {
 			continue
 		}
-		if m.Platform != nil && m.Platform.OS == "linux" && m.Platform.Architecture == "amd64" {
+		if m.Platform != nil && match.Match(ocispecs.Platform{OS: m.Platform.OS, Architecture: m.Platform.Architecture, Variant: m.Platform.Variant}) {
 			return m, nil
 		}
 		images = append(images, m)
 		if m.Platform != nil {
-			platforms = append(platforms, m.Platform.String())
+			found = append(found, m.Platform.String())
 		}
 	}
 	if len(images) == 1 {
 		return images[0], nil
 	}
-	return v1.Descriptor{}, fmt.Errorf("the index %s has no linux/amd64 image (platforms: %s)", ref, strings.Join(platforms, ", "))
+	return v1.Descriptor{}, fmt.Errorf("the index %s has no %s image (platforms: %s)", ref, platforms.Format(want), strings.Join(found, ", "))
 }

@@ -39,6 +39,19 @@ func TestInputs(t *testing.T) {
 	if _, err := client().Inputs(context.Background(), host+"/app:nomatch"); err == nil || !strings.Contains(err.Error(), "no linux/amd64 image") {
 		t.Errorf("Inputs of an index without linux/amd64 nor a single image: %v", err)
 	}
+	arm := client(registry.WithPlatform("linux/arm64"))
+	if got, err := arm.Inputs(context.Background(), host+"/app:multi"); err != nil || got != "sha256:arm64" {
+		t.Errorf("Inputs(app:multi) for a linux/arm64 builder = %q, %v; want sha256:arm64", got, err)
+	}
+	if got, err := client().InputsFor(context.Background(), host+"/app:multi", "linux/arm64"); err != nil || got != "sha256:arm64" {
+		t.Errorf("InputsFor(app:multi, linux/arm64) = %q, %v; want sha256:arm64", got, err)
+	}
+	if _, err := arm.InputsFor(context.Background(), host+"/app:nomatch", "linux/s390x"); err == nil || !strings.Contains(err.Error(), "no linux/s390x image") {
+		t.Errorf("InputsFor an absent platform: %v", err)
+	}
+	if _, err := client(registry.WithPlatform("not a/platform/at/all")).Inputs(context.Background(), host+"/app:multi"); err == nil || !strings.Contains(err.Error(), "WithPlatform") {
+		t.Errorf("WithPlatform of a bad platform: %v", err)
+	}
 	ref := host + "/app:missing"
 	if _, err := client().Inputs(context.Background(), ref); !errors.Is(err, registry.ErrNotFound) || !strings.Contains(err.Error(), ref) {
 		t.Errorf("Inputs of a missing ref: %v, want ErrNotFound naming it", err)

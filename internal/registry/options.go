@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containerd/platforms"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Option configures a Client. An option given an invalid value makes every call of the
@@ -107,5 +109,19 @@ func defaults() *Client {
 		transport: remote.DefaultTransport,
 		insecure:  IsLoopback,
 		userAgent: "imagemake",
+		platform:  ocispecs.Platform{OS: "linux", Architecture: "amd64"},
+	}
+}
+
+// WithPlatform sets the platform whose image Inputs reads from a multi-platform index: the
+// builder's (such as linux/arm64). The default is linux/amd64.
+func WithPlatform(p string) Option {
+	return func(c *Client) error {
+		parsed, err := platforms.Parse(p)
+		if err != nil {
+			return fmt.Errorf("WithPlatform(%q): %w", p, err)
+		}
+		c.platform = platforms.Normalize(parsed)
+		return nil
 	}
 }

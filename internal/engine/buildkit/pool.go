@@ -46,6 +46,10 @@ func (p *Pool) Addrs() []string {
 	return out
 }
 
+// Platform is the platform of the pool's first builder: what an image without a platform: of
+// its own is built for.
+func (p *Pool) Platform() string { return p.members[0].b.Platform() }
+
 // Close closes every builder's connection.
 func (p *Pool) Close() {
 	for _, m := range p.members {
