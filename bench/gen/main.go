@@ -4,8 +4,9 @@
 //	go run ./bench/gen -out /tmp/benchrepo [-images 30] [-files 100000] [-busybox /bin/busybox] [-root-context]
 //
 // With -scan it writes nothing and times instead one scan of the inputs of every image of a
-// repository it wrote before with the same -images and -files: the first scan reads every
-// file, the next ones only stat them.
+// repository it wrote before with the same -images, -files and -root-context: the first scan
+// reads every file, the next ones only stat them. -n repeats the scan, -cpuprofile and
+// -memprofile profile the scans (not the loading of the model), as `go test` would.
 package main
 
 import (
@@ -24,11 +25,15 @@ func main() {
 	flag.StringVar(&o.Busybox, "busybox", "/bin/busybox", "static busybox to put in the base images")
 	flag.BoolVar(&o.ModelOnly, "scan", false, "time a scan of the inputs of a repository written before")
 	flag.BoolVar(&o.RootContext, "root-context", false, "the repository root as every image's context, with -f and COPY lines naming what each reads")
-	prefetch := flag.Bool("prefetch", true, "with -scan: walk the contexts ahead in the background")
+	var so scanOptions
+	flag.BoolVar(&so.prefetch, "prefetch", true, "with -scan: walk the contexts ahead in the background")
+	flag.IntVar(&so.runs, "n", 1, "with -scan: scans to run one after another")
+	flag.StringVar(&so.cpuProfile, "cpuprofile", "", "with -scan: write a CPU profile of the scans to this file")
+	flag.StringVar(&so.memProfile, "memprofile", "", "with -scan: write an allocation profile of the scans to this file")
 	flag.Parse()
 	r, err := benchrepo.Generate(o)
 	if err == nil && o.ModelOnly {
-		err = scan(os.Stdout, r, *prefetch)
+		err = scanRuns(os.Stdout, r, so)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)

@@ -3,11 +3,52 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/imagemake/imagemake/bench/gen/benchrepo"
 	"github.com/imagemake/imagemake/internal/inputs"
 )
+
+type scanOptions struct {
+	prefetch               bool
+	runs                   int
+	cpuProfile, memProfile string
+}
+
+// scanRuns runs scan o.runs times, profiled as o says.
+func scanRuns(out io.Writer, r *benchrepo.Repo, o scanOptions) error {
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if o.memProfile != "" {
+		runtime.MemProfileRate = 4096
+	}
+	for range max(o.runs, 1) {
+		if err := scan(out, r, o.prefetch); err != nil {
+			return err
+		}
+	}
+	if o.memProfile == "" {
+		return nil
+	}
+	f, err := os.Create(o.memProfile)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("allocs").WriteTo(f, 0)
+}
 
 // scan times one run of what `imagemake plan` does to the inputs of every image: open the
 // stat cache, walk and hash each context in dependency order (the walks prefetched in the
@@ -29,11 +70,7 @@ func scan(out io.Writer, r *benchrepo.Repo, prefetch bool) error {
 			if (base == "") != pass {
 				continue
 			}
-			entries, err := s.Context(img)
-			if err != nil {
-				return err
-			}
-			m, err := s.Manifest(img, entries, inputs.Build{Upstream: map[string]string{base: digests[base]}})
+			_, m, err := s.Inputs(img, inputs.Build{Upstream: map[string]string{base: digests[base]}})
 			if err != nil {
 				return err
 			}

@@ -44,8 +44,7 @@ func scanAll(b *testing.B, r *benchrepo.Repo, trusted bool) Stats {
 }
 
 func manifestOf(b *testing.B, s *Scanner, name string, r *benchrepo.Repo, up map[string]string) *Manifest {
-	img := r.Project.Image(name)
-	m, err := s.Manifest(img, contextOf(b, s, img), Build{Upstream: up, ExtraArgs: map[string]string{"DOCKER_TAG": "dev"}})
+	_, m, err := s.Inputs(r.Project.Image(name), Build{Upstream: up, ExtraArgs: map[string]string{"DOCKER_TAG": "dev"}})
 	must(b, err)
 	return m
 }

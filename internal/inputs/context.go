@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -38,16 +39,22 @@ import (
 //     are kept, as BuildKit's Dockerfile frontend pulls only them: what they match or
 //     hold, the targets of symlinks on their way, the folders above them, the Dockerfile
 //     and the ignore file.
-func (s *Scanner) Context(img *config.Image) (_ []Entry, err error) {
+func (s *Scanner) Context(img *config.Image) ([]Entry, error) {
+	c, err := s.context(img)
+	return c.entries, err
+}
+
+// context is Context with the parts the entries are made of.
+func (s *Scanner) context(img *config.Image) (_ contextList, err error) {
 	defer asInputError(&err)
 	ctxDir := s.abs(img.Context)
 	df, err := dockerfileName(img)
 	if err != nil {
-		return nil, err
+		return contextList{}, err
 	}
 	m, err := s.contextMatcher(img, ctxDir, df)
 	if err != nil {
-		return nil, err
+		return contextList{}, err
 	}
 	if srcs, ok := s.readSources(img, ctxDir); ok {
 		return s.readContext(m, srcs, ctxDir, df)
@@ -57,25 +64,30 @@ func (s *Scanner) Context(img *config.Image) (_ []Entry, err error) {
 
 // wholeContext walks the whole context of img, includes merged, and keeps what the build
 // reads (see narrow) when its Dockerfile says it.
-func (s *Scanner) wholeContext(img *config.Image, m *matcher, ctxDir, df string) ([]Entry, error) {
+func (s *Scanner) wholeContext(img *config.Image, m *matcher, ctxDir, df string) (contextList, error) {
 	srcs := s.sources(img, ctxDir)
-	trees, err := s.walkAll(m, srcs)
+	walks, err := s.walkAll(m, srcs)
 	if err != nil {
-		return nil, err
+		return contextList{}, err
+	}
+	trees := make([][]Entry, len(walks))
+	for i, t := range walks {
+		trees[i] = t.entries
 	}
 	add, err := s.extras(trees, srcs, ctxDir, df)
 	if err != nil {
-		return nil, err
+		return contextList{}, err
 	}
-	all, err := mergeAll(append(trees, add))
+	all, err := mergeWalks(append(trees, add), walks)
 	if err != nil {
-		return nil, err
+		return contextList{}, err
 	}
 	reads := s.Reads(img)
 	if reads.Whole != "" {
 		return all, nil
 	}
-	return narrow(all, reads.Paths, df, ignoreFileIn(ctxDir, df))
+	kept, err := narrow(all.entries, reads.Paths, df, ignoreFileIn(ctxDir, df))
+	return ownList(kept), err
 }
 
 // NamedContext returns the entries of a BuildKit named context of img that is a folder,
@@ -90,11 +102,11 @@ func (s *Scanner) NamedContext(img *config.Image, name string) ([]Entry, error) 
 	if err != nil {
 		return nil, err
 	}
-	trees, err := s.walkAll(m, []source{{src: dir}})
+	walks, err := s.walkAll(m, []source{{src: dir}})
 	if err != nil {
 		return nil, fmt.Errorf("named context %q: %w", name, err)
 	}
-	return mergeAll(trees)
+	return slices.Clip(walks[0].entries), nil
 }
 
 func isFolderContext(v string) bool {
@@ -134,20 +146,20 @@ func (s *Scanner) sources(img *config.Image, ctxDir string) []source {
 	return out
 }
 
-func (s *Scanner) walkAll(m *matcher, sources []source) ([][]Entry, error) {
-	out := make([][]Entry, len(sources))
+func (s *Scanner) walkAll(m *matcher, sources []source) ([]*tree, error) {
+	out := make([]*tree, len(sources))
 	for i, src := range sources {
 		if src.to == "" {
 			if err := isDir(src.src); err != nil {
 				return nil, fmt.Errorf("context %s: %w", s.rel(src.src), err)
 			}
 		}
-		t, err := s.tree(m, src)
-		if err != nil && src.to != "" {
-			return nil, fmt.Errorf("include %s: %w", s.rel(src.src), err)
+		t := s.walked(m, src)
+		if t.err != nil && src.to != "" {
+			return nil, fmt.Errorf("include %s: %w", s.rel(src.src), t.err)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("context %s: %w", s.rel(src.src), err)
+		if t.err != nil {
+			return nil, fmt.Errorf("context %s: %w", s.rel(src.src), t.err)
 		}
 		out[i] = t
 	}

@@ -37,7 +37,7 @@ func Diff(old, cur *Manifest, source func(name string) string) []Change {
 	}
 	out = append(out, keyChanges("base image", old.Upstream, cur.Upstream, "rebuilt")...)
 	out = append(out, baseChanges(old.Bases, cur.Bases)...)
-	out = append(out, fileChanges(old.Files, cur.Files, source)...)
+	out = append(out, fileChanges(old.Files(), cur.Files(), source)...)
 	out = append(out, keyChanges("build arg", old.Args, cur.Args, "changed")...)
 	for _, s := range [][3]string{{"target", old.Target, cur.Target}, {"platform", old.Platform, cur.Platform},
 		{"network", old.Network, cur.Network}} {

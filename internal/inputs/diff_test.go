@@ -9,10 +9,10 @@ import (
 func TestDiffListsEveryChange(t *testing.T) {
 	h := func(c string) string { return "f 0644 1 " + strings.Repeat(c, 64) }
 	old := &Manifest{Version: 1, Dockerfile: "Dockerfile", Args: map[string]string{"PYVER": "3.12", "OLD": "x"},
-		Upstream: map[string]string{"pybase": "sha256:1"}, Secrets: []string{"npmrc"}, Files: FilesOf(map[string]string{
+		Upstream: map[string]string{"pybase": "sha256:1"}, Secrets: []string{"npmrc"}, files: FilesOf(map[string]string{
 			"Dockerfile": h("0"), "a.txt": h("1"), "b.txt": h("2"), "gone.txt": h("3"), "run.sh": h("4"), "lib": "d 0755"})}
 	cur := &Manifest{Version: 1, Dockerfile: "Dockerfile", Args: map[string]string{"PYVER": "3.13", "NEW": "s3cr3t"},
-		Upstream: map[string]string{"pybase": "sha256:2"}, Target: "runtime", Secrets: []string{"token"}, Files: FilesOf(map[string]string{
+		Upstream: map[string]string{"pybase": "sha256:2"}, Target: "runtime", Secrets: []string{"token"}, files: FilesOf(map[string]string{
 			"Dockerfile": h("9"), "a.txt": h("8"), "b.txt": h("7"), "new.txt": h("6"),
 			"run.sh": strings.Replace(h("4"), "0644", "0755", 1), "lib": "d 0755", "lib/x": h("5")})}
 	old.Digest, cur.Digest = old.ComputeDigest(), cur.ComputeDigest()

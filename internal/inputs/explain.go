@@ -38,7 +38,7 @@ func ExplainAt(old, cur *Manifest, source func(name string) string) []string {
 	}
 	r = append(r, upstreamReasons(old.Upstream, cur.Upstream)...)
 	r = append(r, baseReasons(old.Bases, cur.Bases)...)
-	r = append(r, fileReasons(old.Files, cur.Files, cur.Dockerfile, source)...)
+	r = append(r, fileReasons(old.Files(), cur.Files(), cur.Dockerfile, source)...)
 	r = append(r, mapReasons("build arg", old.Args, cur.Args)...)
 	r = append(r, scalar("target", old.Target, cur.Target)...)
 	r = append(r, scalar("platform", old.Platform, cur.Platform)...)

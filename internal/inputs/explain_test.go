@@ -65,7 +65,7 @@ func TestExplain(t *testing.T) {
 			old, oldFiles := base()
 			cur, curFiles := base()
 			tt.change(cur, curFiles)
-			old.Files, cur.Files = FilesOf(oldFiles), FilesOf(curFiles)
+			old.files, cur.files = FilesOf(oldFiles), FilesOf(curFiles)
 			old.Digest, cur.Digest = old.ComputeDigest(), cur.ComputeDigest()
 			if got := Explain(old, cur); !slices.Equal(got, tt.want) {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
@@ -75,10 +75,10 @@ func TestExplain(t *testing.T) {
 }
 
 func TestExplainNothingToSay(t *testing.T) {
-	m := &Manifest{Version: 1, Files: Files{{"a", "d 0755"}}}
+	m := &Manifest{Version: 1, files: Files{{"a", "d 0755"}}}
 	m.Digest = m.ComputeDigest()
 	same := *m
-	same.Files = slices.Clone(m.Files)
+	same.files = slices.Clone(m.files)
 	if r := Explain(nil, m); r != nil {
 		t.Errorf("never built: %q", r)
 	}

@@ -1,7 +1,6 @@
 package inputs
 
 import (
-	"encoding/binary"
 	"hash/crc32"
 	"maps"
 	"sync"
@@ -15,7 +14,8 @@ import (
 // fingerprint for the image is the same takes the digest from there.
 //
 // The fingerprint covers exactly what the digest does (ComputeDigest): the same head and
-// tail lines, and each entry's name and value in order; only the hash differs, a fast
+// tail lines, and each entry's name and value in order, those of a shared folder through the
+// fingerprint of that folder's entries (see partsFingerprint); only the hash differs, a fast
 // non-cryptographic one (XXH64 and CRC-32C side by side, 96 bits) over a binary encoding.
 // It is a function of the digest's input, so a digest taken from the file is the one
 // ComputeDigest would give: file hashes are trusted (or not, racy files) by the stat cache
@@ -78,27 +78,19 @@ func (h *fpHash) Reset()              { h.xx.Reset(); h.crc = 0 }
 func (h *fpHash) Size() int           { return 8 }
 func (h *fpHash) BlockSize() int      { return 32 }
 
-// fingerprintOf is the fingerprint of m's digest input: the head and tail lines as
-// ComputeDigest writes them, the files as uvarint length + bytes of name and value, with a
-// line of their count first.
+// fingerprintOf is the fingerprint of m's digest input with its files as one part of its own
+// (see partsFingerprint).
 func fingerprintOf(m *Manifest) fingerprint {
-	h := newFPHash()
-	d := digester{h: h, buf: getDigestBuf()}
-	defer d.release()
-	d.head(m)
-	d.line("files", "") // keeps a name from passing for a head line
-	d.buf = binary.AppendUvarint(d.buf, uint64(len(m.Files)))
-	for _, f := range m.Files {
-		b := binary.AppendUvarint(d.buf, uint64(len(f.Name)))
-		b = binary.AppendUvarint(append(b, f.Name...), uint64(len(f.Value)))
-		d.buf = append(b, f.Value...)
-		if len(d.buf) >= digestFlush {
-			d.flush()
-		}
+	files := m.Files()
+	c := contextList{entries: make([]Entry, len(files))}
+	values := make([]string, len(files))
+	for i, f := range files {
+		c.entries[i].Name, values[i] = f.Name, f.Value
 	}
-	d.tail(m)
-	d.flush()
-	return fingerprint{xx: h.xx.Sum64(), crc: h.crc}
+	if len(files) > 0 {
+		c.parts = []part{{at: 0, n: len(files)}}
+	}
+	return partsFingerprint(m, c, contextValues{sums: []*treeSum{nil}, own: [][]string{values}})
 }
 
 // snapshot returns the records to save and whether an image had none before this run.

@@ -35,7 +35,7 @@ func referenceDigest(m *Manifest) string {
 	}
 	line("imagemake-inputs", strconv.Itoa(m.Version))
 	line("dockerfile", m.Dockerfile)
-	files := slices.Clone(m.Files)
+	files := slices.Clone(m.Files())
 	slices.SortStableFunc(files, func(a, b File) int { return ComparePaths(a.Name, b.Name) })
 	for _, f := range files {
 		line("entry", f.Name, f.Value)
@@ -56,7 +56,7 @@ func bigManifest(n int) *Manifest {
 		files[fmt.Sprintf("src/pkg%d/file%d.py", i%37, i)] = fmt.Sprintf("f 0644 %d %064x", i, i)
 	}
 	return &Manifest{
-		Version: ManifestVersion, Image: "x", Dockerfile: "Dockerfile", Files: FilesOf(files),
+		Version: ManifestVersion, Image: "x", Dockerfile: "Dockerfile", files: FilesOf(files),
 		Args: map[string]string{"A": "1", "B": ""}, Target: "t", Platform: "linux/amd64",
 		Labels: map[string]string{"l": "v"}, Contexts: map[string]string{"c": "url x"},
 		Upstream: map[string]string{"base": "sha256:00"},
@@ -82,10 +82,10 @@ func TestFingerprintCoversDigestInput(t *testing.T) {
 	for name, change := range map[string]func(m *Manifest){
 		"version":    func(m *Manifest) { m.Version++ },
 		"dockerfile": func(m *Manifest) { m.Dockerfile = "Dockerfile.x" },
-		"file value": func(m *Manifest) { m.Files[3].Value = "f 0755" + m.Files[3].Value[6:] },
-		"file name":  func(m *Manifest) { m.Files[3].Name += "x" },
-		"file gone":  func(m *Manifest) { m.Files = m.Files[1:] },
-		"name/value": func(m *Manifest) { m.Files[3].Name, m.Files[3].Value = m.Files[3].Name+"f", m.Files[3].Value[1:] },
+		"file value": func(m *Manifest) { m.files[3].Value = "f 0755" + m.files[3].Value[6:] },
+		"file name":  func(m *Manifest) { m.files[3].Name += "x" },
+		"file gone":  func(m *Manifest) { m.files = m.files[1:] },
+		"name/value": func(m *Manifest) { m.files[3].Name, m.files[3].Value = m.files[3].Name+"f", m.files[3].Value[1:] },
 		"arg":        func(m *Manifest) { m.Args["A"] = "2" },
 		"arg added":  func(m *Manifest) { m.Args["C"] = "" },
 		"target":     func(m *Manifest) { m.Target = "u" },

@@ -3,6 +3,7 @@ package inputs
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"hash"
 	"maps"
@@ -26,7 +27,6 @@ type Manifest struct {
 	Image      string            `json:"image"`
 	Digest     string            `json:"digest"`     // "sha256:" + 64 hex digits
 	Dockerfile string            `json:"dockerfile"` // path inside the context
-	Files      Files             `json:"files"`      // the entries and their values (see Scanner.Manifest)
 	Args       map[string]string `json:"args,omitempty"`
 	Target     string            `json:"target,omitempty"`
 	Platform   string            `json:"platform,omitempty"`
@@ -44,6 +44,53 @@ type Manifest struct {
 	// ExtraArgs are build args passed to the build but left out of the digest (see
 	// Build.ExtraArgs).
 	ExtraArgs map[string]string `json:"extra_args,omitempty"`
+
+	// files are the entries and their values (see Scanner.Manifest), made on first need
+	// (Files) from lazy when the manifest comes from Scanner: a no-op run needs the digest
+	// only, and the entries of a shared folder would otherwise be listed again per image.
+	files Files
+	lazy  *lazyFiles
+}
+
+// lazyFiles makes a manifest's files once.
+type lazyFiles struct {
+	once  sync.Once
+	make  func() Files
+	files Files
+}
+
+// Files returns the entries of the manifest and their values, in path order.
+func (m *Manifest) Files() Files {
+	if m.lazy != nil {
+		m.lazy.once.Do(func() { m.lazy.files, m.lazy.make = m.lazy.make(), nil })
+		return m.lazy.files
+	}
+	return m.files
+}
+
+// manifestJSON is Manifest as JSON: its fields and its files.
+type manifestJSON struct {
+	manifestFields
+	Files Files `json:"files"`
+}
+
+// manifestFields has the fields of Manifest but not its methods.
+type manifestFields Manifest
+
+// MarshalJSON writes the manifest with its files.
+func (m *Manifest) MarshalJSON() ([]byte, error) {
+	return json.Marshal(manifestJSON{manifestFields(*m), m.Files()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (m *Manifest) UnmarshalJSON(data []byte) error {
+	var j manifestJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*m = Manifest(j.manifestFields)
+	m.files = j.Files
+	return nil
 }
 
 // Build is what an image's digest covers besides its files and its config's settings: what
@@ -84,27 +131,43 @@ func (m *Manifest) BuildArgs() map[string]string {
 //
 // Modes are octal, with 4000 setuid, 2000 setgid and 1000 sticky. Owners, times and inodes
 // are left out: the same tree checked out elsewhere has the same digest.
-func (s *Scanner) Manifest(img *config.Image, entries []Entry, b Build) (_ *Manifest, err error) {
+func (s *Scanner) Manifest(img *config.Image, entries []Entry, b Build) (*Manifest, error) {
+	if !inPathOrder(entries) {
+		entries = slices.Clone(entries)
+		slices.SortFunc(entries, byName)
+	}
+	return s.manifest(img, ownList(entries), b)
+}
+
+// Inputs returns the context of img (see Context) and its manifest (see Manifest). It costs
+// less than the two: the values and fingerprint of a shared folder's entries are made once
+// for every image holding it, and the manifest's files are listed on first need.
+func (s *Scanner) Inputs(img *config.Image, b Build) ([]Entry, *Manifest, error) {
+	c, err := s.context(img)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := s.manifest(img, c, b)
+	return c.entries, m, err
+}
+
+func (s *Scanner) manifest(img *config.Image, c contextList, b Build) (_ *Manifest, err error) {
 	defer asInputError(&err)
 	df, err := dockerfileName(img)
 	if err != nil {
 		return nil, err
 	}
-	if !inPathOrder(entries) {
-		entries = slices.Clone(entries)
-		slices.SortFunc(entries, byName)
-	}
-	files := make(Files, len(entries))
-	if err := s.eachValue(entries, func(i int, v string) { files[i] = File{entries[i].Name, v} }); err != nil {
+	v, err := s.valuesOf(c)
+	if err != nil {
 		return nil, err
 	}
 	m := newManifest(img, df, b)
-	m.Files = files
+	m.lazy = &lazyFiles{make: func() Files { return c.files(v) }}
 	if m.Contexts, err = s.namedContexts(img); err != nil {
 		return nil, err
 	}
 	// The fingerprint covers what the digest covers: the same fingerprint, the same digest.
-	fp := fingerprintOf(m)
+	fp := partsFingerprint(m, c, v)
 	if sum, ok := s.digests.lookup(img.Name, fp); ok {
 		m.Digest = "sha256:" + hex.EncodeToString(sum[:])
 		return m, nil
@@ -189,7 +252,7 @@ func (m *Manifest) ComputeDigest() string {
 	d := digester{h: sha256.New(), buf: getDigestBuf()}
 	defer d.release()
 	d.head(m)
-	files := m.Files
+	files := m.Files()
 	if !slices.IsSortedFunc(files, func(a, b File) int { return ComparePaths(a.Name, b.Name) }) {
 		files = slices.Clone(files)
 		slices.SortStableFunc(files, func(a, b File) int { return ComparePaths(a.Name, b.Name) })

@@ -230,7 +230,7 @@ func TestManifestValues(t *testing.T) {
 		"l":          `l 0777 "Dockerfile"`,
 	}
 	for k, v := range want {
-		if got, _ := m.Files.Get(k); got != v {
+		if got, _ := m.Files().Get(k); got != v {
 			t.Errorf("Files[%q] = %q, want %q", k, got, v)
 		}
 	}

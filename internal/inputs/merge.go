@@ -17,36 +17,52 @@ import (
 // When one list only holds entries, it is returned as it is, not copied: the result is to
 // be read, not written.
 func mergeAll(lists [][]Entry) ([]Entry, error) {
-	var only []Entry
-	nonEmpty := 0
-	for _, l := range lists {
+	out, _, err := mergeRuns(lists)
+	return out, err
+}
+
+// mergeRun says where a piece of a merged list comes from: out[at:at+n] is lists[list][from:from+n],
+// list -1 when the piece is one entry several lists held.
+type mergeRun struct{ list, from, at, n int }
+
+// mergeRuns is mergeAll, with the runs the result is made of, in order.
+func mergeRuns(lists [][]Entry) ([]Entry, []mergeRun, error) {
+	only, nonEmpty := -1, 0
+	for i, l := range lists {
 		if len(l) > 0 {
-			only = l
+			only = i
 			nonEmpty++
 		}
 	}
-	if nonEmpty == 1 {
-		return slices.Clip(only), nil
+	switch nonEmpty {
+	case 0:
+		return nil, nil, nil
+	case 1:
+		return slices.Clip(lists[only]), []mergeRun{{only, 0, 0, len(lists[only])}}, nil
 	}
+	orig := lists
 	lists = slices.Clone(lists) // its heads move
 	total := 0
 	for _, l := range lists {
 		total += len(l)
 	}
 	out := make([]Entry, 0, total)
+	var runs []mergeRun
 	for {
 		first, tied := smallestHead(lists)
 		switch {
 		case first < 0:
-			return out, nil
+			return out, runs, nil
 		case len(tied) > 0:
 			e, err := lastOf(lists, first, tied)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
+			runs = append(runs, mergeRun{-1, 0, len(out), 1})
 			out = append(out, e)
 		default:
 			n := runBefore(lists, first)
+			runs = append(runs, mergeRun{first, len(orig[first]) - len(lists[first]), len(out), n})
 			out = append(out, lists[first][:n]...)
 			lists[first] = lists[first][n:]
 		}

@@ -316,8 +316,9 @@ func realFolders(ctxDir, dir string) bool {
 // readContext is the context of read sources: each one's tree, the folders above those that
 // keep something (as they are on disk), the Dockerfile and the ignore file unless a pattern
 // excludes it, in path order.
-func (s *Scanner) readContext(m *matcher, srcs []source, ctxDir, df string) ([]Entry, error) {
+func (s *Scanner) readContext(m *matcher, srcs []source, ctxDir, df string) (contextList, error) {
 	trees := make([][]Entry, 0, len(srcs)+1)
+	walks := make([]*tree, 0, len(srcs))
 	extra := map[string]Entry{}
 	above := func(name string) error {
 		for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
@@ -333,29 +334,29 @@ func (s *Scanner) readContext(m *matcher, srcs []source, ctxDir, df string) ([]E
 		return nil
 	}
 	for _, src := range srcs {
-		t, err := s.tree(m, src)
-		if err != nil {
-			return nil, fmt.Errorf("context %s: %w", src.to, err)
+		t := s.walked(m, src)
+		if t.err != nil {
+			return contextList{}, fmt.Errorf("context %s: %w", src.to, t.err)
 		}
-		if len(t) > 0 {
-			trees = append(trees, t)
+		if len(t.entries) > 0 {
+			trees, walks = append(trees, t.entries), append(walks, t)
 			if err := above(src.to); err != nil {
-				return nil, err
+				return contextList{}, err
 			}
 		}
 	}
 	if _, ok := lookup(trees, df); !ok {
 		e, err := lstatEntry(df, filepath.Join(ctxDir, filepath.FromSlash(df)), false)
 		if err != nil {
-			return nil, fmt.Errorf("dockerfile %s: %w", df, err)
+			return contextList{}, fmt.Errorf("dockerfile %s: %w", df, err)
 		}
 		extra[df] = e
 		if err := above(df); err != nil {
-			return nil, err
+			return contextList{}, err
 		}
 	}
 	if err := s.addIgnoreFile(m, ctxDir, df, trees, extra, above); err != nil {
-		return nil, err
+		return contextList{}, err
 	}
 	add := make([]Entry, 0, len(extra))
 	for name, e := range extra {
@@ -364,7 +365,7 @@ func (s *Scanner) readContext(m *matcher, srcs []source, ctxDir, df string) ([]E
 		}
 	}
 	slices.SortFunc(add, byName)
-	return mergeAll(append(trees, add))
+	return mergeWalks(append(trees, add), walks)
 }
 
 // addIgnoreFile adds the ignore file the build reads, as the whole context would hold it:

@@ -180,14 +180,16 @@ func TestReadContextSameAsWhole(t *testing.T) {
 			ctxDir := s.abs(".")
 			m, err := s.contextMatcher(img, ctxDir, tt.dockerfile)
 			must(t, err)
-			whole, err := s.wholeContext(img, m, ctxDir, tt.dockerfile)
+			wholeList, err := s.wholeContext(img, m, ctxDir, tt.dockerfile)
 			must(t, err)
+			whole := wholeList.entries
 			srcs, ok := s.readSources(img, ctxDir)
 			if !ok {
 				return // globs or COPY .: the whole context is walked anyway
 			}
-			read, err := s.readContext(m, srcs, ctxDir, tt.dockerfile)
+			readList, err := s.readContext(m, srcs, ctxDir, tt.dockerfile)
 			must(t, err)
+			read := readList.entries
 			if !reflect.DeepEqual(names(read), names(whole)) {
 				t.Errorf("walking the paths read\n got  %q\n want %q", names(read), names(whole))
 			}

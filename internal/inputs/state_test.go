@@ -9,7 +9,7 @@ import (
 )
 
 func manifest(image string, n int) *Manifest {
-	m := &Manifest{Version: 1, Image: image, Dockerfile: "Dockerfile", Files: Files{{"f", fmt.Sprint(n)}}}
+	m := &Manifest{Version: 1, Image: image, Dockerfile: "Dockerfile", files: Files{{"f", fmt.Sprint(n)}}}
 	m.Digest = m.ComputeDigest()
 	return m
 }
@@ -28,7 +28,7 @@ func TestState(t *testing.T) {
 	}
 	got, err := st.LastSeen("api/v1")
 	must(t, err)
-	if got == nil || got.Digest != seen.Digest || got.Files[0].Value != "0" {
+	if got == nil || got.Digest != seen.Digest || got.Files()[0].Value != "0" {
 		t.Fatalf("last seen %+v, want %s", got, seen.Digest)
 	}
 	kept := 0

@@ -32,21 +32,22 @@ import (
 //	    prefixed name              relative to the previous name in the folder
 //	    uvarint size, varint mtime ns, varint ctime ns, uvarint inode, uvarint mode (Go FileMode)
 //	    32 bytes                   sha256 of the content
-//	uvarint images                 version 2 on: the digests (see fingerprintOf)
+//	uvarint images                 version 2 on: the digests (see partsFingerprint)
 //	per image, sorted by name:
 //	  string name
 //	  8 bytes XXH64, 4 bytes CRC-32C, little endian: the fingerprint of its digest's input
 //	  32 bytes                     sha256 of the digest
 //	4 bytes                        CRC-32C of everything before, little endian
 //
-// A version 1 file (no digests) is read too.
+// A version 1 or 2 file is read too, its digests left out: version 2's fingerprints are of
+// another encoding (one part per image), version 1 has none.
 //
 // A file that does not check or parse is corrupt: discarded with a warning. Loading checks
 // the CRC and indexes the folders; a folder's records are decoded when a listing of that
 // folder first asks for them, so that a run pays for the folders it visits, in parallel.
 const (
 	cacheMagic   = "IMSTATC\n"
-	cacheVersion = 2
+	cacheVersion = 3
 	cacheFile    = "statcache"
 )
 
@@ -123,7 +124,7 @@ func decodeCache(data []byte, root string) (map[string]*folder, map[string]diges
 	switch {
 	case d.err != nil:
 		return nil, nil, errCorrupt
-	case version != cacheVersion && version != 1:
+	case version > cacheVersion || version == 0:
 		return map[string]*folder{}, map[string]digestRec{}, nil
 	case crc32.Checksum(data[:len(data)-4], crcTable) != binary.LittleEndian.Uint32(data[len(data)-4:]):
 		return nil, nil, errCorrupt
@@ -139,6 +140,9 @@ func decodeCache(data []byte, root string) (map[string]*folder, map[string]diges
 	digests := map[string]digestRec{}
 	if version >= 2 {
 		digests = d.digests()
+	}
+	if version < cacheVersion {
+		digests = map[string]digestRec{}
 	}
 	if d.err != nil || len(d.buf) != 0 {
 		return nil, nil, errCorrupt

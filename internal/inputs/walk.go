@@ -26,11 +26,19 @@ type tree struct {
 	once    sync.Once
 	entries []Entry // in path order
 	err     error
+
+	sum treeSum // made on first need
 }
 
 // tree returns the kept entries of a source, in path order. Images whose patterns and
 // source are the same (a shared folder included at the same place) share one walk.
 func (s *Scanner) tree(m *matcher, src source) ([]Entry, error) {
+	t := s.walked(m, src)
+	return t.entries, t.err
+}
+
+// walked returns the walk of a source with patterns m, made once per run.
+func (s *Scanner) walked(m *matcher, src source) *tree {
 	key := m.key + "\x00" + src.src + "\x00" + src.to
 	if src.read {
 		key += "\x00read"
@@ -46,7 +54,7 @@ func (s *Scanner) tree(m *matcher, src source) ([]Entry, error) {
 		w := &walker{s: s, m: m, slots: make(chan struct{}, 2*s.workers)}
 		t.entries, t.err = w.walk(src)
 	})
-	return t.entries, t.err
+	return t
 }
 
 // ComparePaths orders slash-separated paths component by component, which is byte order

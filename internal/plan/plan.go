@@ -80,16 +80,12 @@ func Compute(m *project.Model, sc *inputs.Scanner, st *inputs.State, opt Options
 }
 
 func computeInputs(m *project.Model, sc *inputs.Scanner, pi *Image, digests, owners map[string]string) error {
-	entries, err := sc.Context(pi.Config)
-	if err != nil {
-		return fmt.Errorf("image %q: %w", pi.Name, err)
-	}
 	b := resolved(m, pi.Name, owners)
 	b.Upstream = map[string]string{}
 	for _, d := range m.Graph.DepNames(pi.Name) {
 		b.Upstream[d] = digests[d]
 	}
-	man, err := sc.Manifest(pi.Config, entries, b)
+	entries, man, err := sc.Inputs(pi.Config, b)
 	if err != nil {
 		return fmt.Errorf("image %q: %w", pi.Name, err)
 	}
