@@ -56,6 +56,16 @@ func (l *imports) names(ctx context.Context, p *config.Project) []string {
 	return names
 }
 
+// find returns the imported image of that name.
+func (l *imports) find(name string) (imported, bool) {
+	for _, i := range l.list {
+		if i.Image.Name == name {
+			return i, true
+		}
+	}
+	return imported{}, false
+}
+
 // err is every load error of the imported files, as one *config.Errors.
 func (l *imports) err(p *config.Project) error {
 	if len(l.errs) == 0 {

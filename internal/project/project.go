@@ -48,6 +48,12 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 	if err := mergeImports(p, imp); err != nil {
 		return nil, err
 	}
+	if len(p.Images) == 0 {
+		// An empty file (or one read while an editor rewrites it) must not pass for a project
+		// whose images are all up to date.
+		return nil, &config.Errors{List: []config.Error{{File: configName(p), Msg: "defines no image: " +
+			"add images:, or compose: or bake: files whose services or targets have a build"}}}
+	}
 	for _, img := range p.Images {
 		if img.Context == "" { // allowed by config only to extend a compose service
 			return nil, p.ImageError(img, "", "needs context or dockerfile: no compose service "+img.Name+" to extend")
@@ -70,7 +76,7 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 	if m.Graph, err = graph.New(nodes); err != nil {
 		var cycle *graph.CycleError
 		if errors.As(err, &cycle) {
-			return nil, p.ImageError(p.Image(cycle.Path[0]), "", err.Error())
+			return nil, cycleError(p, imp, cycle)
 		}
 		return nil, err
 	}
@@ -79,6 +85,20 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 	}
 	m.Warnings = slices.Concat(p.Warnings, imp.warnings, secretArgWarnings(p))
 	return m, nil
+}
+
+// cycleError blames a dependency cycle on an image of imagemake.yaml when one is in it, else on
+// the file importing its first image (a cycle of Compose services is the Compose file's).
+func cycleError(p *config.Project, imp *imports, cycle *graph.CycleError) error {
+	for _, name := range cycle.Path {
+		if img := p.Image(name); img != nil && img.Pos != (config.Pos{}) {
+			return p.ImageError(img, "", cycle.Error())
+		}
+	}
+	if i, ok := imp.find(cycle.Path[0]); ok {
+		return &config.Errors{List: []config.Error{{File: i.File, Field: i.What + "s." + i.Image.Name, Msg: cycle.Error()}}}
+	}
+	return p.ImageError(p.Image(cycle.Path[0]), "", cycle.Error())
 }
 
 var secretName = regexp.MustCompile(`(?i)(TOKEN|PASSWORD|PASSWD|SECRET|KEY)`)
