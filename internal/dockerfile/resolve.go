@@ -22,14 +22,19 @@ type resolver struct {
 	args          map[string]string // the build args
 	guessedGlobal map[string]bool   // global args whose value the build may not have (see markGuessed)
 	envs          []env             // each stage's environment at its end
+	byName        map[string]int    // stage name -> index of the first stage of that name
 }
 
 func newResolver(f *file, opts Options, escape rune) (*resolver, error) {
 	names := make([]string, len(f.stages))
+	byName := map[string]int{}
 	for i, st := range f.stages {
 		names[i] = st.name
+		if _, dup := byName[st.name]; !dup && st.name != "" {
+			byName[st.name] = i
+		}
 	}
-	target, err := targetIndex(names, opts.Target)
+	target, err := targetIndex(byName, len(names), opts.Target)
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +50,7 @@ func newResolver(f *file, opts Options, escape rune) (*resolver, error) {
 		args:          opts.Args,
 		guessedGlobal: map[string]bool{},
 		envs:          make([]env, len(names)),
+		byName:        byName,
 		info: &Info{Stages: names, Target: target, needs: make([][]int, len(names)),
 			base: make([]int, len(names)), stageArgs: make([][]string, len(names))},
 	}
@@ -52,22 +58,25 @@ func newResolver(f *file, opts Options, escape rune) (*resolver, error) {
 	return r, r.globals(opts.Args)
 }
 
-// targetIndex finds the stage to build; "" is the last one.
-func targetIndex(names []string, target string) (int, error) {
+// targetIndex finds the stage to build among n stages; "" is the last one.
+func targetIndex(byName map[string]int, n int, target string) (int, error) {
 	if target == "" {
-		return len(names) - 1, nil
+		return n - 1, nil
 	}
-	if i := stageIndex(names, target); i >= 0 {
+	if i, ok := byName[strings.ToLower(target)]; ok {
 		return i, nil
 	}
 	return 0, &Error{Err: fmt.Errorf("target stage %q not found", target)}
 }
 
-// stageIndex finds a stage by name as BuildKit does, ignoring case; -1 if none.
-func stageIndex(names []string, name string) int {
-	return slices.IndexFunc(names, func(n string) bool {
-		return n != "" && strings.EqualFold(n, name)
-	})
+// stageBefore finds the first stage named name (ignoring case, as BuildKit does, whose parser
+// lowercases stage names) among the first n stages; -1 if none. A map, not a scan: a
+// Dockerfile may have many stages.
+func (r *resolver) stageBefore(n int, name string) int {
+	if i, ok := r.byName[strings.ToLower(name)]; ok && i < n {
+		return i
+	}
+	return -1
 }
 
 func (r *resolver) resolve() error {
@@ -102,7 +111,7 @@ func (r *resolver) from(i int, st stage) error {
 		return err
 	}
 	r.info.base[i] = -1
-	if j := stageIndex(r.info.Stages[:i], name); j >= 0 {
+	if j := r.stageBefore(i, name); j >= 0 {
 		r.need(i, j)
 		r.info.base[i] = j
 		return nil
@@ -150,7 +159,7 @@ func (r *resolver) source(i int, s source) error {
 			return nil
 		}
 	}
-	if j := stageIndex(r.info.Stages, s.from); j >= 0 {
+	if j := r.stageBefore(len(r.info.Stages), s.from); j >= 0 {
 		r.need(i, j)
 		return nil
 	}
