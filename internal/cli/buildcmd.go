@@ -276,7 +276,7 @@ func (s *session) request(pi *plan.Image, o buildOptions) (build.Request, error)
 	return build.Request{
 		Image:       img.Name,
 		Deps:        s.model.Graph.DepNames(pi.Name),
-		Context:     pi.Entries,
+		Context:     pi.Context.Entries(),
 		Dockerfile:  img.Dockerfile,
 		Contexts:    contexts,
 		Args:        s.model.BuildArgs(img),

@@ -84,7 +84,7 @@ func (g *global) explain(ctx context.Context, name string) (*explanation, error)
 	defer s.release()
 	pi := s.images[slices.IndexFunc(s.images, func(pi *plan.Image) bool { return pi.Name == name })]
 	e := &explanation{Image: name, Refs: pi.Config.Refs(), Status: pi.Status, Reason: pi.Reason,
-		Inputs: pi.Manifest.Digest, Files: len(pi.Entries), Changes: []inputs.Change{}, Upstream: pi.Manifest.Upstream,
+		Inputs: pi.Manifest.Digest, Files: pi.Context.Len(), Changes: []inputs.Change{}, Upstream: pi.Manifest.Upstream,
 		Builders: m.Builders}
 	if s.engineErr != nil {
 		e.EngineError = oneLine(s.engineErr)

@@ -110,7 +110,7 @@ func planText(w io.Writer, images []*plan.Image, caches map[string]string) {
 		}
 		if verbose {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", pi.Name, pi.Status, shortDigest(pi.Manifest.Digest),
-				len(pi.Entries), orDash(caches[pi.Name]), pi.Reason)
+				pi.Context.Len(), orDash(caches[pi.Name]), pi.Reason)
 		} else {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", pi.Name, pi.Status, pi.Reason)
 		}

@@ -40,21 +40,24 @@ import (
 //     hold, the targets of symlinks on their way, the folders above them, the Dockerfile
 //     and the ignore file.
 func (s *Scanner) Context(img *config.Image) ([]Entry, error) {
-	c, err := s.context(img)
-	return c.entries, err
+	l, err := s.context(img)
+	if err != nil {
+		return nil, err
+	}
+	return l.Entries(), nil
 }
 
 // context is Context with the parts the entries are made of.
-func (s *Scanner) context(img *config.Image) (_ contextList, err error) {
+func (s *Scanner) context(img *config.Image) (_ *EntryList, err error) {
 	defer asInputError(&err)
 	ctxDir := s.abs(img.Context)
 	df, err := dockerfileName(img)
 	if err != nil {
-		return contextList{}, err
+		return nil, err
 	}
 	m, err := s.contextMatcher(img, ctxDir, df)
 	if err != nil {
-		return contextList{}, err
+		return nil, err
 	}
 	if srcs, ok := s.readSources(img, ctxDir); ok {
 		return s.readContext(m, srcs, ctxDir, df)
@@ -64,11 +67,11 @@ func (s *Scanner) context(img *config.Image) (_ contextList, err error) {
 
 // wholeContext walks the whole context of img, includes merged, and keeps what the build
 // reads (see narrow) when its Dockerfile says it.
-func (s *Scanner) wholeContext(img *config.Image, m *matcher, ctxDir, df string) (contextList, error) {
+func (s *Scanner) wholeContext(img *config.Image, m *matcher, ctxDir, df string) (*EntryList, error) {
 	srcs := s.sources(img, ctxDir)
 	walks, err := s.walkAll(m, srcs)
 	if err != nil {
-		return contextList{}, err
+		return nil, err
 	}
 	trees := make([][]Entry, len(walks))
 	for i, t := range walks {
@@ -76,18 +79,21 @@ func (s *Scanner) wholeContext(img *config.Image, m *matcher, ctxDir, df string)
 	}
 	add, err := s.extras(trees, srcs, ctxDir, df)
 	if err != nil {
-		return contextList{}, err
+		return nil, err
 	}
 	all, err := mergeWalks(append(trees, add), walks)
 	if err != nil {
-		return contextList{}, err
+		return nil, err
 	}
 	reads := s.Reads(img)
 	if reads.Whole != "" {
 		return all, nil
 	}
-	kept, err := narrow(all.entries, reads.Paths, df, ignoreFileIn(ctxDir, df))
-	return ownList(kept), err
+	kept, err := narrow(all.Entries(), reads.Paths, df, ignoreFileIn(ctxDir, df))
+	if err != nil {
+		return nil, err
+	}
+	return ownList(kept), nil
 }
 
 // NamedContext returns the entries of a BuildKit named context of img that is a folder,

@@ -82,15 +82,13 @@ func (h *fpHash) BlockSize() int      { return 32 }
 // (see partsFingerprint).
 func fingerprintOf(m *Manifest) fingerprint {
 	files := m.Files()
-	c := contextList{entries: make([]Entry, len(files))}
+	entries := make([]Entry, len(files))
 	values := make([]string, len(files))
 	for i, f := range files {
-		c.entries[i].Name, values[i] = f.Name, f.Value
+		entries[i].Name, values[i] = f.Name, f.Value
 	}
-	if len(files) > 0 {
-		c.parts = []part{{at: 0, n: len(files)}}
-	}
-	return partsFingerprint(m, c, contextValues{sums: []*treeSum{nil}, own: [][]string{values}})
+	l := ownList(entries)
+	return partsFingerprint(m, l, contextValues{sums: make([]*treeSum, len(l.parts)), own: [][]string{values}[:len(l.parts)]})
 }
 
 // snapshot returns the records to save and whether an image had none before this run.

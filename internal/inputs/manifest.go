@@ -141,17 +141,21 @@ func (s *Scanner) Manifest(img *config.Image, entries []Entry, b Build) (*Manife
 
 // Inputs returns the context of img (see Context) and its manifest (see Manifest). It costs
 // less than the two: the values and fingerprint of a shared folder's entries are made once
-// for every image holding it, and the manifest's files are listed on first need.
-func (s *Scanner) Inputs(img *config.Image, b Build) ([]Entry, *Manifest, error) {
-	c, err := s.context(img)
+// for every image holding it, and the context and the manifest's files are listed on first
+// need.
+func (s *Scanner) Inputs(img *config.Image, b Build) (*EntryList, *Manifest, error) {
+	l, err := s.context(img)
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := s.manifest(img, c, b)
-	return c.entries, m, err
+	m, err := s.manifest(img, l, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, m, nil
 }
 
-func (s *Scanner) manifest(img *config.Image, c contextList, b Build) (_ *Manifest, err error) {
+func (s *Scanner) manifest(img *config.Image, c *EntryList, b Build) (_ *Manifest, err error) {
 	defer asInputError(&err)
 	df, err := dockerfileName(img)
 	if err != nil {

@@ -17,54 +17,58 @@ import (
 // When one list only holds entries, it is returned as it is, not copied: the result is to
 // be read, not written.
 func mergeAll(lists [][]Entry) ([]Entry, error) {
-	out, _, err := mergeRuns(lists)
-	return out, err
-}
-
-// mergeRun says where a piece of a merged list comes from: out[at:at+n] is lists[list][from:from+n],
-// list -1 when the piece is one entry several lists held.
-type mergeRun struct{ list, from, at, n int }
-
-// mergeRuns is mergeAll, with the runs the result is made of, in order.
-func mergeRuns(lists [][]Entry) ([]Entry, []mergeRun, error) {
-	only, nonEmpty := -1, 0
-	for i, l := range lists {
-		if len(l) > 0 {
-			only = i
-			nonEmpty++
-		}
+	runs, total, err := mergeRuns(lists)
+	if err != nil || len(runs) == 0 {
+		return nil, err
 	}
-	switch nonEmpty {
-	case 0:
-		return nil, nil, nil
-	case 1:
-		return slices.Clip(lists[only]), []mergeRun{{only, 0, 0, len(lists[only])}}, nil
-	}
-	orig := lists
-	lists = slices.Clone(lists) // its heads move
-	total := 0
-	for _, l := range lists {
-		total += len(l)
+	if r := runs[0]; len(runs) == 1 && r.list >= 0 {
+		return slices.Clip(lists[r.list]), nil
 	}
 	out := make([]Entry, 0, total)
+	for _, r := range runs {
+		out = r.appendTo(out, lists)
+	}
+	return out, nil
+}
+
+// mergeRun is a piece of a merged list: lists[list][from:from+n], or when list is -1 the one
+// entry e that several lists held (the last list's).
+type mergeRun struct {
+	list, from, n int
+	e             Entry
+}
+
+func (r mergeRun) appendTo(out []Entry, lists [][]Entry) []Entry {
+	if r.list < 0 {
+		return append(out, r.e)
+	}
+	return append(out, lists[r.list][r.from:r.from+r.n]...)
+}
+
+// mergeRuns returns the runs mergeAll's result is made of, in order, and its length; it
+// copies no entry.
+func mergeRuns(lists [][]Entry) ([]mergeRun, int, error) {
+	orig := lists
+	lists = slices.Clone(lists) // its heads move
 	var runs []mergeRun
+	total := 0
 	for {
 		first, tied := smallestHead(lists)
 		switch {
 		case first < 0:
-			return out, runs, nil
+			return runs, total, nil
 		case len(tied) > 0:
 			e, err := lastOf(lists, first, tied)
 			if err != nil {
-				return nil, nil, err
+				return nil, 0, err
 			}
-			runs = append(runs, mergeRun{-1, 0, len(out), 1})
-			out = append(out, e)
+			runs = append(runs, mergeRun{list: -1, n: 1, e: e})
+			total++
 		default:
 			n := runBefore(lists, first)
-			runs = append(runs, mergeRun{first, len(orig[first]) - len(lists[first]), len(out), n})
-			out = append(out, lists[first][:n]...)
+			runs = append(runs, mergeRun{list: first, from: len(orig[first]) - len(lists[first]), n: n})
 			lists[first] = lists[first][n:]
+			total += n
 		}
 	}
 }

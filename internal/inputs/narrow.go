@@ -316,7 +316,7 @@ func realFolders(ctxDir, dir string) bool {
 // readContext is the context of read sources: each one's tree, the folders above those that
 // keep something (as they are on disk), the Dockerfile and the ignore file unless a pattern
 // excludes it, in path order.
-func (s *Scanner) readContext(m *matcher, srcs []source, ctxDir, df string) (contextList, error) {
+func (s *Scanner) readContext(m *matcher, srcs []source, ctxDir, df string) (*EntryList, error) {
 	trees := make([][]Entry, 0, len(srcs)+1)
 	walks := make([]*tree, 0, len(srcs))
 	extra := map[string]Entry{}
@@ -336,27 +336,27 @@ func (s *Scanner) readContext(m *matcher, srcs []source, ctxDir, df string) (con
 	for _, src := range srcs {
 		t := s.walked(m, src)
 		if t.err != nil {
-			return contextList{}, fmt.Errorf("context %s: %w", src.to, t.err)
+			return nil, fmt.Errorf("context %s: %w", src.to, t.err)
 		}
 		if len(t.entries) > 0 {
 			trees, walks = append(trees, t.entries), append(walks, t)
 			if err := above(src.to); err != nil {
-				return contextList{}, err
+				return nil, err
 			}
 		}
 	}
 	if _, ok := lookup(trees, df); !ok {
 		e, err := lstatEntry(df, filepath.Join(ctxDir, filepath.FromSlash(df)), false)
 		if err != nil {
-			return contextList{}, fmt.Errorf("dockerfile %s: %w", df, err)
+			return nil, fmt.Errorf("dockerfile %s: %w", df, err)
 		}
 		extra[df] = e
 		if err := above(df); err != nil {
-			return contextList{}, err
+			return nil, err
 		}
 	}
 	if err := s.addIgnoreFile(m, ctxDir, df, trees, extra, above); err != nil {
-		return contextList{}, err
+		return nil, err
 	}
 	add := make([]Entry, 0, len(extra))
 	for name, e := range extra {

@@ -182,14 +182,14 @@ func TestReadContextSameAsWhole(t *testing.T) {
 			must(t, err)
 			wholeList, err := s.wholeContext(img, m, ctxDir, tt.dockerfile)
 			must(t, err)
-			whole := wholeList.entries
+			whole := wholeList.Entries()
 			srcs, ok := s.readSources(img, ctxDir)
 			if !ok {
 				return // globs or COPY .: the whole context is walked anyway
 			}
 			readList, err := s.readContext(m, srcs, ctxDir, tt.dockerfile)
 			must(t, err)
-			read := readList.entries
+			read := readList.Entries()
 			if !reflect.DeepEqual(names(read), names(whole)) {
 				t.Errorf("walking the paths read\n got  %q\n want %q", names(read), names(whole))
 			}

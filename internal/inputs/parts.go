@@ -2,6 +2,7 @@ package inputs
 
 import (
 	"encoding/binary"
+	"slices"
 	"sync"
 )
 
@@ -14,47 +15,78 @@ import (
 // before, is only computed again when a fingerprint differs, and the manifest's files are
 // listed when something asks for them (an explanation, a new manifest recorded).
 
-// contextList is a context (see Context) and the parts it is made of, in order.
-type contextList struct {
-	entries []Entry
-	parts   []part
+// EntryList is a context (see Context) made of parts, in order, listed as one on first
+// need (Entries): a no-op run needs its length and digest only, and the list would copy the
+// entries of every shared folder once per image.
+type EntryList struct {
+	parts []part
+	n     int
+	once  sync.Once
+	all   []Entry
 }
 
-// part is entries[at:at+n] of a context: a whole walk when t is set (t.entries), entries
-// of the image's own otherwise.
+// part is a piece of a context: a whole walk when t is set (t.entries), entries of the
+// image's own otherwise.
 type part struct {
-	t     *tree
-	at, n int
+	t   *tree
+	own []Entry
+}
+
+func (p part) entries() []Entry {
+	if p.t != nil {
+		return p.t.entries
+	}
+	return p.own
+}
+
+// Len is the number of entries.
+func (l *EntryList) Len() int { return l.n }
+
+// Entries returns the entries in path order (ComparePaths), listed once. The result is to be
+// read, not written.
+func (l *EntryList) Entries() []Entry {
+	l.once.Do(func() {
+		if len(l.parts) == 1 {
+			l.all = slices.Clip(l.parts[0].entries())
+			return
+		}
+		l.all = make([]Entry, 0, l.n)
+		for _, p := range l.parts {
+			l.all = append(l.all, p.entries()...)
+		}
+	})
+	return l.all
 }
 
 // ownList is a context made of one part of its own.
-func ownList(entries []Entry) contextList {
-	if len(entries) == 0 {
-		return contextList{entries: entries}
+func ownList(entries []Entry) *EntryList {
+	l := &EntryList{n: len(entries)}
+	if len(entries) > 0 {
+		l.parts = []part{{own: entries}}
 	}
-	return contextList{entries: entries, parts: []part{{at: 0, n: len(entries)}}}
+	return l
 }
 
 // mergeWalks merges lists as mergeAll does; walks[i], when there is one, is the walk lists[i]
-// is, so that a list copied whole into the result is a part of its walk.
-func mergeWalks(lists [][]Entry, walks []*tree) (contextList, error) {
-	out, runs, err := mergeRuns(lists)
+// is, so that a list the result holds whole is a part of its walk, not copied.
+func mergeWalks(lists [][]Entry, walks []*tree) (*EntryList, error) {
+	runs, total, err := mergeRuns(lists)
 	if err != nil {
-		return contextList{}, err
+		return nil, err
 	}
-	c := contextList{entries: out}
+	l := &EntryList{n: total}
 	for _, r := range runs {
 		if r.list >= 0 && r.list < len(walks) && r.from == 0 && r.n == len(walks[r.list].entries) {
-			c.parts = append(c.parts, part{t: walks[r.list], at: r.at, n: r.n})
+			l.parts = append(l.parts, part{t: walks[r.list]})
 			continue
 		}
-		if k := len(c.parts) - 1; k >= 0 && c.parts[k].t == nil {
-			c.parts[k].n += r.n // joins the part of its own before
+		if k := len(l.parts) - 1; k >= 0 && l.parts[k].t == nil {
+			l.parts[k].own = r.appendTo(l.parts[k].own, lists) // joins the part of its own before
 			continue
 		}
-		c.parts = append(c.parts, part{at: r.at, n: r.n})
+		l.parts = append(l.parts, part{own: r.appendTo(nil, lists)})
 	}
-	return c, nil
+	return l, nil
 }
 
 // treeSum is the values of a walk's entries and their fingerprint, made once per run.
@@ -118,15 +150,15 @@ type contextValues struct {
 	own  [][]string // by part; nil for a walk part
 }
 
-// valuesOf returns the values of c's entries, hashing the files that need it.
-func (s *Scanner) valuesOf(c contextList) (contextValues, error) {
-	v := contextValues{sums: make([]*treeSum, len(c.parts)), own: make([][]string, len(c.parts))}
-	for i, p := range c.parts {
+// valuesOf returns the values of l's entries, hashing the files that need it.
+func (s *Scanner) valuesOf(l *EntryList) (contextValues, error) {
+	v := contextValues{sums: make([]*treeSum, len(l.parts)), own: make([][]string, len(l.parts))}
+	for i, p := range l.parts {
 		var err error
 		if p.t != nil {
 			v.sums[i], err = s.sum(p.t)
 		} else {
-			v.own[i], err = s.values(c.entries[p.at : p.at+p.n])
+			v.own[i], err = s.values(p.own)
 		}
 		if err != nil {
 			return contextValues{}, err
@@ -135,22 +167,22 @@ func (s *Scanner) valuesOf(c contextList) (contextValues, error) {
 	return v, nil
 }
 
-// files lists c's entries with their values v.
-func (c contextList) files(v contextValues) Files {
-	out := make(Files, 0, len(c.entries))
-	for i, p := range c.parts {
+// files lists l's entries with their values v.
+func (l *EntryList) files(v contextValues) Files {
+	out := make(Files, 0, l.n)
+	for i, p := range l.parts {
 		values := v.own[i]
 		if p.t != nil {
 			values = v.sums[i].values
 		}
-		for j, e := range c.entries[p.at : p.at+p.n] {
+		for j, e := range p.entries() {
 			out = append(out, File{e.Name, values[j]})
 		}
 	}
 	return out
 }
 
-// partsFingerprint is the fingerprint of m's digest input, its files being c's with values
+// partsFingerprint is the fingerprint of m's digest input, its files being l's with values
 // v: the head and tail lines as ComputeDigest writes them, between them a line "files parts",
 // the count of entries and of parts, then per part a byte 1, its entry count and its walk's
 // fingerprint (XXH64, CRC-32C, little endian) for a walk part, or a byte 0, its entry count
@@ -159,23 +191,23 @@ func (c contextList) files(v contextValues) Files {
 // It is a function of the entries and values (a walk's fingerprint is one of its entries),
 // and of how they are cut in parts: the same entries cut otherwise give another fingerprint,
 // which only costs a digest computed again.
-func partsFingerprint(m *Manifest, c contextList, v contextValues) fingerprint {
+func partsFingerprint(m *Manifest, l *EntryList, v contextValues) fingerprint {
 	h := newFPHash()
 	d := digester{h: h, buf: getDigestBuf()}
 	defer d.release()
 	d.head(m)
 	d.line("files", "parts")
-	d.buf = binary.AppendUvarint(d.buf, uint64(len(c.entries)))
-	d.buf = binary.AppendUvarint(d.buf, uint64(len(c.parts)))
-	for i, p := range c.parts {
+	d.buf = binary.AppendUvarint(d.buf, uint64(l.n))
+	d.buf = binary.AppendUvarint(d.buf, uint64(len(l.parts)))
+	for i, p := range l.parts {
 		if p.t != nil {
-			d.buf = binary.AppendUvarint(append(d.buf, 1), uint64(p.n))
+			d.buf = binary.AppendUvarint(append(d.buf, 1), uint64(len(p.t.entries)))
 			d.buf = binary.LittleEndian.AppendUint64(d.buf, v.sums[i].fp.xx)
 			d.buf = binary.LittleEndian.AppendUint32(d.buf, v.sums[i].fp.crc)
 			continue
 		}
-		d.buf = binary.AppendUvarint(append(d.buf, 0), uint64(p.n))
-		for j, e := range c.entries[p.at : p.at+p.n] {
+		d.buf = binary.AppendUvarint(append(d.buf, 0), uint64(len(p.own)))
+		for j, e := range p.own {
 			if d.buf = appendFPEntry(d.buf, e.Name, v.own[i][j]); len(d.buf) >= digestFlush {
 				d.flush()
 			}

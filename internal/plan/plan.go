@@ -39,7 +39,7 @@ type Options struct {
 type Image struct {
 	Name     string
 	Config   *config.Image
-	Entries  []inputs.Entry
+	Context  *inputs.EntryList // its build context, listed on first need
 	Manifest *inputs.Manifest
 	Status   string
 	Reason   string
@@ -89,7 +89,7 @@ func computeInputs(m *project.Model, sc *inputs.Scanner, pi *Image, digests, own
 	if err != nil {
 		return fmt.Errorf("image %q: %w", pi.Name, err)
 	}
-	pi.Entries, pi.Manifest = entries, man
+	pi.Context, pi.Manifest = entries, man
 	digests[pi.Name] = man.Digest
 	return nil
 }
