@@ -55,6 +55,9 @@ func (b *Builder) Build(ctx context.Context, req build.Request, logs func(string
 		if outer.Err() != nil {
 			return "", outer.Err()
 		}
+		if b.engine != nil { // the default builder: the error alone, as docker build prints it
+			return "", err
+		}
 		return "", fmt.Errorf("building %s on %s: %w", req.Image, b.name(), err)
 	}
 	return b.afterSolve(outer, req, resp, logs)
