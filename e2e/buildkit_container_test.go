@@ -58,6 +58,13 @@ ENTRYPOINT ["/usr/bin/buildkitd"]
 func startBuildkitdContainer(t *testing.T, image string) string {
 	t.Helper()
 	name := "imagemake-e2e-buildkitd-" + randomHex(4)
+	t.Cleanup(func() { // also when docker run fails after creating the container
+		if t.Failed() {
+			logs, _ := exec.Command("docker", "logs", "--tail", "30", name).CombinedOutput()
+			t.Logf("buildkitd container logs:\n%s", logs)
+		}
+		exec.Command("docker", "rm", "-f", name).Run()
+	})
 	out, err := exec.Command("docker", "run", "-d", "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
 		"--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined", "--security-opt", "systempaths=unconfined",
 		"-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--network", "host", "--name", name, image,
@@ -66,13 +73,6 @@ func startBuildkitdContainer(t *testing.T, image string) string {
 	if err != nil {
 		t.Fatalf("docker run: %v\n%s", err, out)
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			logs, _ := exec.Command("docker", "logs", "--tail", "30", name).CombinedOutput()
-			t.Logf("buildkitd container logs:\n%s", logs)
-		}
-		exec.Command("docker", "rm", "-f", name).Run()
-	})
 	addr := "docker-container://" + name
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
