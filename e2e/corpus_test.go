@@ -28,8 +28,10 @@ type corpusTree struct {
 	submodules []string // emptyDirs that are submodules (gitlinks) in the repository's history
 	// env points the config at the registry: refs under repo (HOST:PORT/NAMESPACE), tagged tag.
 	env func(host, ns, tag string) map[string]string
-	// builder: the images have named contexts, which only a BuildKit daemon takes.
-	builder bool
+	// namedContexts: the images have named contexts. imagemake builds them on the engine (its
+	// own BuildKit frontend sends them); the plain build they are compared with is buildctl on a
+	// daemon, since the engine's docker CLI (20.10) has no --build-context.
+	namedContexts bool
 	// vars are the variables a developer's shell sets for the tree (goldens and init see them).
 	vars map[string]string
 	// devFiles are files a developer's checkout has and git ignores (bytecode, egg-info): made
@@ -79,7 +81,7 @@ var corpus = []corpusTree{
 	{dir: "cuda-variants", checkout: "gpu-images", busybox: []string{"images/foundation/busybox"}, env: registryTag,
 		unread: []string{"imagemake.yaml", "docker-bake.hcl"}},
 	{dir: "bake-contexts", checkout: "datalens-backend", busybox: []string{"docker_build/base/busybox"},
-		unread: []string{"imagemake.yaml", "docker-bake.hcl"}, env: registryTag, builder: true},
+		unread: []string{"imagemake.yaml", "docker-bake.hcl"}, env: registryTag, namedContexts: true},
 	{dir: "hardcoded-ref", checkout: "dbtools", busybox: []string{"db-debug/busybox"}, env: dockerRepoTag, noPush: true,
 		unread: []string{"imagemake.yaml", "Makefile"}},
 	{dir: "multistage-targets", checkout: "shop", busybox: []string{"toolchain/busybox"},
@@ -95,7 +97,7 @@ var corpus = []corpusTree{
 		planWarns: []string{`image "web": the whole repository root is its context and .git is not ignored`,
 			`image "websocket": the whole`, `image "worker": the whole`, "every commit rebuilds it"},
 		fix: map[string]string{".dockerignore": "\n# imagemake: every commit would rebuild the images otherwise\n.git\n"}},
-	{dir: "compose-extends", checkout: "pycroft", busybox: []string{"docker/base/bin/busybox"}, env: registryTag, builder: true,
+	{dir: "compose-extends", checkout: "pycroft", busybox: []string{"docker/base/bin/busybox"}, env: registryTag, namedContexts: true,
 		unread: []string{"imagemake.yaml", "README.md", "docker-compose.prod.yml", "docker-compose.base.yml"}},
 	{dir: "service-arg", checkout: "mobile-app-rn-demo", busybox: []string{"common/bin/busybox"}, noPush: true,
 		vars:   map[string]string{"BUILD_VERSION": "dev"},
@@ -378,7 +380,7 @@ func (run *ciRun) testBuild(t *testing.T) {
 	}
 	run.recordRefs(t, dir, "c1")
 	names := c.goldenNames(t)
-	rs := run.build(t, dir, "c1", c.builderFlags(t, run.host))
+	rs := run.build(t, dir, "c1")
 	if problems := expectStatuses(rs, names, "built", "reused", "up-to-date"); len(problems) > 0 {
 		t.Fatalf("first build (tag c1):\n  %s", strings.Join(problems, "\n  "))
 	}
@@ -401,21 +403,12 @@ func (run *ciRun) expectWarnings(t *testing.T) {
 	}
 }
 
-// builderFlags starts a BuildKit daemon for trees that need one.
-func (c corpusTree) builderFlags(t *testing.T, host string) []string {
-	if !c.builder {
-		return nil
-	}
-	d := startBuildkitd(t, host)
-	return []string{"--builder", d.addr}
-}
-
 // build runs `imagemake build --output json` (with --push unless the tree can't push) in dir
 // with tag, and returns the result events; a non-zero exit fails the test with the reasons.
-func (run *ciRun) build(t *testing.T, dir, tag string, extra []string) map[string]result {
+func (run *ciRun) build(t *testing.T, dir, tag string) map[string]result {
 	t.Helper()
 	r := &repo{t: t, dir: dir, env: run.tree.envFor(run.host, run.ns, tag)}
-	args := append([]string{"build", "--output", "json"}, extra...)
+	args := []string{"build", "--output", "json"}
 	if !run.tree.noPush {
 		args = append(args, "--push")
 	}
@@ -494,7 +487,7 @@ func (run *ciRun) testNarrow(t *testing.T) {
 	clean := filepath.Join(t.TempDir(), run.tree.checkout)
 	copyTree(t, run.dir, clean)
 	plain := run.dockerBuild
-	if run.tree.builder {
+	if run.tree.namedContexts {
 		d := startBuildkitd(t, run.host)
 		plain = func(t *testing.T, dir string, img corpusImage, args map[string]string, ref string) {
 			run.buildctl(t, d.addr, dir, img, args, refs, ref)
@@ -633,7 +626,7 @@ func (run *ciRun) testCI(t *testing.T) {
 	}
 	run.recordRefs(t, clone, "c2")
 	names := c.goldenNames(t)
-	rs := run.build(t, clone, "c2", c.builderFlags(t, run.host))
+	rs := run.build(t, clone, "c2")
 	if problems := expectStatuses(rs, names, "reused", "up-to-date"); len(problems) > 0 {
 		t.Errorf("a fresh clone of new commits that change nothing the builds read, with a new tag (c2), must build nothing:\n  %s\nwhat changed, by `imagemake explain` in the first run's checkout with tag c2:\n  %s",
 			strings.Join(problems, "\n  "), strings.Join(run.explainAll(t, rs, "c2"), "\n  "))
