@@ -5,7 +5,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 )
 
 // dirent is one listed name with its lstat.
@@ -84,19 +83,10 @@ func (c *dirCache) cells(dir string, ents []dirent) {
 	}
 }
 
-// prefill fills (their value) and claims the cells of the files whose stat matches their
+// prefill fills (their sum) and claims the cells of the files whose stat matches their
 // record, joining the sorted listing with the sorted records. It runs before the listing is
 // published: the cells need no claim nor lock afterwards (hashCell.prefilled).
 func (c *dirCache) prefill(dir string, ents []dirent, f *folder) {
-	// The values of the folder's files share one buffer, as big as they all need: one
-	// allocation instead of one a file.
-	size := 0
-	for i := range ents {
-		if ents[i].cell != nil {
-			size += len("f 0644 ") + decimalLen(ents[i].st.size) + 1 + 2*32
-		}
-	}
-	buf := make([]byte, 0, size)
 	i := 0
 	f.each(func(name []byte, st *fileStat, sum *[32]byte) {
 		for i < len(ents) && ents[i].name < string(name) {
@@ -111,23 +101,9 @@ func (c *dirCache) prefill(dir string, ents []dirent, f *folder) {
 			return
 		}
 		d.cell.cached = true
-		start := len(buf)
-		buf = entryOf("", "", d.st, "", nil).appendValue(buf, sum)
-		d.cell.value = unsafe.String(unsafe.SliceData(buf[start:]), len(buf)-start)
+		d.cell.sum = *sum
 		d.cell.prefilled = true
 	})
-}
-
-// decimalLen is the number of digits of n >= 0 in decimal (one more for a sign).
-func decimalLen(n int64) int {
-	l := 1
-	if n < 0 {
-		l, n = 2, -n
-	}
-	for ; n >= 10; n /= 10 {
-		l++
-	}
-	return l
 }
 
 // peek returns the listing of dir made during this run, if any.

@@ -10,16 +10,15 @@ import (
 	"sync/atomic"
 )
 
-// hashCell is the content hash of one file for the run, held in its entry value. The listing
-// that finds a file makes its cell, so that every image holding the file shares it; the first
-// caller to claim it fills it from the stat cache or has the file read.
+// hashCell is the content hash of one file for the run. The listing that finds a file makes
+// its cell, so that every image holding the file shares it; the first caller to claim it
+// fills it from the stat cache or has the file read.
 //
 // A run makes one a file, most of them prefilled: what a claim needs is made by the first
-// claim (cellClaim), leaving the cell small.
+// claim (cellClaim), leaving the cell small. The entry's value (see Manifest) is written
+// only when a manifest's files are listed: a no-op run needs none.
 type hashCell struct {
-	// The entry value (see Manifest), with the content hash: made once, many images hold
-	// the file. The hash is kept in it only.
-	value string
+	sum   [32]byte
 	claim atomic.Pointer[cellClaim]
 	used  atomic.Bool // some manifest asked for it: later asks count as reused
 	// prefilled: the listing filled the cell (its value) from the stat cache before
@@ -59,21 +58,31 @@ type hashJob struct {
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
-// values returns the manifest value of each entry. Files whose stat matches the stat cache
-// are not read; the others are read by a few workers, once per run however many images
-// hold them.
+// values returns the manifest value of each entry (see cells).
 func (s *Scanner) values(entries []Entry) ([]string, error) {
 	values := make([]string, len(entries))
-	err := s.eachValue(entries, func(i int, v string) { values[i] = v })
+	err := s.eachCell(entries, func(i int, c *hashCell) { values[i] = valueOf(entries[i], c) })
 	if err != nil {
 		return nil, err
 	}
 	return values, nil
 }
 
-// eachValue calls set with the index and manifest value of each entry, in order, once the
-// hashes of the files are known (see values).
-func (s *Scanner) eachValue(entries []Entry, set func(i int, v string)) error {
+// cells returns the filled hash cell of each entry, nil but for files. Files whose stat
+// matches the stat cache are not read; the others are read by a few workers, once per run
+// however many images hold them.
+func (s *Scanner) cells(entries []Entry) ([]*hashCell, error) {
+	cells := make([]*hashCell, len(entries))
+	err := s.eachCell(entries, func(i int, c *hashCell) { cells[i] = c })
+	if err != nil {
+		return nil, err
+	}
+	return cells, nil
+}
+
+// eachCell calls set with the index and filled hash cell of each entry (nil but for files),
+// in order, once the hashes of the files are known (see cells).
+func (s *Scanner) eachCell(entries []Entry, set func(i int, c *hashCell)) error {
 	// The cells of files without one of their own (e.cell), by index: an entry's cell is
 	// e.cell but for those.
 	var own map[int]*hashCell
@@ -119,7 +128,7 @@ func (s *Scanner) eachValue(entries []Entry, set func(i int, v string)) error {
 				}
 			}
 		}
-		set(i, valueOf(*e, c))
+		set(i, c)
 	}
 	return nil
 }
@@ -156,7 +165,7 @@ func (s *Scanner) claim(c *hashCell, e Entry) (job hashJob, mine bool) {
 		}
 		st := statOf(fi)
 		if sum, ok := s.cache.lookup(e.Src, st); ok {
-			c.value, cl.done, c.cached = e.value(&sum), closed, true
+			c.sum, cl.done, c.cached = sum, closed, true
 			return
 		}
 		cl.done, mine = make(chan struct{}), true
@@ -165,9 +174,7 @@ func (s *Scanner) claim(c *hashCell, e Entry) (job hashJob, mine bool) {
 	return job, mine
 }
 
-// valueOf is e's value in the manifest, c its filled hash cell (nil but for files). A cell
-// is one file of one listing, or one path: every entry of it has the same mode and size, so
-// the value is made once, with the sum.
+// valueOf is e's value in the manifest, c its filled hash cell (nil but for files).
 func valueOf(e Entry, c *hashCell) string {
 	if c == nil {
 		if e.IsDir() {
@@ -175,7 +182,7 @@ func valueOf(e Entry, c *hashCell) string {
 		}
 		return e.value(nil)
 	}
-	return c.value
+	return e.value(&c.sum)
 }
 
 // dirValues holds the value of a directory per permission and special bits (12 bits):
@@ -221,7 +228,7 @@ func (s *Scanner) hash(j hashJob) {
 	}
 	s.hashed.Add(1)
 	s.bytesHashed.Add(after.size)
-	j.cell.value = j.e.value(&sum)
+	j.cell.sum = sum
 	if after == j.st && !s.racy(after) {
 		s.cache.add(j.e.Src, statRec{st: after, sum: sum})
 	}

@@ -89,13 +89,13 @@ func mergeWalks(lists [][]Entry, walks []*tree) (*EntryList, error) {
 	return l, nil
 }
 
-// treeSum is the values of a walk's entries and their fingerprint, made once per run.
+// treeSum is the hash cells of a walk's entries and their fingerprint, made once per run.
 type treeSum struct {
-	once   sync.Once
-	values []string
-	fp     fingerprint
-	files  int64
-	err    error
+	once  sync.Once
+	cells []*hashCell
+	fp    fingerprint
+	files int64
+	err   error
 }
 
 // sum returns t's sum, its files hashed when their stat does not match the stat cache.
@@ -103,11 +103,11 @@ func (s *Scanner) sum(t *tree) (*treeSum, error) {
 	first := false
 	t.sum.once.Do(func() {
 		first = true
-		t.sum.values, t.sum.err = s.values(t.entries)
+		t.sum.cells, t.sum.err = s.cells(t.entries)
 		if t.sum.err != nil {
 			return
 		}
-		t.sum.fp = entriesFingerprint(t.entries, t.sum.values)
+		t.sum.fp = entriesFingerprint(t.entries, t.sum.cells)
 		for _, e := range t.entries {
 			if e.IsFile() {
 				t.sum.files++
@@ -120,15 +120,15 @@ func (s *Scanner) sum(t *tree) (*treeSum, error) {
 	return &t.sum, t.sum.err
 }
 
-// entriesFingerprint is the fingerprint of a walk's entries: their count, then the name and
-// value of each, as fingerprintOf writes them.
-func entriesFingerprint(entries []Entry, values []string) fingerprint {
+// entriesFingerprint is the fingerprint of a walk's entries: their count, then each entry
+// as appendFPEntry writes it.
+func entriesFingerprint(entries []Entry, cells []*hashCell) fingerprint {
 	h := newFPHash()
 	d := digester{h: h, buf: getDigestBuf()}
 	defer d.release()
 	d.buf = binary.AppendUvarint(d.buf, uint64(len(entries)))
-	for i, e := range entries {
-		if d.buf = appendFPEntry(d.buf, e.Name, values[i]); len(d.buf) >= digestFlush {
+	for i := range entries {
+		if d.buf = appendFPEntry(d.buf, &entries[i], cells[i]); len(d.buf) >= digestFlush {
 			d.flush()
 		}
 	}
@@ -136,29 +136,51 @@ func entriesFingerprint(entries []Entry, values []string) fingerprint {
 	return fingerprint{xx: h.xx.Sum64(), crc: h.crc}
 }
 
-// appendFPEntry appends a name and a value, each as uvarint length + bytes.
-func appendFPEntry(b []byte, name, value string) []byte {
+// appendFPEntry appends what an entry's name and value say (see Entry.value), in binary: the
+// name as uvarint length + bytes, the type ('d', 'l' or 'f'), the mode as the value writes it
+// (uvarint), then for a symlink its target as uvarint length + bytes, for a file its size
+// (uvarint) and the 32 bytes of its content hash (c.sum).
+func appendFPEntry(b []byte, e *Entry, c *hashCell) []byte {
+	b = binary.AppendUvarint(b, uint64(len(e.Name)))
+	b = append(b, e.Name...)
+	switch {
+	case e.IsDir():
+		b = binary.AppendUvarint(append(b, 'd'), uint64(unixMode(e.Mode)))
+	case e.IsLink():
+		b = binary.AppendUvarint(append(b, 'l'), uint64(unixMode(e.Mode)))
+		b = append(binary.AppendUvarint(b, uint64(len(e.Link))), e.Link...)
+	default:
+		b = binary.AppendUvarint(append(b, 'f'), uint64(unixMode(e.Mode)))
+		b = append(binary.AppendUvarint(b, uint64(e.Size)), c.sum[:]...)
+	}
+	return b
+}
+
+// appendFPText appends a name and a value, each as uvarint length + bytes.
+func appendFPText(b []byte, name, value string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(name)))
 	b = binary.AppendUvarint(append(b, name...), uint64(len(value)))
 	return append(b, value...)
 }
 
-// values are the values of a context's entries: those of each walk part in its sum, those
-// of the parts of its own by part.
+// contextValues are what the values of a context's entries are made of, by part: a walk
+// part's sum, or the hash cells of a part of its own (or, for a manifest read back, its
+// values as text).
 type contextValues struct {
-	sums []*treeSum // by part; nil for a part of its own
-	own  [][]string // by part; nil for a walk part
+	sums  []*treeSum
+	cells [][]*hashCell
+	text  [][]string
 }
 
-// valuesOf returns the values of l's entries, hashing the files that need it.
+// valuesOf returns the cells of l's entries, hashing the files that need it.
 func (s *Scanner) valuesOf(l *EntryList) (contextValues, error) {
-	v := contextValues{sums: make([]*treeSum, len(l.parts)), own: make([][]string, len(l.parts))}
+	v := contextValues{sums: make([]*treeSum, len(l.parts)), cells: make([][]*hashCell, len(l.parts))}
 	for i, p := range l.parts {
 		var err error
 		if p.t != nil {
 			v.sums[i], err = s.sum(p.t)
 		} else {
-			v.own[i], err = s.values(p.own)
+			v.cells[i], err = s.cells(p.own)
 		}
 		if err != nil {
 			return contextValues{}, err
@@ -167,30 +189,38 @@ func (s *Scanner) valuesOf(l *EntryList) (contextValues, error) {
 	return v, nil
 }
 
-// files lists l's entries with their values v.
+// files lists l's entries with their values, made of v.
 func (l *EntryList) files(v contextValues) Files {
 	out := make(Files, 0, l.n)
 	for i, p := range l.parts {
-		values := v.own[i]
+		if v.text != nil && v.text[i] != nil {
+			for j, e := range p.own {
+				out = append(out, File{e.Name, v.text[i][j]})
+			}
+			continue
+		}
+		cells := v.cells[i]
 		if p.t != nil {
-			values = v.sums[i].values
+			cells = v.sums[i].cells
 		}
 		for j, e := range p.entries() {
-			out = append(out, File{e.Name, values[j]})
+			out = append(out, File{e.Name, valueOf(e, cells[j])})
 		}
 	}
 	return out
 }
 
 // partsFingerprint is the fingerprint of m's digest input, its files being l's with values
-// v: the head and tail lines as ComputeDigest writes them, between them a line "files parts",
-// the count of entries and of parts, then per part a byte 1, its entry count and its walk's
-// fingerprint (XXH64, CRC-32C, little endian) for a walk part, or a byte 0, its entry count
-// and each entry as uvarint length + bytes of name and value for a part of its own.
+// made of v: the head and tail lines as ComputeDigest writes them, between them a line
+// "files parts", the count of entries and of parts, then per part a byte 1, its entry count
+// and its walk's fingerprint (XXH64, CRC-32C, little endian) for a walk part; a byte 0, its
+// entry count and each entry as appendFPEntry writes it for a part of its own; a byte 2, its
+// entry count and each name and value as appendFPText writes them for values as text.
 //
-// It is a function of the entries and values (a walk's fingerprint is one of its entries),
-// and of how they are cut in parts: the same entries cut otherwise give another fingerprint,
-// which only costs a digest computed again.
+// It is a function of the entries and values (a walk's fingerprint is one of its entries,
+// and an entry's binary form says what its value does), and of how they are cut in parts:
+// the same entries cut otherwise give another fingerprint, which only costs a digest
+// computed again.
 func partsFingerprint(m *Manifest, l *EntryList, v contextValues) fingerprint {
 	h := newFPHash()
 	d := digester{h: h, buf: getDigestBuf()}
@@ -200,16 +230,24 @@ func partsFingerprint(m *Manifest, l *EntryList, v contextValues) fingerprint {
 	d.buf = binary.AppendUvarint(d.buf, uint64(l.n))
 	d.buf = binary.AppendUvarint(d.buf, uint64(len(l.parts)))
 	for i, p := range l.parts {
-		if p.t != nil {
+		switch {
+		case p.t != nil:
 			d.buf = binary.AppendUvarint(append(d.buf, 1), uint64(len(p.t.entries)))
 			d.buf = binary.LittleEndian.AppendUint64(d.buf, v.sums[i].fp.xx)
 			d.buf = binary.LittleEndian.AppendUint32(d.buf, v.sums[i].fp.crc)
-			continue
-		}
-		d.buf = binary.AppendUvarint(append(d.buf, 0), uint64(len(p.own)))
-		for j, e := range p.own {
-			if d.buf = appendFPEntry(d.buf, e.Name, v.own[i][j]); len(d.buf) >= digestFlush {
-				d.flush()
+		case v.text != nil && v.text[i] != nil:
+			d.buf = binary.AppendUvarint(append(d.buf, 2), uint64(len(p.own)))
+			for j, e := range p.own {
+				if d.buf = appendFPText(d.buf, e.Name, v.text[i][j]); len(d.buf) >= digestFlush {
+					d.flush()
+				}
+			}
+		default:
+			d.buf = binary.AppendUvarint(append(d.buf, 0), uint64(len(p.own)))
+			for j := range p.own {
+				if d.buf = appendFPEntry(d.buf, &p.own[j], v.cells[i][j]); len(d.buf) >= digestFlush {
+					d.flush()
+				}
 			}
 		}
 	}

@@ -248,7 +248,7 @@ func TestSharedFolderIsDigestedOnce(t *testing.T) {
 	must(t, err)
 	walks := 0
 	for _, pt := range c.parts {
-		if pt.t != nil && pt.t.sum.values != nil {
+		if pt.t != nil && pt.t.sum.cells != nil {
 			walks++
 		}
 	}
