@@ -115,7 +115,7 @@ type reader struct {
 
 func newReader(opt Options) (*reader, error) {
 	r := &reader{opt: opt, pos: newPositions()}
-	var errs []*Error
+	var errs []Error
 	for _, f := range opt.Files {
 		abs := f
 		if !filepath.IsAbs(abs) {
@@ -124,7 +124,7 @@ func newReader(opt Options) (*reader, error) {
 		name := fromRoot(opt.Root, abs)
 		data, err := os.ReadFile(abs)
 		if err != nil {
-			errs = append(errs, &Error{File: name, Msg: readError(err)})
+			errs = append(errs, Error{File: name, Msg: readError(err)})
 			continue
 		}
 		r.files = append(r.files, bk.File{Name: name, Data: data})
@@ -132,7 +132,7 @@ func newReader(opt Options) (*reader, error) {
 	}
 	rel, err := fileRelative(opt.Env)
 	if err != nil {
-		errs = append(errs, &Error{File: r.fileName(0), Msg: err.Error()})
+		errs = append(errs, Error{File: r.fileName(0), Msg: err.Error()})
 	}
 	if len(errs) > 0 {
 		return nil, &Errors{List: errs}
@@ -146,7 +146,7 @@ func newReader(opt Options) (*reader, error) {
 	r.defaults = map[string]string{"BAKE_CMD_CONTEXT": "cwd://", "BAKE_LOCAL_PLATFORM": plat}
 	r.vars, err = variables(opt, r.files)
 	if err != nil {
-		return nil, &Errors{List: []*Error{{File: ".env", Msg: err.Error()}}}
+		return nil, &Errors{List: []Error{{File: ".env", Msg: err.Error()}}}
 	}
 	return r, nil
 }
@@ -215,7 +215,7 @@ func selected(cfg *bk.Config) []string {
 
 // unknownNames finds the names bake would fail on one at a time, without a line ("failed to
 // find target x"): inherits, target: contexts and group members that name nothing.
-func (r *reader) unknownNames(cfg *bk.Config) []*Error {
+func (r *reader) unknownNames(cfg *bk.Config) []Error {
 	targets, groups := map[string]bool{}, map[string]bool{}
 	for _, t := range cfg.Targets {
 		targets[t.Name] = true
@@ -223,7 +223,7 @@ func (r *reader) unknownNames(cfg *bk.Config) []*Error {
 	for _, g := range cfg.Groups {
 		groups[g.Name] = true
 	}
-	var errs []*Error
+	var errs []Error
 	for _, t := range cfg.Targets {
 		for _, name := range t.Inherits {
 			if !targets[name] {
@@ -243,7 +243,7 @@ func (r *reader) unknownNames(cfg *bk.Config) []*Error {
 				if file == "" {
 					file = r.fileName(0)
 				}
-				errs = append(errs, &Error{File: file, Line: at.Line, Col: at.Column, Field: "group." + g.Name + ".targets",
+				errs = append(errs, Error{File: file, Line: at.Line, Col: at.Column, Field: "group." + g.Name + ".targets",
 					Msg: fmt.Sprintf("no target or group named %q%s", name, config.DidYouMean(name, sortedKeys(targets)))})
 			}
 		}
@@ -253,10 +253,10 @@ func (r *reader) unknownNames(cfg *bk.Config) []*Error {
 
 // imageNames maps each target to its image name: the target's name in lower case, which must
 // follow imagemake's image-name rules and name no other target.
-func (r *reader) imageNames(targets []string) (map[string]string, []*Error) {
+func (r *reader) imageNames(targets []string) (map[string]string, []Error) {
 	out := map[string]string{}
 	by := map[string]string{}
-	var errs []*Error
+	var errs []Error
 	for _, t := range targets {
 		name := strings.ToLower(t)
 		switch other, taken := by[name]; {

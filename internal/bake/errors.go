@@ -7,43 +7,16 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/imagemake/imagemake/internal/config"
 )
 
-// Error is a problem with a bake file, named by file, line and field.
-type Error struct {
-	File      string // the bake file, relative to the project root
-	Line, Col int    // 1-based; 0 when no line is known
-	Field     string // such as target.api.context; "" when not known
-	Msg       string
-}
-
-// Error formats the problem as FILE:LINE:COL: FIELD: message, leaving out what is unknown.
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
-	}
-	b.WriteString(": ")
-	if e.Field != "" {
-		b.WriteString(e.Field + ": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// Error is a problem with a bake file, named as config names its own (file relative to the
+// project root, line, field): the project shows them together.
+type Error = config.Error
 
 // Errors is every problem found in the bake files of a project, in file order, then line order.
-type Errors struct {
-	List []*Error
-}
-
-func (e *Errors) Error() string {
-	lines := make([]string, len(e.List))
-	for i, err := range e.List {
-		lines[i] = err.Error()
-	}
-	return strings.Join(lines, "\n")
-}
+type Errors = config.Errors
 
 // describe turns an error of bake's into Errors: HCL's diagnostics keep their positions (file
 // names are already relative to the root); other errors (a Compose-form file, an unknown
@@ -51,7 +24,7 @@ func (e *Errors) Error() string {
 func (r *reader) describe(err error) error {
 	var diags hcl.Diagnostics
 	if errors.As(err, &diags) {
-		var list []*Error
+		var list []Error
 		for _, d := range diags {
 			if d.Severity != hcl.DiagError || (len(diags) > 1 && consequence(d)) {
 				continue
@@ -67,7 +40,7 @@ func (r *reader) describe(err error) error {
 	for i, f := range r.files {
 		names[i] = f.Name
 	}
-	return &Errors{List: []*Error{{File: strings.Join(names, ", "), Msg: err.Error()}}}
+	return &Errors{List: []Error{{File: strings.Join(names, ", "), Msg: err.Error()}}}
 }
 
 // consequence is a diagnostic HCL adds after an earlier error made a value unknown: the
@@ -76,8 +49,8 @@ func consequence(d *hcl.Diagnostic) bool {
 	return strings.Contains(d.Detail, "value must be known")
 }
 
-func diagError(d *hcl.Diagnostic, file string) *Error {
-	e := &Error{File: file, Msg: d.Summary}
+func diagError(d *hcl.Diagnostic, file string) Error {
+	e := Error{File: file, Msg: d.Summary}
 	if d.Detail != "" {
 		e.Msg += ": " + strings.TrimSuffix(d.Detail, ".")
 	}
@@ -89,7 +62,7 @@ func diagError(d *hcl.Diagnostic, file string) *Error {
 
 // errAt is a problem with a field of a target, at the line that sets the field, else the
 // line of the target's block.
-func (r *reader) errAt(target, field, format string, args ...any) *Error {
+func (r *reader) errAt(target, field, format string, args ...any) Error {
 	f := "target." + target
 	if field != "" {
 		f += "." + field
@@ -101,16 +74,16 @@ func (r *reader) errAt(target, field, format string, args ...any) *Error {
 	if file == "" {
 		file = r.fileName(0)
 	}
-	return &Error{File: file, Line: at.Line, Col: at.Column, Field: f, Msg: fmt.Sprintf(format, args...)}
+	return Error{File: file, Line: at.Line, Col: at.Column, Field: f, Msg: fmt.Sprintf(format, args...)}
 }
 
 // sortErrors orders problems by file (in the order the files are given), then line.
-func (r *reader) sortErrors(list []*Error) {
+func (r *reader) sortErrors(list []Error) {
 	order := map[string]int{}
 	for i, f := range r.files {
 		order[f.Name] = i
 	}
-	slices.SortStableFunc(list, func(a, b *Error) int {
+	slices.SortStableFunc(list, func(a, b Error) int {
 		if c := order[a.File] - order[b.File]; c != 0 {
 			return c
 		}

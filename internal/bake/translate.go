@@ -22,7 +22,7 @@ type translation struct {
 	name       string // the bake target's name
 	t          *bk.Target
 	imageNames map[string]string // bake target -> image name
-	errs       []*Error
+	errs       []Error
 	img        *config.Image
 	dir        string // the context folder, absolute
 }

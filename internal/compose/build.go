@@ -22,7 +22,7 @@ type translation struct {
 	l    *loader
 	proj *types.Project
 	svc  types.ServiceConfig
-	errs []*Error
+	errs []Error
 	img  *config.Image
 	dir  string // the context folder, absolute
 }

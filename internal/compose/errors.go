@@ -7,44 +7,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/imagemake/imagemake/internal/config"
 )
 
-// Error is a problem with a Compose file, named by file, line and field.
-type Error struct {
-	File      string // the Compose file, relative to the project root
-	Line, Col int    // 1-based; 0 when no line is known
-	Field     string // such as services.api.build.context; "" when not known
-	Msg       string
-}
+// Error is a problem with a Compose file, named as config names its own (file relative to the
+// project root, line, field): the project shows them together.
+type Error = config.Error
 
-// Error formats the problem as FILE:LINE:COL: FIELD: message, leaving out what is unknown.
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
-	}
-	b.WriteString(": ")
-	if e.Field != "" {
-		b.WriteString(e.Field + ": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
-
-// Errors is every problem found in the Compose files of a project, in file order, then line
-// order.
-type Errors struct {
-	List []*Error
-}
-
-func (e *Errors) Error() string {
-	lines := make([]string, len(e.List))
-	for i, err := range e.List {
-		lines[i] = err.Error()
-	}
-	return strings.Join(lines, "\n")
-}
+// Errors is every problem found in the Compose files of a project, in file order, then line order.
+type Errors = config.Errors
 
 var (
 	// yaml's syntax errors say "line N, column M: what" (or "line N: what"), maybe several times.
@@ -59,8 +31,8 @@ var (
 // with absolute paths made relative to the project root, and a line where the error names
 // one or a field. file is the index of the Compose file the error is about, or -1 when
 // the error comes from loading all files together.
-func (l *loader) describe(err error, file int) []*Error {
-	var out []*Error
+func (l *loader) describe(err error, file int) []Error {
+	var out []Error
 	for _, e := range splitJoined(err) {
 		out = append(out, l.describeOne(e.Error(), file))
 	}
@@ -78,7 +50,7 @@ func splitJoined(err error) []error {
 	return []error{err}
 }
 
-func (l *loader) describeOne(msg string, file int) *Error {
+func (l *loader) describeOne(msg string, file int) Error {
 	if file < 0 {
 		file = l.fileNamedIn(msg)
 	}
@@ -88,9 +60,9 @@ func (l *loader) describeOne(msg string, file int) *Error {
 	}
 	// one line per problem: compose-go's messages may span several
 	msg = strings.Join(strings.Fields(l.relativise(msg)), " ")
-	e := &Error{File: l.names[file], Msg: msg}
+	e := Error{File: l.names[file], Msg: msg}
 	if strings.HasPrefix(msg, "yaml:") {
-		l.yamlError(e, file)
+		l.yamlError(&e, file)
 		return e
 	}
 	field := fieldOf(msg)
@@ -181,9 +153,9 @@ func (l *loader) relativise(msg string) string {
 }
 
 // errAt is a problem with field (a dotted path) of a service, found in the file that writes it.
-func (l *loader) errAt(field, format string, args ...any) *Error {
+func (l *loader) errAt(field, format string, args ...any) Error {
 	file, at := l.where(field)
-	return &Error{File: l.names[file], Line: at.Line, Col: at.Col, Field: field, Msg: fmt.Sprintf(format, args...)}
+	return Error{File: l.names[file], Line: at.Line, Col: at.Col, Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
 // where is the Compose file that writes field (the last one, as later files override earlier
@@ -207,12 +179,12 @@ func (l *loader) where(field string) (int, pos) {
 }
 
 // sortErrors orders problems by file (in the order the files are given), then line.
-func sortErrors(l *loader, list []*Error) {
+func sortErrors(l *loader, list []Error) {
 	order := map[string]int{}
 	for i, n := range l.names {
 		order[n] = i
 	}
-	slices.SortStableFunc(list, func(a, b *Error) int {
+	slices.SortStableFunc(list, func(a, b Error) int {
 		if d := order[a.File] - order[b.File]; d != 0 {
 			return d
 		}

@@ -51,7 +51,7 @@ func newLoader(opt Options) (*loader, error) {
 // relative paths are resolved against the project directory (the first file's folder), where
 // `.env` is read too, and profiles come from COMPOSE_PROFILES and Options.Profiles. On error
 // it loads each file alone too, so the problems of every file are reported at once.
-func (l *loader) load(ctx context.Context) (*types.Project, []*Error) {
+func (l *loader) load(ctx context.Context) (*types.Project, []Error) {
 	proj, err := l.loadFiles(ctx, l.abs)
 	if err == nil {
 		return proj, nil
@@ -59,7 +59,7 @@ func (l *loader) load(ctx context.Context) (*types.Project, []*Error) {
 	if len(l.abs) == 1 {
 		return nil, l.describe(err, 0)
 	}
-	var errs []*Error
+	var errs []Error
 	for i, f := range l.abs {
 		if _, err := l.loadFiles(ctx, []string{f}, cli.WithConsistency(false)); err != nil {
 			errs = append(errs, l.describe(err, i)...)

@@ -2,7 +2,6 @@ package project
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,7 +21,7 @@ func importBake(ctx context.Context, p *config.Project, before map[string]bool) 
 	}
 	res, err := bake.Load(ctx, bake.Options{Root: p.Root, Files: p.Bake, Env: p.Env})
 	if err != nil {
-		return nil, nil, bakeErrors(p, err)
+		return nil, nil, asConfigErrors(p, "bake", err)
 	}
 	out := make([]imported, 0, len(res.Targets))
 	for _, t := range res.Targets {
@@ -33,18 +32,6 @@ func importBake(ctx context.Context, p *config.Project, before map[string]bool) 
 		out = append(out, imported{Image: t.Image, File: file, What: "target"})
 	}
 	return out, append(res.Warnings, addBakeGroups(p, res, before)...), nil
-}
-
-func bakeErrors(p *config.Project, err error) error {
-	var be *bake.Errors
-	if !errors.As(err, &be) {
-		return &config.Errors{List: []config.Error{{File: configName(p), Field: "bake", Msg: err.Error()}}}
-	}
-	all := &config.Errors{}
-	for _, e := range be.List {
-		all.List = append(all.List, config.Error{File: e.File, Line: e.Line, Col: e.Col, Field: e.Field, Msg: e.Msg})
-	}
-	return all
 }
 
 // addBakeGroups adds the bake groups that clash with nothing to p.Groups and says which were

@@ -66,6 +66,16 @@ func (l *imports) find(name string) (imported, bool) {
 	return imported{}, false
 }
 
+// asConfigErrors is err when it is the *config.Errors the importers return for the user's
+// input, else err as one problem of the config's field.
+func asConfigErrors(p *config.Project, field string, err error) error {
+	var ce *config.Errors
+	if errors.As(err, &ce) {
+		return ce
+	}
+	return &config.Errors{List: []config.Error{{File: configName(p), Field: field, Msg: err.Error()}}}
+}
+
 // err is every load error of the imported files, as one *config.Errors.
 func (l *imports) err(p *config.Project) error {
 	if len(l.errs) == 0 {
@@ -90,15 +100,7 @@ func importCompose(ctx context.Context, p *config.Project, _ map[string]bool) ([
 	}
 	svcs, warnings, err := compose.Load(ctx, compose.Options{Root: p.Root, Files: p.Compose, Env: p.Env, Profiles: p.Profiles})
 	if err != nil {
-		var ce *compose.Errors
-		if !errors.As(err, &ce) {
-			return nil, warnings, &config.Errors{List: []config.Error{{File: configName(p), Field: "compose", Msg: err.Error()}}}
-		}
-		all := &config.Errors{}
-		for _, e := range ce.List {
-			all.List = append(all.List, config.Error{File: e.File, Line: e.Line, Col: e.Col, Field: e.Field, Msg: e.Msg})
-		}
-		return nil, warnings, all
+		return nil, warnings, asConfigErrors(p, "compose", err)
 	}
 	out := make([]imported, 0, len(svcs))
 	for _, s := range svcs {
