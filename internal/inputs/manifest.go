@@ -77,9 +77,10 @@ type manifestJSON struct {
 // manifestFields has the fields of Manifest but not its methods.
 type manifestFields Manifest
 
-// MarshalJSON writes the manifest with its files.
-func (m *Manifest) MarshalJSON() ([]byte, error) {
-	return json.Marshal(manifestJSON{manifestFields(*m), m.Files()})
+// MarshalJSON writes the manifest with its files (a value receiver: a Manifest held by value
+// is written with its files too).
+func (m Manifest) MarshalJSON() ([]byte, error) {
+	return json.Marshal(manifestJSON{manifestFields(m), m.Files()})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.

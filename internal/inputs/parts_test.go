@@ -264,3 +264,27 @@ func TestSharedFolderIsDigestedOnce(t *testing.T) {
 		t.Errorf("a and b: %s %d files, %s %d files", ma.Digest, len(ma.Files()), mb.Digest, len(mb.Files()))
 	}
 }
+
+// TestLazyManifestIsRecordedWithItsFiles records a manifest whose files are listed on first
+// need and reads it back: the files are in it, and explain names a changed one.
+func TestLazyManifestIsRecordedWithItsFiles(t *testing.T) {
+	root := t.TempDir()
+	p := sharedProject(t, root)
+	mkTree(t, root, "src/shared/lib/x.py=1")
+	img := p.Images[0]
+	st := OpenState(root)
+	_, m, err := newTestScanner(t, p).Inputs(img, Build{})
+	must(t, err)
+	must(t, st.Record(m, true))
+	got, err := st.Load(img.Name, m.Digest)
+	must(t, err)
+	if got == nil || !slices.Equal(got.Files(), m.Files()) || len(got.Files()) == 0 {
+		t.Fatalf("recorded manifest: %v, want the %d files of the manifest", got, len(m.Files()))
+	}
+	mkTree(t, root, "src/shared/lib/x.py=2")
+	_, cur, err := newTestScanner(t, p).Inputs(img, Build{})
+	must(t, err)
+	if r := ExplainAt(got, cur, func(n string) string { return n }); !slices.Contains(r, "file changed: src/shared/lib/x.py") {
+		t.Errorf("reasons %q, want file changed: src/shared/lib/x.py", r)
+	}
+}
