@@ -323,21 +323,5 @@ func fromRoot(root, p string) string {
 	return p
 }
 
-// inside returns p relative to root, slash-separated, when p is root or below it, following
-// symlinks on both sides.
-func inside(root, p string) (string, bool) {
-	if r, err := filepath.EvalSymlinks(root); err == nil {
-		root = r
-	}
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		p = r
-	}
-	r, err := filepath.Rel(root, p)
-	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) || filepath.IsAbs(r) {
-		return "", false
-	}
-	return filepath.ToSlash(r), true
-}
-
 // sortedKeys is maps.Keys sorted, for deterministic output.
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

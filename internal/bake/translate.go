@@ -122,7 +122,7 @@ func (t *translation) local(p string) string {
 // folder is the project-relative folder p names, or a failure of field.
 func (t *translation) folder(field, what, p string) (string, string, bool) {
 	abs := t.local(p)
-	r, ok := inside(t.r.opt.Root, abs)
+	r, ok := config.Inside(t.r.opt.Root, abs)
 	if !ok {
 		t.fail(field, "%s %s is outside the project root", what, fromRoot(t.r.opt.Root, abs))
 		return "", "", false
@@ -256,7 +256,7 @@ func (t *translation) secrets() {
 				continue
 			}
 			sec.Src = abs
-			if r, ok := inside(t.r.opt.Root, abs); ok {
+			if r, ok := config.Inside(t.r.opt.Root, abs); ok {
 				sec.Src = r
 			}
 		}

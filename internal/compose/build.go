@@ -97,7 +97,7 @@ func (t *translation) context() {
 		t.fail("build.context", "remote context %q: imagemake builds from folders of the project", dir)
 		return
 	}
-	r, ok := inside(t.l.root, dir)
+	r, ok := config.Inside(t.l.root, dir)
 	if !ok {
 		t.fail("build.context", "%s is outside the project root", t.l.fromRoot(dir))
 		return
@@ -213,7 +213,7 @@ func (t *translation) contexts() {
 			t.fail(key, "unsupported context %q: use a project folder, service:NAME or docker-image://REF", v)
 			continue
 		default:
-			r, ok := inside(t.l.root, v)
+			r, ok := config.Inside(t.l.root, v)
 			if !ok {
 				t.fail(key, "%s is outside the project root", t.l.fromRoot(v))
 				continue
@@ -252,7 +252,7 @@ func (t *translation) secrets() {
 				continue
 			}
 			sec.Src = def.File
-			if r, ok := inside(t.l.root, def.File); ok {
+			if r, ok := config.Inside(t.l.root, def.File); ok {
 				sec.Src = r
 			}
 		case def.Environment != "":

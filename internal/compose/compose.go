@@ -79,22 +79,6 @@ func dedupe(list []string) []string {
 	return out
 }
 
-// inside returns p relative to root, slash-separated, when p is root or below it, following
-// symlinks on both sides.
-func inside(root, p string) (string, bool) {
-	if r, err := filepath.EvalSymlinks(root); err == nil {
-		root = r
-	}
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		p = r
-	}
-	r, err := filepath.Rel(root, p)
-	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) || filepath.IsAbs(r) {
-		return "", false
-	}
-	return filepath.ToSlash(r), true
-}
-
 // rel is p relative to root when it is below it, else p.
 func rel(root, p string) string {
 	if r, err := filepath.Rel(root, p); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {

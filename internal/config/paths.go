@@ -100,6 +100,23 @@ func within(dir, p string) bool {
 	return err == nil && !filepath.IsAbs(rel) && !escapes(filepath.ToSlash(rel))
 }
 
+// Inside returns p relative to root, slash-separated, when p is root or below it, following
+// symlinks on both sides (for the importers of Compose and bake files, whose paths must stay in
+// the project as the config's own do).
+func Inside(root, p string) (string, bool) {
+	if r, err := filepath.EvalSymlinks(root); err == nil {
+		root = r
+	}
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		p = r
+	}
+	if !within(root, p) {
+		return "", false
+	}
+	r, _ := filepath.Rel(root, p)
+	return filepath.ToSlash(r), true
+}
+
 // escapes reports whether a cleaned slash path climbs above its starting point.
 func escapes(clean string) bool {
 	return clean == ".." || strings.HasPrefix(clean, "../")
