@@ -10,11 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/imagemake/imagemake/internal/build"
 	"github.com/imagemake/imagemake/internal/config"
 	"github.com/imagemake/imagemake/internal/engine/docker"
 	"github.com/imagemake/imagemake/internal/plan"
 	"github.com/imagemake/imagemake/internal/progress"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 type buildOptions struct {
@@ -127,10 +127,10 @@ func (s *session) registryCandidates(o buildOptions) []*plan.Image {
 func (s *session) schedule(ctx context.Context, g *global, o buildOptions) error {
 	s.restoreGC()
 	rep, _ := progress.New(o.output, g.io.Out, planNames(s.images), g.io.Env)
-	rep.Event(build.Event{Kind: build.Message, Line: runHeader(s, o.push)})
+	rep.Event(schedule.Event{Kind: schedule.Message, Line: runHeader(s, o.push)})
 	report := s.watch(rep.Event, o.keepGoing)
 	s.bk.listen(report)
-	results := build.Schedule(ctx, s.jobs(o, report), build.Options{Jobs: s.bk.jobs(o.jobs), KeepGoing: o.keepGoing}, report)
+	results := schedule.Schedule(ctx, s.jobs(o, report), schedule.Options{Jobs: s.bk.jobs(o.jobs), KeepGoing: o.keepGoing}, report)
 	rep.Close(results)
 	if err := s.writeReport(o.report, results); err != nil {
 		return err
@@ -152,12 +152,12 @@ func runHeader(s *session, push bool) string {
 	return header
 }
 
-func buildExit(ctx context.Context, results []build.Result) error {
+func buildExit(ctx context.Context, results []schedule.Result) error {
 	if ctx.Err() != nil {
 		return silent(ExitInterrupted)
 	}
 	for _, r := range results {
-		if r.Status == build.Failed || r.Status == build.Skipped || r.Status == build.Cancelled {
+		if r.Status == schedule.Failed || r.Status == schedule.Skipped || r.Status == schedule.Cancelled {
 			return silent(ExitFailed)
 		}
 	}
@@ -187,13 +187,13 @@ func dryRun(w io.Writer, images []*plan.Image, engineErr error) {
 }
 
 // jobs turns the plan into scheduler jobs whose work reports its log lines to report.
-func (s *session) jobs(o buildOptions, report func(build.Event)) []*build.Job {
-	var jobs []*build.Job
+func (s *session) jobs(o buildOptions, report func(schedule.Event)) []*schedule.Job {
+	var jobs []*schedule.Job
 	for _, pi := range s.images {
-		j := &build.Job{Name: pi.Name, Deps: s.model.Graph.DepNames(pi.Name),
-			Height: s.model.Graph.Height(pi.Name), Status: build.UpToDate, Reason: pi.Reason}
+		j := &schedule.Job{Name: pi.Name, Deps: s.model.Graph.DepNames(pi.Name),
+			Height: s.model.Graph.Height(pi.Name), Status: schedule.UpToDate, Reason: pi.Reason}
 		if w := s.assign(j, pi, o); w != nil {
-			logs := func(line string) { report(build.Event{Kind: build.Log, Image: pi.Name, Line: line}) }
+			logs := func(line string) { report(schedule.Event{Kind: schedule.Log, Image: pi.Name, Line: line}) }
 			j.Work = func(ctx context.Context) (string, error) { return w(ctx, logs) }
 		}
 		jobs = append(jobs, j)
@@ -206,7 +206,7 @@ type workFunc func(ctx context.Context, logs func(string)) (string, error)
 
 // assign returns a job's work, nil when there is none: tag what the engine holds, reuse what
 // the registry holds, build, or (with --push) publish an image that is up to date.
-func (s *session) assign(j *build.Job, pi *plan.Image, o buildOptions) workFunc {
+func (s *session) assign(j *schedule.Job, pi *plan.Image, o buildOptions) workFunc {
 	from, inRegistry := s.inRegistry[pi.Name]
 	switch {
 	case pi.Status == plan.UpToDate && o.push:
@@ -227,7 +227,7 @@ func (s *session) assign(j *build.Job, pi *plan.Image, o buildOptions) workFunc 
 
 func (s *session) publishWork(pi *plan.Image) workFunc {
 	return func(ctx context.Context, logs func(string)) (string, error) {
-		return build.UpToDate, s.publish(ctx, pi, logs)
+		return schedule.UpToDate, s.publish(ctx, pi, logs)
 	}
 }
 
@@ -242,9 +242,9 @@ func (s *session) tagWork(pi *plan.Image, push bool) workFunc {
 			return "", err
 		}
 		if push {
-			return build.Reused, s.publish(ctx, pi, logs)
+			return schedule.Reused, s.publish(ctx, pi, logs)
 		}
-		return build.Reused, nil
+		return schedule.Reused, nil
 	}
 }
 
@@ -253,12 +253,12 @@ func (s *session) reuseWork(pi *plan.Image, from string, push bool) workFunc {
 		if err := s.reuse(ctx, pi, from, push, logs); err != nil {
 			return "", err
 		}
-		return build.Reused, s.state.Record(pi.Manifest, true)
+		return schedule.Reused, s.state.Record(pi.Manifest, true)
 	}
 }
 
 // request is the build of pi as every builder takes it.
-func (s *session) request(pi *plan.Image, o buildOptions) (build.Request, error) {
+func (s *session) request(pi *plan.Image, o buildOptions) (schedule.Request, error) {
 	img := pi.Config
 	labels := maps.Clone(img.Labels)
 	if labels == nil {
@@ -267,13 +267,13 @@ func (s *session) request(pi *plan.Image, o buildOptions) (build.Request, error)
 	labels[docker.InputsLabel] = pi.Manifest.Digest // the label the engine is asked about
 	contexts, err := s.namedContexts(pi)
 	if err != nil {
-		return build.Request{}, err
+		return schedule.Request{}, err
 	}
 	ssh, err := s.sshAgents(img)
 	if err != nil {
-		return build.Request{}, err
+		return schedule.Request{}, err
 	}
-	return build.Request{
+	return schedule.Request{
 		Image:       img.Name,
 		Deps:        s.model.Graph.DepNames(pi.Name),
 		Context:     pi.Context.Entries(),
@@ -294,25 +294,25 @@ func (s *session) request(pi *plan.Image, o buildOptions) (build.Request, error)
 }
 
 // secrets are img's secrets with their files' absolute paths.
-func (s *session) secrets(img *config.Image) []build.Secret {
-	var out []build.Secret
+func (s *session) secrets(img *config.Image) []schedule.Secret {
+	var out []schedule.Secret
 	for _, sec := range img.Secrets {
 		src := sec.Src
 		if src != "" && !filepath.IsAbs(src) {
 			src = filepath.Join(s.model.Project.Root, src)
 		}
-		out = append(out, build.Secret{ID: sec.ID, Src: src, Env: sec.Env})
+		out = append(out, schedule.Secret{ID: sec.ID, Src: src, Env: sec.Env})
 	}
 	return out
 }
 
 // sshAgents are img's ssh: entries as BuildKit forwards them; "default" without paths is the
 // agent of $SSH_AUTH_SOCK, as `docker build --ssh default` takes it.
-func (s *session) sshAgents(img *config.Image) ([]build.SSH, error) {
-	var out []build.SSH
+func (s *session) sshAgents(img *config.Image) ([]schedule.SSH, error) {
+	var out []schedule.SSH
 	for i, spec := range img.SSH {
 		id, paths, ok := strings.Cut(spec, "=")
-		a := build.SSH{ID: id}
+		a := schedule.SSH{ID: id}
 		if ok {
 			a.Paths = strings.Split(paths, ",")
 		} else if sock := s.model.Project.Env["SSH_AUTH_SOCK"]; sock != "" {

@@ -7,9 +7,9 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/imagemake/imagemake/internal/build"
 	"github.com/imagemake/imagemake/internal/engine/buildkit"
 	"github.com/imagemake/imagemake/internal/plan"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 // builderOptions are build's BuildKit daemon flags.
@@ -33,7 +33,7 @@ func addBuilderFlags(f *pflag.FlagSet, o *builderOptions) {
 type builders struct {
 	pool    *buildkit.Pool
 	engine  bool // the pool is the Docker engine's BuildKit
-	report  func(build.Event)
+	report  func(schedule.Event)
 	pending []string // warnings from before the run's output started
 }
 
@@ -150,12 +150,12 @@ func (s *session) checkSSH() error {
 
 func (b *builders) warn(line string) {
 	if b.report != nil {
-		b.report(build.Event{Kind: build.Message, Line: "imagemake: warning: " + line})
+		b.report(schedule.Event{Kind: schedule.Message, Line: "imagemake: warning: " + line})
 	}
 }
 
 // listen sends the pool's warnings to report, the pending ones first.
-func (b *builders) listen(report func(build.Event)) {
+func (b *builders) listen(report func(schedule.Event)) {
 	if b == nil {
 		return
 	}
@@ -208,12 +208,12 @@ func (s *session) buildWork(pi *plan.Image, o buildOptions) workFunc {
 		if err != nil {
 			return "", err
 		}
-		return build.Built, s.state.Record(pi.Manifest, true)
+		return schedule.Built, s.state.Record(pi.Manifest, true)
 	}
 }
 
 // buildRequest is the request of pi's build, with its named contexts, pushes and cache.
-func (s *session) buildRequest(ctx context.Context, pi *plan.Image, o buildOptions, logs func(string)) (build.Request, error) {
+func (s *session) buildRequest(ctx context.Context, pi *plan.Image, o buildOptions, logs func(string)) (schedule.Request, error) {
 	req, err := s.request(pi, o)
 	if err != nil {
 		return req, err
@@ -228,8 +228,8 @@ func (s *session) buildRequest(ctx context.Context, pi *plan.Image, o buildOptio
 // namedContexts sends a folder as a local source, "image:NAME" as the image of the project's
 // image NAME (from the engine, or the registry for a daemon), anything else (docker-image://, a
 // URL) as written.
-func (s *session) namedContexts(pi *plan.Image) (map[string]build.NamedContext, error) {
-	out := map[string]build.NamedContext{}
+func (s *session) namedContexts(pi *plan.Image) (map[string]schedule.NamedContext, error) {
+	out := map[string]schedule.NamedContext{}
 	for name, v := range pi.Config.Contexts {
 		switch {
 		case strings.HasPrefix(v, "image:"):
@@ -237,15 +237,15 @@ func (s *session) namedContexts(pi *plan.Image) (map[string]build.NamedContext, 
 			if img == nil {
 				return nil, s.model.ImageError(pi.Config, "contexts."+name, "no image named "+strings.TrimPrefix(v, "image:"))
 			}
-			out[name] = build.NamedContext{Source: "docker-image://" + img.Ref}
+			out[name] = schedule.NamedContext{Source: "docker-image://" + img.Ref}
 		case strings.Contains(v, "://"):
-			out[name] = build.NamedContext{Source: v}
+			out[name] = schedule.NamedContext{Source: v}
 		default:
 			entries, err := s.scanner.NamedContext(pi.Config, name)
 			if err != nil {
 				return nil, err
 			}
-			out[name] = build.NamedContext{Entries: entries, Dir: v}
+			out[name] = schedule.NamedContext{Entries: entries, Dir: v}
 		}
 	}
 	return out, nil
@@ -254,7 +254,7 @@ func (s *session) namedContexts(pi *plan.Image) (map[string]build.NamedContext, 
 // buildkitCache imports the registry cache of the image ({cache.repo or repo}/NAME-buildcache)
 // when the registry holds it, and the first cache-from candidate the registry holds; with --push
 // it exports the build's cache there (cache.mode min or max).
-func (s *session) buildkitCache(ctx context.Context, pi *plan.Image, o buildOptions, req *build.Request, logs func(string)) error {
+func (s *session) buildkitCache(ctx context.Context, pi *plan.Image, o buildOptions, req *schedule.Request, logs func(string)) error {
 	if s.reg == nil {
 		return nil
 	}

@@ -11,10 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/imagemake/imagemake/internal/build"
 	"github.com/imagemake/imagemake/internal/engine/buildkit"
 	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/plan"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 func newExplain(g *global) *cobra.Command {
@@ -140,7 +140,7 @@ func (e *explanation) cache(ctx context.Context, s *session, pi *plan.Image) err
 // about such args when it loads).
 var secretLike = regexp.MustCompile(`(?i)(TOKEN|PASSWORD|PASSWD|SECRET|KEY)`)
 
-func redactArgs(req build.Request) build.Request {
+func redactArgs(req schedule.Request) schedule.Request {
 	req.Args = maps.Clone(req.Args)
 	for k := range req.Args {
 		if secretLike.MatchString(k) {

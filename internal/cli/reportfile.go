@@ -1,13 +1,13 @@
 package cli
 
 import (
-	"github.com/imagemake/imagemake/internal/build"
 	"github.com/imagemake/imagemake/internal/report"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 // writeReport writes build --report FILE.html (and FILE.json) for the run's results, failed or
 // interrupted runs included: that is when the report is needed most.
-func (s *session) writeReport(file string, results []build.Result) error {
+func (s *session) writeReport(file string, results []schedule.Result) error {
 	if file == "" {
 		return nil
 	}

@@ -7,10 +7,10 @@ import (
 
 	"github.com/distribution/reference"
 
-	"github.com/imagemake/imagemake/internal/build"
 	"github.com/imagemake/imagemake/internal/gitinfo"
 	"github.com/imagemake/imagemake/internal/plan"
 	"github.com/imagemake/imagemake/internal/registry"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 // gitCommits is how many first-parent commits are tried as cache tags.
@@ -148,15 +148,15 @@ func (s *session) publish(ctx context.Context, pi *plan.Image, logs func(string)
 	return s.pushRefs(ctx, pi, logs)
 }
 
-var errNotPushed = &build.StoppedError{Reason: "not pushed: another image failed"}
+var errNotPushed = &schedule.StoppedError{Reason: "not pushed: another image failed"}
 
 // stopping is true once a failure stops the run (fail-fast): nothing is pushed after it.
 func (s *session) stopping() bool { return s.failing.Load() }
 
 // watch wraps report to notice the first failure.
-func (s *session) watch(report func(build.Event), keepGoing bool) func(build.Event) {
-	return func(e build.Event) {
-		if e.Kind == build.Finished && e.Result.Status == build.Failed && !keepGoing {
+func (s *session) watch(report func(schedule.Event), keepGoing bool) func(schedule.Event) {
+	return func(e schedule.Event) {
+		if e.Kind == schedule.Finished && e.Result.Status == schedule.Failed && !keepGoing {
 			s.failing.Store(true)
 		}
 		report(e)

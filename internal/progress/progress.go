@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 // Modes accepted by New.
@@ -58,10 +58,10 @@ func New(mode string, w io.Writer, names []string, env map[string]string) (*Repo
 }
 
 // Event writes one event.
-func (r *Reporter) Event(e build.Event) {
+func (r *Reporter) Event(e schedule.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if e.Kind == build.Log && strings.TrimSpace(e.Line) == "" {
+	if e.Kind == schedule.Log && strings.TrimSpace(e.Line) == "" {
 		return // BuildKit's plain output separates steps with blank lines; prefixes do that here
 	}
 	if r.mode == "json" {
@@ -73,16 +73,16 @@ func (r *Reporter) Event(e build.Event) {
 		return
 	}
 	switch e.Kind {
-	case build.Message:
+	case schedule.Message:
 		fmt.Fprintln(r.w, e.Line)
-	case build.Started:
+	case schedule.Started:
 		r.line(e.Image, e.Action+": "+e.Reason)
-	case build.Log:
+	case schedule.Log:
 		r.keep(e.Image, e.Line)
 		if r.mode == "line" {
 			r.line(e.Image, e.Line)
 		}
-	case build.Finished:
+	case schedule.Finished:
 		r.finished(e.Result)
 	}
 }
@@ -95,8 +95,8 @@ func (r *Reporter) keep(image, line string) {
 	r.logs[image] = logs
 }
 
-func (r *Reporter) finished(res *build.Result) {
-	if res.Status == build.Failed {
+func (r *Reporter) finished(res *schedule.Result) {
+	if res.Status == schedule.Failed {
 		r.failed[res.Name] = tail(r.logs[res.Name], TailLines)
 	}
 	if r.mode == "grouped" {
@@ -105,14 +105,14 @@ func (r *Reporter) finished(res *build.Result) {
 		}
 	}
 	delete(r.logs, res.Name)
-	if res.Status == build.UpToDate {
+	if res.Status == schedule.UpToDate {
 		return // the summary lists them; a no-op run stays quiet
 	}
 	msg := res.Status
 	if res.Duration > 0 {
 		msg += " in " + Duration(res.Duration)
 	}
-	if res.Status != build.Built {
+	if res.Status != schedule.Built {
 		msg += ": " + res.Reason
 	}
 	r.line(res.Name, msg)
@@ -138,17 +138,17 @@ type jsonEvent struct {
 	DurationMS *int64 `json:"duration_ms,omitempty"`
 }
 
-func (r *Reporter) json(e build.Event) {
+func (r *Reporter) json(e schedule.Event) {
 	je := jsonEvent{Image: e.Image, Line: e.Line, Reason: e.Reason}
 	switch e.Kind {
-	case build.Message:
+	case schedule.Message:
 		je.Event = "message"
-	case build.Started:
+	case schedule.Started:
 		je.Event = "start"
 		je.Line = e.Action
-	case build.Log:
+	case schedule.Log:
 		je.Event = "log"
-	case build.Finished:
+	case schedule.Finished:
 		ms := e.Result.Duration.Milliseconds()
 		je = jsonEvent{Event: "result", Image: e.Image, Status: e.Result.Status, Reason: e.Result.Reason, DurationMS: &ms}
 	}
@@ -157,7 +157,7 @@ func (r *Reporter) json(e build.Event) {
 }
 
 // Close writes the summary table and the log tail of each failed image (nothing in json mode).
-func (r *Reporter) Close(results []build.Result) {
+func (r *Reporter) Close(results []schedule.Result) {
 	r.stopLive()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -166,7 +166,7 @@ func (r *Reporter) Close(results []build.Result) {
 	}
 	fmt.Fprintln(r.w)
 	Table(r.w, results)
-	fmt.Fprintln(r.w, build.Summary(results))
+	fmt.Fprintln(r.w, schedule.Summary(results))
 	for _, res := range results {
 		if lines, ok := r.failed[res.Name]; ok {
 			fmt.Fprintf(r.w, "\n--- %s: last %d log lines ---\n", res.Name, len(lines))
@@ -178,7 +178,7 @@ func (r *Reporter) Close(results []build.Result) {
 }
 
 // Table writes image, result, duration and reason, one row per result.
-func Table(w io.Writer, results []build.Result) {
+func Table(w io.Writer, results []schedule.Result) {
 	width := len("IMAGE")
 	for _, res := range results {
 		width = max(width, len(res.Name))

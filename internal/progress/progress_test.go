@@ -8,26 +8,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
-func run(t *testing.T, mode string) (string, []build.Result) {
+func run(t *testing.T, mode string) (string, []schedule.Result) {
 	t.Helper()
 	var buf bytes.Buffer
 	r, err := New(mode, &buf, []string{"pybase", "svc"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	results := []build.Result{
-		{Name: "pybase", Status: build.Failed, Reason: "exit code: 3", Duration: 1500 * time.Millisecond},
-		{Name: "svc", Status: build.Skipped, Reason: "dependency pybase failed"},
+	results := []schedule.Result{
+		{Name: "pybase", Status: schedule.Failed, Reason: "exit code: 3", Duration: 1500 * time.Millisecond},
+		{Name: "svc", Status: schedule.Skipped, Reason: "dependency pybase failed"},
 	}
-	r.Event(build.Event{Kind: build.Started, Image: "pybase", Reason: "never built", Action: "building"})
+	r.Event(schedule.Event{Kind: schedule.Started, Image: "pybase", Reason: "never built", Action: "building"})
 	for i := 1; i <= 40; i++ {
-		r.Event(build.Event{Kind: build.Log, Image: "pybase", Line: fmt.Sprintf("#%d step", i)})
+		r.Event(schedule.Event{Kind: schedule.Log, Image: "pybase", Line: fmt.Sprintf("#%d step", i)})
 	}
 	for i := range results {
-		r.Event(build.Event{Kind: build.Finished, Image: results[i].Name, Result: &results[i]})
+		r.Event(schedule.Event{Kind: schedule.Finished, Image: results[i].Name, Result: &results[i]})
 	}
 	r.Close(results)
 	return buf.String(), results

@@ -9,7 +9,7 @@ import (
 	"github.com/morikuni/aec"
 	"golang.org/x/term"
 
-	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 // Redraw is how often the terminal view redraws, at most; it redraws only what changed.
@@ -61,17 +61,17 @@ func newTTY(w io.Writer, names []string, size func() (int, int), colour bool, no
 }
 
 // event takes an event; logTail is the image's last log lines when it failed.
-func (t *tty) event(e build.Event, logTail []string) {
+func (t *tty) event(e schedule.Event, logTail []string) {
 	switch e.Kind {
-	case build.Message:
+	case schedule.Message:
 		t.above = append(t.above, e.Line)
-	case build.Started:
+	case schedule.Started:
 		t.state.running = append(t.state.running, &runner{name: e.Image, step: e.Action, start: t.now(), seen: map[string]bool{}})
-	case build.Log:
+	case schedule.Log:
 		if r := t.runner(e.Image); r != nil {
 			r.log(e.Line)
 		}
-	case build.Finished:
+	case schedule.Finished:
 		t.finished(e.Result, logTail)
 	}
 }
@@ -85,7 +85,7 @@ func (t *tty) runner(name string) *runner {
 	return nil
 }
 
-func (t *tty) finished(res *build.Result, logTail []string) {
+func (t *tty) finished(res *schedule.Result, logTail []string) {
 	s := &t.state
 	for i, r := range s.running {
 		if r.name == res.Name {
@@ -94,13 +94,13 @@ func (t *tty) finished(res *build.Result, logTail []string) {
 		}
 	}
 	s.done++
-	if res.Status == build.UpToDate {
+	if res.Status == schedule.UpToDate {
 		s.upToDate = append(s.upToDate, res.Name)
 		return
 	}
 	cols, _ := t.size()
 	t.above = append(t.above, finishedLine(t.style, res, t.nameWidth, cols))
-	if res.Status == build.Failed {
+	if res.Status == schedule.Failed {
 		s.failed++
 		logTail = tail(logTail, LiveTailLines)
 		t.above = append(t.above, t.style.paint(aec.Faint, "  ┌ "+res.Name+": last log lines"))
@@ -163,13 +163,13 @@ func (r *Reporter) stopLive() {
 	r.mu.Unlock()
 }
 
-func (r *Reporter) ttyEvent(e build.Event) {
+func (r *Reporter) ttyEvent(e schedule.Event) {
 	var logTail []string
 	switch e.Kind {
-	case build.Log:
+	case schedule.Log:
 		r.keep(e.Image, e.Line)
-	case build.Finished:
-		if e.Result.Status == build.Failed {
+	case schedule.Finished:
+		if e.Result.Status == schedule.Failed {
 			r.failed[e.Image] = tail(r.logs[e.Image], TailLines)
 			logTail = r.failed[e.Image]
 		}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 // fakeTerm is a terminal of a fixed size with a clock the test moves.
@@ -29,22 +29,22 @@ func (f *fakeTerm) frame() string {
 	return s
 }
 
-func started(name string) build.Event {
-	return build.Event{Kind: build.Started, Image: name, Action: "building", Reason: "never built"}
+func started(name string) schedule.Event {
+	return schedule.Event{Kind: schedule.Started, Image: name, Action: "building", Reason: "never built"}
 }
 
-func logLine(name, line string) build.Event {
-	return build.Event{Kind: build.Log, Image: name, Line: line}
+func logLine(name, line string) schedule.Event {
+	return schedule.Event{Kind: schedule.Log, Image: name, Line: line}
 }
 
-func finished(res build.Result) build.Event {
-	return build.Event{Kind: build.Finished, Image: res.Name, Result: &res}
+func finished(res schedule.Result) schedule.Event {
+	return schedule.Event{Kind: schedule.Finished, Image: res.Name, Result: &res}
 }
 
 func TestTTYFrames(t *testing.T) {
 	ft := &fakeTerm{now: time.Unix(1000, 0), cols: 60, rows: 10}
 	v := ft.view([]string{"base", "api", "web", "old"}, false)
-	v.event(build.Event{Kind: build.Message, Line: "imagemake: 3 of 4 images to build"}, nil)
+	v.event(schedule.Event{Kind: schedule.Message, Line: "imagemake: 3 of 4 images to build"}, nil)
 	v.event(started("base"), nil)
 	v.draw()
 	want := "imagemake: 3 of 4 images to build\n" +
@@ -61,7 +61,7 @@ func TestTTYFrames(t *testing.T) {
 	v.event(logLine("base", "#3 [base 2/3] RUN make"), nil)
 	v.event(logLine("base", "#3 0.512 compiling"), nil)
 	v.event(logLine("base", "#3 DONE 0.9s"), nil)
-	v.event(finished(build.Result{Name: "old", Status: build.UpToDate}), nil)
+	v.event(finished(schedule.Result{Name: "old", Status: schedule.UpToDate}), nil)
 	v.draw()
 	want = "\x1b[2F\x1b[0J" +
 		"▸ base   1.5s  [base 2/3] RUN make\n" +
@@ -70,11 +70,11 @@ func TestTTYFrames(t *testing.T) {
 	if got := ft.frame(); got != want {
 		t.Fatalf("frame after a step:\n%q\nwant\n%q", got, want)
 	}
-	v.event(finished(build.Result{Name: "base", Status: build.Built, Reason: "never built", Duration: 2 * time.Second}), nil)
+	v.event(finished(schedule.Result{Name: "base", Status: schedule.Built, Reason: "never built", Duration: 2 * time.Second}), nil)
 	v.event(started("api"), nil)
-	v.event(finished(build.Result{Name: "api", Status: build.Failed, Reason: "exit code: 3\nmore", Duration: time.Second}),
+	v.event(finished(schedule.Result{Name: "api", Status: schedule.Failed, Reason: "exit code: 3\nmore", Duration: time.Second}),
 		[]string{"#4 [api 1/1] RUN false", "#4 ERROR: exit code: 3"})
-	v.event(finished(build.Result{Name: "web", Status: build.Skipped, Reason: "dependency api failed"}), nil)
+	v.event(finished(schedule.Result{Name: "web", Status: schedule.Skipped, Reason: "dependency api failed"}), nil)
 	v.draw()
 	want = "\x1b[3F\x1b[0J" +
 		"✔ base  built 2.0s · never built\n" +
@@ -128,7 +128,7 @@ func TestTTYColours(t *testing.T) {
 	for _, colour := range []bool{true, false} {
 		ft := &fakeTerm{now: time.Unix(1000, 0), cols: 80, rows: 24}
 		v := ft.view([]string{"a"}, colour)
-		v.event(finished(build.Result{Name: "a", Status: build.Built, Duration: time.Second}), nil)
+		v.event(finished(schedule.Result{Name: "a", Status: schedule.Built, Duration: time.Second}), nil)
 		v.draw()
 		got := ft.frame()
 		if strings.Contains(got, "\x1b[32m✔") != colour || !colour && strings.Contains(got, "\x1b[") {
@@ -164,11 +164,11 @@ func TestReporterCloseDrawsTheEnd(t *testing.T) {
 	ft := &fakeTerm{now: time.Unix(1000, 0), cols: 80, rows: 24}
 	r := &Reporter{w: &ft.out, mode: "tty", width: 1, logs: map[string][]string{}, failed: map[string][]string{}}
 	r.live(ft.view([]string{"a"}, false))
-	res := build.Result{Name: "a", Status: build.Failed, Reason: "exit code: 1", Duration: time.Second}
+	res := schedule.Result{Name: "a", Status: schedule.Failed, Reason: "exit code: 1", Duration: time.Second}
 	r.Event(started("a"))
 	r.Event(logLine("a", "#1 ERROR: exit code: 1"))
 	r.Event(finished(res))
-	r.Close([]build.Result{res})
+	r.Close([]schedule.Result{res})
 	out := ft.frame()
 	for _, want := range []string{
 		"✖ a  failed 1.0s · exit code: 1\n  ┌ a: last log lines\n  │ #1 ERROR: exit code: 1\n",

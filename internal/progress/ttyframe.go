@@ -9,7 +9,7 @@ import (
 	"github.com/morikuni/aec"
 	"golang.org/x/text/width"
 
-	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 // live is what the terminal view shows below the lines that scrolled up: the running images,
@@ -154,16 +154,16 @@ func (l *live) count() string {
 
 // marks are the symbol and colour of each result status.
 var marks = map[string]seg{
-	build.Built:     {"✔", aec.GreenF},
-	build.UpToDate:  {"=", aec.Faint},
-	build.Reused:    {"↻", aec.CyanF},
-	build.Failed:    {"✖", aec.RedF},
-	build.Skipped:   {"–", aec.YellowF},
-	build.Cancelled: {"–", aec.YellowF},
+	schedule.Built:     {"✔", aec.GreenF},
+	schedule.UpToDate:  {"=", aec.Faint},
+	schedule.Reused:    {"↻", aec.CyanF},
+	schedule.Failed:    {"✖", aec.RedF},
+	schedule.Skipped:   {"–", aec.YellowF},
+	schedule.Cancelled: {"–", aec.YellowF},
 }
 
 // finishedLine is the one line a finished image collapses into: "✔ api  built 12.3s · Dockerfile changed".
-func finishedLine(st style, res *build.Result, nameWidth, cols int) string {
+func finishedLine(st style, res *schedule.Result, nameWidth, cols int) string {
 	status := res.Status
 	if res.Duration > 0 {
 		status += " " + Duration(res.Duration)

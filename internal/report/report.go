@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 // Report is the data both files hold. Times are milliseconds from the run's start.
@@ -38,7 +38,7 @@ type Image struct {
 
 // Write writes htmlPath and, next to it, the same data as JSON (FILE.html → FILE.json).
 // deps maps each image to the images it is built on. Errors name the file.
-func Write(htmlPath string, results []build.Result, deps map[string][]string) error {
+func Write(htmlPath string, results []schedule.Result, deps map[string][]string) error {
 	r := New(results, deps)
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
@@ -71,7 +71,7 @@ func writeFile(path string, data []byte) error {
 }
 
 // New makes the report of results.
-func New(results []build.Result, deps map[string][]string) *Report {
+func New(results []schedule.Result, deps map[string][]string) *Report {
 	r := &Report{Counts: map[string]int{}, CriticalPath: []string{}, Images: []Image{}}
 	var end time.Time
 	for i, res := range results {
@@ -102,7 +102,7 @@ func New(results []build.Result, deps map[string][]string) *Report {
 
 // markCriticalPath follows, from the image that ended last, the dependency that ended last, and
 // so on to an image built on nothing of the run: the chain that set the run's length.
-func (r *Report) markCriticalPath(results []build.Result) {
+func (r *Report) markCriticalPath(results []schedule.Result) {
 	ends := map[string]time.Time{}
 	last := ""
 	for _, res := range results {

@@ -11,19 +11,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
-func results() ([]build.Result, map[string][]string) {
+func results() ([]schedule.Result, map[string][]string) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	res := []build.Result{
-		{Name: "pybase", Status: build.Built, Reason: "never built", Start: at(0), Duration: 2000 * time.Millisecond},
-		{Name: "luabase", Status: build.UpToDate, Reason: "inputs unchanged", Start: at(1), Duration: 0},
-		{Name: "api", Status: build.Built, Reason: "file changed: services/api/<main>.py", Start: at(2000), Duration: 3000 * time.Millisecond},
-		{Name: "worker", Status: build.Failed, Reason: "exit 1", Err: errors.New("RUN make: exit 1"), Start: at(2001), Duration: 1000 * time.Millisecond},
-		{Name: "openresty", Status: build.Reused, Reason: "inputs found in registry", Start: at(5), Duration: 500 * time.Millisecond},
-		{Name: "edge", Status: build.Skipped, Reason: "worker failed", Start: at(3001)},
+	res := []schedule.Result{
+		{Name: "pybase", Status: schedule.Built, Reason: "never built", Start: at(0), Duration: 2000 * time.Millisecond},
+		{Name: "luabase", Status: schedule.UpToDate, Reason: "inputs unchanged", Start: at(1), Duration: 0},
+		{Name: "api", Status: schedule.Built, Reason: "file changed: services/api/<main>.py", Start: at(2000), Duration: 3000 * time.Millisecond},
+		{Name: "worker", Status: schedule.Failed, Reason: "exit 1", Err: errors.New("RUN make: exit 1"), Start: at(2001), Duration: 1000 * time.Millisecond},
+		{Name: "openresty", Status: schedule.Reused, Reason: "inputs found in registry", Start: at(5), Duration: 500 * time.Millisecond},
+		{Name: "edge", Status: schedule.Skipped, Reason: "worker failed", Start: at(3001)},
 	}
 	deps := map[string][]string{"api": {"pybase"}, "worker": {"pybase"}, "openresty": {"luabase"}, "edge": {"worker", "openresty"}}
 	return res, deps

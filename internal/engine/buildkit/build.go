@@ -11,7 +11,7 @@ import (
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 // imageIDKey is where the moby exporter answers the ID of the image it stored in the engine.
@@ -22,7 +22,7 @@ const imageIDKey = "containerimage.digest"
 // there); on a daemon it is pushed by the daemon and, with Load, loaded into the engine.
 // Progress reaches logs as `docker build --progress=plain` lines. Cancelling ctx cancels the
 // solve in the builder, and Build waits for the builder's progress stream to end.
-func (b *Builder) Build(ctx context.Context, req build.Request, logs func(string)) (string, error) {
+func (b *Builder) Build(ctx context.Context, req schedule.Request, logs func(string)) (string, error) {
 	outer := ctx
 	if err := ctx.Err(); err != nil {
 		return "", err
@@ -65,7 +65,7 @@ func (b *Builder) Build(ctx context.Context, req build.Request, logs func(string
 
 // afterSolve pushes what the engine built (its exporter only stores images) and returns the
 // image ID the engine answered.
-func (b *Builder) afterSolve(ctx context.Context, req build.Request, resp *client.SolveResponse, logs func(string)) (string, error) {
+func (b *Builder) afterSolve(ctx context.Context, req schedule.Request, resp *client.SolveResponse, logs func(string)) (string, error) {
 	if b.engine == nil {
 		return "", nil
 	}
@@ -79,7 +79,7 @@ func (b *Builder) afterSolve(ctx context.Context, req build.Request, resp *clien
 
 // addLoad adds the docker exporter, its tarball piped to the loader. The returned func ends the
 // pipe once the solve is over, with the solve's error, so the load never waits for more.
-func (b *Builder) addLoad(ctx context.Context, eg *errgroup.Group, opt *client.SolveOpt, req build.Request, logs func(string)) func(error) {
+func (b *Builder) addLoad(ctx context.Context, eg *errgroup.Group, opt *client.SolveOpt, req schedule.Request, logs func(string)) func(error) {
 	r, w := io.Pipe()
 	opt.Exports = append(opt.Exports, client.ExportEntry{Type: client.ExporterDocker,
 		Attrs:  map[string]string{"name": strings.Join(req.Refs, ",")},
@@ -94,7 +94,7 @@ func (b *Builder) addLoad(ctx context.Context, eg *errgroup.Group, opt *client.S
 
 // solveOpt turns a request into the solve's options: the frontend's attributes, the local
 // sources, outputs, cache and session services.
-func (b *Builder) solveOpt(req build.Request, logs func(string)) (client.SolveOpt, error) {
+func (b *Builder) solveOpt(req schedule.Request, logs func(string)) (client.SolveOpt, error) {
 	ctxFS := newFS(req.Context)
 	opt := client.SolveOpt{
 		SharedKey:     req.SharedKey,
@@ -118,7 +118,7 @@ func (b *Builder) solveOpt(req build.Request, logs func(string)) (client.SolveOp
 
 // exports: the engine stores the image under its refs and push refs (moby exporter); a daemon
 // pushes it (image exporter).
-func (b *Builder) exports(req build.Request) []client.ExportEntry {
+func (b *Builder) exports(req schedule.Request) []client.ExportEntry {
 	if b.engine != nil {
 		names := slices.Compact(append(slices.Clone(req.Refs), req.Push...))
 		return []client.ExportEntry{{Type: "moby", Attrs: map[string]string{"name": strings.Join(names, ",")}}}
@@ -132,7 +132,7 @@ func (b *Builder) exports(req build.Request) []client.ExportEntry {
 
 // frontendAttrs are the Dockerfile frontend's options, as `buildctl build --frontend
 // dockerfile.v0` would send them.
-func frontendAttrs(req build.Request) map[string]string {
+func frontendAttrs(req schedule.Request) map[string]string {
 	attrs := map[string]string{"filename": req.Dockerfile}
 	set := func(k, v string) {
 		if v != "" {
@@ -157,7 +157,7 @@ func frontendAttrs(req build.Request) map[string]string {
 // cacheOptions: registry imports; a registry export where the builder can (a Docker engine
 // without containerd's image store exports no cache but inline: logs says so when max was
 // asked for); inline cache in pushed images.
-func (b *Builder) cacheOptions(req build.Request, logs func(string)) (imports, exports []client.CacheOptionsEntry) {
+func (b *Builder) cacheOptions(req schedule.Request, logs func(string)) (imports, exports []client.CacheOptionsEntry) {
 	for _, ref := range req.CacheFrom {
 		imports = append(imports, client.CacheOptionsEntry{Type: "registry", Attrs: map[string]string{"ref": ref}})
 	}

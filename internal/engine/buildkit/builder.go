@@ -23,7 +23,7 @@ import (
 	"github.com/moby/buildkit/session"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 // pingTimeout bounds the question "does the builder still answer?" asked after a failed build.
@@ -62,7 +62,7 @@ type Builder struct {
 	cacheExport bool              // exports cache to a registry
 }
 
-var _ build.Builder = (*Builder)(nil)
+var _ schedule.Builder = (*Builder)(nil)
 
 // Engine is what a Docker engine gives its BuildKit: how to reach it and how to push what it
 // built (its moby exporter keeps images in the engine).

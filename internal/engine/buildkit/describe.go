@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 // Solve is what Build asks a builder for a request, described without building: the frontend
@@ -28,7 +28,7 @@ type Solve struct {
 
 // Describe describes the solve of req on the Docker engine (engine) or on a daemon, one that
 // exports registry cache.
-func Describe(req build.Request, engine bool) Solve {
+func Describe(req schedule.Request, engine bool) Solve {
 	b := &Builder{cacheExport: !engine}
 	if engine {
 		b.engine = &Engine{}
@@ -70,7 +70,7 @@ func attrString(attrs map[string]string) string {
 	return strings.Join(out, ",")
 }
 
-func secretSpecs(secrets []build.Secret) []string {
+func secretSpecs(secrets []schedule.Secret) []string {
 	var out []string
 	for _, s := range secrets {
 		if s.Env != "" {
@@ -82,7 +82,7 @@ func secretSpecs(secrets []build.Secret) []string {
 	return out
 }
 
-func sshSpecs(agents []build.SSH) []string {
+func sshSpecs(agents []schedule.SSH) []string {
 	var out []string
 	for _, a := range agents {
 		out = append(out, strings.TrimSuffix(a.ID+"="+strings.Join(a.Paths, ","), "="))
@@ -91,7 +91,7 @@ func sshSpecs(agents []build.SSH) []string {
 }
 
 // command is the docker CLI command line that asks the engine for the same build.
-func command(req build.Request, d Solve) []string {
+func command(req schedule.Request, d Solve) []string {
 	c := []string{"docker", "build", "--file", req.Dockerfile}
 	flag := func(name string, values ...string) {
 		for _, v := range values {

@@ -5,21 +5,21 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/imagemake/imagemake/internal/build"
 	"github.com/imagemake/imagemake/internal/inputs"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
-func testRequest() build.Request {
-	return build.Request{
+func testRequest() schedule.Request {
+	return schedule.Request{
 		Image: "app", Dockerfile: "Dockerfile", Context: []inputs.Entry{{Name: "Dockerfile"}},
-		Contexts: map[string]build.NamedContext{
+		Contexts: map[string]schedule.NamedContext{
 			"shared": {Dir: "src/shared", Entries: []inputs.Entry{{Name: "a"}, {Name: "b"}}},
 			"base":   {Source: "docker-image://reg.example/base:t1"},
 		},
 		Args: map[string]string{"V": "1"}, Network: "none", Refs: []string{"reg.example/app:t1"},
 		Labels:    map[string]string{"imagemake.inputs": "sha256:x"},
-		Secrets:   []build.Secret{{ID: "tok", Env: "TOKEN"}},
-		SSH:       []build.SSH{{ID: "default", Paths: []string{"/run/agent.sock"}}},
+		Secrets:   []schedule.Secret{{ID: "tok", Env: "TOKEN"}},
+		SSH:       []schedule.SSH{{ID: "default", Paths: []string{"/run/agent.sock"}}},
 		CacheFrom: []string{"reg.example/app-buildcache:latest"}, CacheTo: "reg.example/app-buildcache:latest", CacheMode: "max",
 		InlineCache: true, Push: []string{"reg.example/app:t1", "reg.example/app:in-1"},
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/moby/buildkit/session/secrets"
 
-	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 func TestSecretStore(t *testing.T) {
@@ -18,7 +18,7 @@ func TestSecretStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := secretStore{
-		secrets: []build.Secret{{ID: "f", Src: file}, {ID: "e", Env: "TOKEN"}, {ID: "unset", Env: "NOPE"}, {ID: "gone", Src: file + ".gone"}},
+		secrets: []schedule.Secret{{ID: "f", Src: file}, {ID: "e", Env: "TOKEN"}, {ID: "unset", Env: "NOPE"}, {ID: "gone", Src: file + ".gone"}},
 		env:     map[string]string{"TOKEN": "from-env"},
 	}
 	ctx := context.Background()

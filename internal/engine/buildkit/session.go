@@ -13,12 +13,12 @@ import (
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 
-	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 // attachables are the session's services: registry credentials, the build's secrets and its
 // SSH agents.
-func attachables(req build.Request, o options) ([]session.Attachable, error) {
+func attachables(req schedule.Request, o options) ([]session.Attachable, error) {
 	auth := o.auth
 	if auth == nil {
 		auth = authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
@@ -44,7 +44,7 @@ func attachables(req build.Request, o options) ([]session.Attachable, error) {
 // --mount=type=secret,id=ID) from the build's files and variables, read only when asked, so a
 // secret is never held longer than a step needs it, nor written anywhere by imagemake.
 type secretStore struct {
-	secrets []build.Secret
+	secrets []schedule.Secret
 	env     map[string]string
 }
 

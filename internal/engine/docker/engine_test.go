@@ -15,9 +15,9 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
-	"github.com/imagemake/imagemake/internal/build"
 	"github.com/imagemake/imagemake/internal/engine/buildkit"
 	"github.com/imagemake/imagemake/internal/inputs"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 // These tests drive the real engine the environment points at. Without one they are skipped,
@@ -150,7 +150,7 @@ func TestBuildLabelsRefsAndLogs(t *testing.T) {
 	ref, extra := testRef(t, e, "build"), testRef(t, e, "build-extra")
 	token := hex.EncodeToString([]byte(t.Name()))[:8] + time.Now().Format("150405.000000")
 	logs := newLogLines()
-	id, err := testBuilder(t, e).Build(context.Background(), build.Request{
+	id, err := testBuilder(t, e).Build(context.Background(), schedule.Request{
 		Image:      "build",
 		Dockerfile: "Dockerfile",
 		Context:    testContext(t, busyboxBase+"ARG TOKEN\nRUN echo \"hello $TOKEN\"\n"),
@@ -188,7 +188,7 @@ func TestBuildFailingRun(t *testing.T) {
 	e := testEngine(t)
 	ref := testRef(t, e, "fail")
 	logs := newLogLines()
-	_, err := testBuilder(t, e).Build(context.Background(), build.Request{
+	_, err := testBuilder(t, e).Build(context.Background(), schedule.Request{
 		Image:      "fail",
 		Dockerfile: "Dockerfile",
 		Context:    testContext(t, busyboxBase+"RUN exit 3\n"),
@@ -220,7 +220,7 @@ func TestBuildCancel(t *testing.T) {
 			}
 		}
 	}()
-	_, err := testBuilder(t, e).Build(ctx, build.Request{
+	_, err := testBuilder(t, e).Build(ctx, schedule.Request{
 		Image:      "cancel",
 		Dockerfile: "Dockerfile",
 		Context:    testContext(t, busyboxBase+"RUN sleep 30\n"),
@@ -245,7 +245,7 @@ func TestBuildRefusesWhatTheEngineLacks(t *testing.T) {
 	e := testEngine(t)
 	b := testBuilder(t, e)
 	ref := testRef(t, e, "caps")
-	_, err := b.Build(context.Background(), build.Request{
+	_, err := b.Build(context.Background(), schedule.Request{
 		Image:      "caps",
 		Dockerfile: "Dockerfile",
 		Context:    testContext(t, busyboxBase+"COPY --exclude=*.txt . /src\n"),
@@ -265,7 +265,7 @@ func TestImagesAndTag(t *testing.T) {
 	e := testEngine(t)
 	ref, tagged := testRef(t, e, "images"), testRef(t, e, "images-tagged")
 	inputs := "sha256:" + strings.Repeat("ab", 32)
-	id, err := testBuilder(t, e).Build(context.Background(), build.Request{
+	id, err := testBuilder(t, e).Build(context.Background(), schedule.Request{
 		Image:      "images",
 		Dockerfile: "Dockerfile",
 		Context:    testContext(t, busyboxBase),

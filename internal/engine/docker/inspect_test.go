@@ -5,14 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 func TestInputs(t *testing.T) {
 	e := testEngine(t)
 	ref := testRef(t, e, "inputs")
 	inputs := "sha256:" + strings.Repeat("cd", 32)
-	if _, err := testBuilder(t, e).Build(context.Background(), build.Request{
+	if _, err := testBuilder(t, e).Build(context.Background(), schedule.Request{
 		Dockerfile: "Dockerfile",
 		Context:    testContext(t, busyboxBase),
 		Labels:     map[string]string{InputsLabel: inputs},

@@ -25,7 +25,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/imagemake/imagemake/internal/build"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 // These tests push to and pull from a docker-registry (Debian's package) they start on a free
@@ -150,7 +150,7 @@ func useCredentials(t *testing.T, host string) {
 func buildTestImage(t *testing.T, e *Engine, dockerfile string, labels map[string]string, args map[string]string, refs ...string) string {
 	t.Helper()
 	logs := newLogLines()
-	id, err := testBuilder(t, e).Build(context.Background(), build.Request{
+	id, err := testBuilder(t, e).Build(context.Background(), schedule.Request{
 		Dockerfile:  "Dockerfile",
 		Context:     testContext(t, dockerfile),
 		Network:     "none",
@@ -337,7 +337,7 @@ func TestBuildCacheFromRegistry(t *testing.T) {
 			pruneBuildCache(t, e, token)
 
 			logs := newLogLines()
-			if _, err := testBuilder(t, e).Build(context.Background(), build.Request{
+			if _, err := testBuilder(t, e).Build(context.Background(), schedule.Request{
 				Dockerfile:  "Dockerfile",
 				Context:     testContext(t, dockerfile),
 				Network:     "none",
