@@ -184,3 +184,30 @@ func FuzzDecodeCache(f *testing.F) {
 		}
 	})
 }
+
+// TestStatCacheOlderVersionKeepsHashesNotDigests reads a version 3 file (fingerprints of
+// another encoding): its hashes are used, its digests are not, and the run writes the file
+// again with this version's, so that the next run reuses them.
+func TestStatCacheOlderVersionKeepsHashesNotDigests(t *testing.T) {
+	p := cacheProject(t)
+	run(t, p, true)
+	file := filepath.Join(p.Root, StateDir, cacheFile)
+	data, err := os.ReadFile(file)
+	must(t, err)
+	data = data[:len(data)-4]
+	data[len(cacheMagic)] = 3
+	must(t, os.WriteFile(file, binary.LittleEndian.AppendUint32(data, crc32.Checksum(data, crcTable)), 0o644))
+	_, digests, err := loadCache(file, p.Root)
+	must(t, err)
+	if len(digests) != 0 {
+		t.Fatalf("version 3 digests kept: %v", digests)
+	}
+	if st := run(t, p, true).Stats(); st.Hashed != 0 {
+		t.Errorf("version 3 hashes not used: %+v", st)
+	}
+	again, err := os.ReadFile(file)
+	must(t, err)
+	if again[len(cacheMagic)] != cacheVersion {
+		t.Errorf("the file was not written again at version %d", cacheVersion)
+	}
+}

@@ -20,7 +20,7 @@ import (
 // previous one's first n bytes followed by the string:
 //
 //	"IMSTATC\n"                    magic, 8 bytes
-//	uvarint version                cacheVersion; another version is discarded silently
+//	uvarint version                cacheVersion; a later version is discarded silently
 //	string root                    project root; another root ("foreign") is discarded silently
 //	uvarint folders
 //	per folder, sorted by key:
@@ -39,15 +39,17 @@ import (
 //	  32 bytes                     sha256 of the digest
 //	4 bytes                        CRC-32C of everything before, little endian
 //
-// A version 1 or 2 file is read too, its digests left out: version 2's fingerprints are of
-// another encoding (one part per image), version 1 has none.
+// A file of version 1 to 3 is read too, its digests left out: the fingerprints of versions 2
+// and 3 are of other encodings (one part per image; values as text), version 1 has none. The
+// version changes with the fingerprint's encoding, so that a digest kept under the old one is
+// not computed again on every run until the file is written for another reason.
 //
 // A file that does not check or parse is corrupt: discarded with a warning. Loading checks
 // the CRC and indexes the folders; a folder's records are decoded when a listing of that
 // folder first asks for them, so that a run pays for the folders it visits, in parallel.
 const (
 	cacheMagic   = "IMSTATC\n"
-	cacheVersion = 3
+	cacheVersion = 4
 	cacheFile    = "statcache"
 )
 
