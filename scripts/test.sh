@@ -17,5 +17,20 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet ./...
+# imagemake builds for every platform the docker CLI runs on.
+for os in linux darwin windows; do
+	GOOS=$os go build ./... || { echo "GOOS=$os go build ./... fails" >&2; exit 1; }
+done
+# go.mod and go.sum are what the code imports: go mod tidy changes nothing.
+cp go.mod /tmp/imagemake-go.mod.$$ && cp go.sum /tmp/imagemake-go.sum.$$
+go mod tidy
+if ! cmp -s go.mod /tmp/imagemake-go.mod.$$ || ! cmp -s go.sum /tmp/imagemake-go.sum.$$; then
+	git diff --no-index /tmp/imagemake-go.mod.$$ go.mod >&2 || true
+	cp /tmp/imagemake-go.mod.$$ go.mod && cp /tmp/imagemake-go.sum.$$ go.sum
+	rm -f /tmp/imagemake-go.mod.$$ /tmp/imagemake-go.sum.$$
+	echo "go mod tidy changes go.mod or go.sum: run it and commit the result" >&2
+	exit 1
+fi
+rm -f /tmp/imagemake-go.mod.$$ /tmp/imagemake-go.sum.$$
 export IMAGEMAKE_E2E=1
 go test -race -count=1 -timeout 30m ./... "$@"

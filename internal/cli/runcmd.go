@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -121,7 +120,7 @@ func execTask(ctx context.Context, g *global, m *project.Model, t *config.Task, 
 	cmd := exec.Command("sh", "-c", script)
 	cmd.Dir = filepath.Join(m.Root, filepath.FromSlash(t.Dir))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = g.io.In, g.io.Out, g.io.Err
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(cmd)
 	for k, v := range base {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -134,16 +133,6 @@ func execTask(ctx context.Context, g *global, m *project.Model, t *config.Task, 
 	stop := context.AfterFunc(ctx, func() { interrupt(cmd.Process.Pid) })
 	defer stop()
 	return taskExit(ctx, t, cmd.Wait())
-}
-
-// taskGrace is how long an interrupted task's process group has to end after SIGINT before
-// it gets SIGKILL (a process may ignore SIGINT, e.g. one started in the background by sh).
-const taskGrace = 5 * time.Second
-
-// interrupt passes Ctrl-C on to the task's process group, then kills what is left of it.
-func interrupt(pgid int) {
-	syscall.Kill(-pgid, syscall.SIGINT)
-	time.AfterFunc(taskGrace, func() { syscall.Kill(-pgid, syscall.SIGKILL) })
 }
 
 // taskExit turns the task's end into imagemake's exit code: the task's own.

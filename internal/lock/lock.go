@@ -1,6 +1,7 @@
 // Package lock keeps two imagemake processes from building the same project at once: an
-// advisory lock (flock) on .imagemake/lock, which the kernel releases when its holder dies, so
-// a lock is never stale. The file says who holds it.
+// advisory lock on .imagemake/lock (flock on Unix, LockFileEx on Windows, through
+// github.com/gofrs/flock), which the system releases when its holder dies, so a lock is never
+// stale. The file says who holds it.
 package lock
 
 import (
@@ -10,8 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // ErrHeld is returned by Acquire without waiting when another process holds the lock.
@@ -29,22 +31,19 @@ func Acquire(ctx context.Context, dir, what string, wait bool, waiting func(hold
 		return nil, err
 	}
 	path := filepath.Join(dir, "lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
+	fl := flock.New(path)
 	for told := false; ; told = true {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
+		ok, err := fl.TryLock()
+		if err != nil {
+			fl.Close()
 			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		if ok {
+			break
 		}
 		holder := describe(path)
 		if !wait {
-			f.Close()
+			fl.Close()
 			return nil, fmt.Errorf("%s is %w: %s", path, ErrHeld, holder)
 		}
 		if !told && waiting != nil {
@@ -52,17 +51,17 @@ func Acquire(ctx context.Context, dir, what string, wait bool, waiting func(hold
 		}
 		select {
 		case <-ctx.Done():
-			f.Close()
+			fl.Close()
 			return nil, ctx.Err()
 		case <-time.After(pollEvery):
 		}
 	}
-	f.Truncate(0)
-	f.WriteAt([]byte(fmt.Sprintf("pid %d: %s, since %s\n", os.Getpid(), what, time.Now().Format(time.RFC3339))), 0)
+	// Best effort: where locks are mandatory (Windows) the file cannot be written or read
+	// through another handle, and a waiting process says "another process".
+	_ = os.WriteFile(path, []byte(fmt.Sprintf("pid %d: %s, since %s\n", os.Getpid(), what, time.Now().Format(time.RFC3339))), 0o644)
 	return func() {
-		f.Truncate(0)
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
+		_ = os.Truncate(path, 0)
+		fl.Close() // unlocks
 	}, nil
 }
 
