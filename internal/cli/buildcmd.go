@@ -70,7 +70,7 @@ func runBuild(ctx context.Context, g *global, o buildOptions, names []string) er
 	if err != nil {
 		return err
 	}
-	defer s.release()
+	defer s.Close()
 	if o.dryRun {
 		dryRun(g.io.Out, s.images, s.engineErr)
 		return nil
@@ -78,7 +78,6 @@ func runBuild(ctx context.Context, g *global, o buildOptions, names []string) er
 	if err := s.backend(ctx, o, g.io.Env); err != nil {
 		return err
 	}
-	defer s.bk.close()
 	if err := s.recordSeen(); err != nil {
 		return err
 	}

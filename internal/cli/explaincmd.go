@@ -81,7 +81,7 @@ func (g *global) explain(ctx context.Context, name string) (*explanation, error)
 	if err != nil {
 		return nil, err
 	}
-	defer s.release()
+	defer s.Close()
 	pi := s.images[slices.IndexFunc(s.images, func(pi *plan.Image) bool { return pi.Name == name })]
 	e := &explanation{Image: name, Refs: pi.Config.Refs(), Status: pi.Status, Reason: pi.Reason,
 		Inputs: pi.Manifest.Digest, Files: pi.Context.Len(), Changes: []inputs.Change{}, Upstream: pi.Manifest.Upstream,

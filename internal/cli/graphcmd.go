@@ -72,7 +72,7 @@ func (g *global) graphPicture(ctx context.Context, draw func(io.Writer, []graphd
 		if err != nil {
 			return err
 		}
-		defer s.release()
+		defer s.Close()
 		if s.engineErr != nil {
 			fmt.Fprintf(g.io.Err, "imagemake: engine unreachable, status unknown: %v\n", oneLine(s.engineErr))
 		}

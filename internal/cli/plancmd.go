@@ -34,6 +34,7 @@ since imagemake last saw the image.`,
 			if err != nil {
 				return err
 			}
+			defer s.Close()
 			if s.engineErr != nil && !o.asJSON {
 				fmt.Fprintf(g.io.Err, "imagemake: engine unreachable, status unknown: %v\n", oneLine(s.engineErr))
 			}

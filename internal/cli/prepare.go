@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"github.com/imagemake/imagemake/internal/engine/docker"
@@ -33,6 +34,23 @@ type session struct {
 	failing    atomic.Bool       // a failure stops the run: push nothing more
 	restoreGC  func()            // turns the garbage collector back on after planning
 	release    func()            // releases the project lock
+	asked      chan struct{}     // closed once askEngine has set engine and engineErr
+	closeOnce  sync.Once
+}
+
+// Close ends the session, whatever the command and however it ends: the garbage collector
+// as it was before planning, the project lock released, the engine's and the builders'
+// clients closed. It may be called more than once.
+func (s *session) Close() {
+	s.closeOnce.Do(func() {
+		s.restoreGC()
+		<-s.asked
+		if s.engine != nil {
+			s.engine.Close()
+		}
+		s.bk.close()
+		s.release()
+	})
 }
 
 // lock takes the project's lock when the command asked for it (g.lockAs).
@@ -63,8 +81,9 @@ func (g *global) prepare(ctx context.Context, names []string, rebuild bool) (*se
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (*session, error) { release(); return nil, err } // not only at exit: cli.Run runs in tests
-	s := &session{model: m, state: inputs.OpenState(m.Root), restoreGC: gcOffWhilePlanning(), release: release}
+	s := &session{model: m, state: inputs.OpenState(m.Root), restoreGC: gcOffWhilePlanning(), release: release,
+		asked: make(chan struct{})}
+	fail := func(err error) (*session, error) { s.Close(); return nil, err } // not only at exit: cli.Run runs in tests
 	if s.scanner, err = inputs.NewScanner(m.Project); err != nil {
 		return fail(failedErr(err))
 	}
@@ -74,7 +93,10 @@ func (g *global) prepare(ctx context.Context, names []string, rebuild bool) (*se
 		fmt.Fprintln(g.io.Err, "imagemake: warning: "+w)
 	}
 	engine := make(chan map[string]plan.EngineImage, 1)
-	go func() { engine <- s.askEngine(ctx, m.Project.Env) }() // overlaps the file scan
+	go func() { // overlaps the file scan
+		defer close(s.asked)
+		engine <- s.askEngine(ctx, m.Project.Env)
+	}()
 	s.images, err = plan.Compute(m, s.scanner, s.state, plan.Options{Names: names, Rebuild: rebuild,
 		Engine: func() map[string]plan.EngineImage { return <-engine }})
 	if ie := (*inputs.InputError)(nil); errors.As(err, &ie) {

@@ -38,7 +38,7 @@ func runPush(ctx context.Context, g *global, o buildOptions, names []string) err
 	if err != nil {
 		return err
 	}
-	defer s.release()
+	defer s.Close()
 	if s.engineErr != nil {
 		return failedErr(fmt.Errorf("cannot push: %w", s.engineErr))
 	}
