@@ -14,6 +14,7 @@ import (
 	"github.com/imagemake/imagemake/internal/engine/docker"
 	"github.com/imagemake/imagemake/internal/plan"
 	"github.com/imagemake/imagemake/internal/progress"
+	imagerun "github.com/imagemake/imagemake/internal/run" // cli's tests have a helper named run
 	"github.com/imagemake/imagemake/internal/schedule"
 )
 
@@ -193,7 +194,7 @@ func (s *session) jobs(o buildOptions, report func(schedule.Event)) []*schedule.
 			Height: s.model.Graph.Height(pi.Name), Status: schedule.UpToDate, Reason: pi.Reason}
 		if w := s.assign(j, pi, o); w != nil {
 			logs := func(line string) { report(schedule.Event{Kind: schedule.Log, Image: pi.Name, Line: line}) }
-			j.Work = func(ctx context.Context) (string, error) { return w(ctx, logs) }
+			j.Work = func(ctx context.Context) (schedule.Status, error) { return w(ctx, logs) }
 		}
 		jobs = append(jobs, j)
 	}
@@ -201,37 +202,38 @@ func (s *session) jobs(o buildOptions, report func(schedule.Event)) []*schedule.
 }
 
 // workFunc is a job's Work that logs through logs.
-type workFunc func(ctx context.Context, logs func(string)) (string, error)
+type workFunc func(ctx context.Context, logs func(string)) (schedule.Status, error)
 
-// assign returns a job's work, nil when there is none: tag what the engine holds, reuse what
-// the registry holds, build, or (with --push) publish an image that is up to date.
+// assign returns a job's work, nil when there is none, as imagerun.Decide decides: tag what the
+// engine holds, reuse what the registry holds, build, or (with --push) publish an image that is
+// up to date.
 func (s *session) assign(j *schedule.Job, pi *plan.Image, o buildOptions) workFunc {
-	from, inRegistry := s.inRegistry[pi.Name]
-	switch {
-	case pi.Status == plan.UpToDate && o.push:
+	d := imagerun.Decide(imagerun.Facts{UpToDate: pi.Status == plan.UpToDate, SameAs: pi.SameAs,
+		InRegistry: s.inRegistry[pi.Name], Push: o.push, Rebuild: o.rebuild})
+	switch d.Action {
+	case imagerun.Publish:
 		j.Action = "pushing"
 		return s.publishWork(pi)
-	case pi.Status == plan.UpToDate:
-		return nil
-	case pi.SameAs != "" && !o.rebuild:
+	case imagerun.Tag:
 		j.Action = "tagging"
-		return s.tagWork(pi, o.push)
-	case inRegistry && !o.rebuild:
-		j.Action, j.Reason = "reusing", "inputs found in registry as "+from
-		return s.reuseWork(pi, from, o.push)
-	default:
+		return s.tagWork(pi, d.Push)
+	case imagerun.Reuse:
+		j.Action, j.Reason = "reusing", "inputs found in registry as "+d.From
+		return s.reuseWork(pi, d.From, d.Push)
+	case imagerun.Build:
 		return s.buildWork(pi, o)
 	}
+	return nil
 }
 
 func (s *session) publishWork(pi *plan.Image) workFunc {
-	return func(ctx context.Context, logs func(string)) (string, error) {
+	return func(ctx context.Context, logs func(string)) (schedule.Status, error) {
 		return schedule.UpToDate, s.publish(ctx, pi, logs)
 	}
 }
 
 func (s *session) tagWork(pi *plan.Image, push bool) workFunc {
-	return func(ctx context.Context, logs func(string)) (string, error) {
+	return func(ctx context.Context, logs func(string)) (schedule.Status, error) {
 		for _, ref := range pi.Config.Refs() {
 			if err := s.engine.Tag(ctx, pi.SameAs, ref); err != nil {
 				return "", err
@@ -248,7 +250,7 @@ func (s *session) tagWork(pi *plan.Image, push bool) workFunc {
 }
 
 func (s *session) reuseWork(pi *plan.Image, from string, push bool) workFunc {
-	return func(ctx context.Context, logs func(string)) (string, error) {
+	return func(ctx context.Context, logs func(string)) (schedule.Status, error) {
 		if err := s.reuse(ctx, pi, from, push, logs); err != nil {
 			return "", err
 		}

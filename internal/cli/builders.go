@@ -190,7 +190,7 @@ func (s *session) where() string {
 // buildWork builds pi on a builder of the pool: with --push, pushed with every ref and its
 // inputs tag; built by a daemon, loaded into the engine (--load, or no --push).
 func (s *session) buildWork(pi *plan.Image, o buildOptions) workFunc {
-	return func(ctx context.Context, logs func(string)) (string, error) {
+	return func(ctx context.Context, logs func(string)) (schedule.Status, error) {
 		req, err := s.buildRequest(ctx, pi, o, logs)
 		if err != nil {
 			return "", err

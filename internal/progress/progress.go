@@ -108,7 +108,7 @@ func (r *Reporter) finished(res *schedule.Result) {
 	if res.Status == schedule.UpToDate {
 		return // the summary lists them; a no-op run stays quiet
 	}
-	msg := res.Status
+	msg := string(res.Status)
 	if res.Duration > 0 {
 		msg += " in " + Duration(res.Duration)
 	}
@@ -150,7 +150,7 @@ func (r *Reporter) json(e schedule.Event) {
 		je.Event = "log"
 	case schedule.Finished:
 		ms := e.Result.Duration.Milliseconds()
-		je = jsonEvent{Event: "result", Image: e.Image, Status: e.Result.Status, Reason: e.Result.Reason, DurationMS: &ms}
+		je = jsonEvent{Event: "result", Image: e.Image, Status: string(e.Result.Status), Reason: e.Result.Reason, DurationMS: &ms}
 	}
 	b, _ := json.Marshal(je)
 	r.w.Write(append(b, '\n'))

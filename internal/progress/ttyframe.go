@@ -153,7 +153,7 @@ func (l *live) count() string {
 }
 
 // marks are the symbol and colour of each result status.
-var marks = map[string]seg{
+var marks = map[schedule.Status]seg{
 	schedule.Built:     {"✔", aec.GreenF},
 	schedule.UpToDate:  {"=", aec.Faint},
 	schedule.Reused:    {"↻", aec.CyanF},
@@ -164,7 +164,7 @@ var marks = map[string]seg{
 
 // finishedLine is the one line a finished image collapses into: "✔ api  built 12.3s · Dockerfile changed".
 func finishedLine(st style, res *schedule.Result, nameWidth, cols int) string {
-	status := res.Status
+	status := string(res.Status)
 	if res.Duration > 0 {
 		status += " " + Duration(res.Duration)
 	}

@@ -84,7 +84,7 @@ func New(results []schedule.Result, deps map[string][]string) *Report {
 	}
 	r.DurationMS = end.Sub(r.Start).Milliseconds()
 	for _, res := range results {
-		img := Image{Name: res.Name, Status: res.Status, Reason: res.Reason, DependsOn: deps[res.Name],
+		img := Image{Name: res.Name, Status: string(res.Status), Reason: res.Reason, DependsOn: deps[res.Name],
 			StartMS: res.Start.Sub(r.Start).Milliseconds(), DurationMS: res.Duration.Milliseconds()}
 		if img.DependsOn == nil {
 			img.DependsOn = []string{}
@@ -92,7 +92,7 @@ func New(results []schedule.Result, deps map[string][]string) *Report {
 		if res.Err != nil && res.Err.Error() != res.Reason {
 			img.Error = res.Err.Error()
 		}
-		r.Counts[res.Status]++
+		r.Counts[string(res.Status)]++
 		r.Images = append(r.Images, img)
 	}
 	slices.SortStableFunc(r.Images, func(a, b Image) int { return int(a.StartMS - b.StartMS) })

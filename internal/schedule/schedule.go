@@ -8,14 +8,17 @@ import (
 	"time"
 )
 
-// Result statuses, as PRODUCT.md fixes them for `--output json`.
+// Status is how a job ended, as PRODUCT.md fixes the words for JSON output.
+type Status string
+
+// Result statuses.
 const (
-	Built     = "built"
-	UpToDate  = "up-to-date"
-	Reused    = "reused"
-	Failed    = "failed"
-	Skipped   = "skipped"
-	Cancelled = "cancelled"
+	Built     Status = "built"
+	UpToDate  Status = "up-to-date"
+	Reused    Status = "reused"
+	Failed    Status = "failed"
+	Skipped   Status = "skipped"
+	Cancelled Status = "cancelled"
 )
 
 // Job is one image of a run. Work is nil when there is nothing to do (the job ends with Status
@@ -24,16 +27,16 @@ type Job struct {
 	Name   string
 	Deps   []string
 	Height int    // longest chain of dependents; higher starts first
-	Status string // for jobs without Work
+	Status Status // for jobs without Work
 	Reason string // why the job runs (or why it does not)
 	Action string // what Work does, for people: "building" (default), "pushing", "reusing"
-	Work   func(ctx context.Context) (status string, err error)
+	Work   func(ctx context.Context) (Status, error)
 }
 
 // Result is how a job ended.
 type Result struct {
 	Name     string
-	Status   string
+	Status   Status
 	Reason   string
 	Err      error
 	Start    time.Time
@@ -179,7 +182,7 @@ func (s *scheduler) depsDone(j *Job) bool {
 	return true
 }
 
-func succeeded(status string) bool {
+func succeeded(status Status) bool {
 	return status == Built || status == UpToDate || status == Reused
 }
 
@@ -245,12 +248,12 @@ func (s *scheduler) emit(e Event) {
 
 // Summary counts results by status, e.g. "3 built, 2 up-to-date, 1 failed".
 func Summary(results []Result) string {
-	counts := map[string]int{}
+	counts := map[Status]int{}
 	for _, r := range results {
 		counts[r.Status]++
 	}
 	var out string
-	for _, st := range []string{Built, Reused, UpToDate, Failed, Skipped, Cancelled} {
+	for _, st := range []Status{Built, Reused, UpToDate, Failed, Skipped, Cancelled} {
 		if counts[st] > 0 {
 			if out != "" {
 				out += ", "

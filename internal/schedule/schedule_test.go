@@ -16,8 +16,8 @@ type recorder struct {
 	peak    int
 }
 
-func (r *recorder) work(name string, d time.Duration, err error) func(context.Context) (string, error) {
-	return func(ctx context.Context) (string, error) {
+func (r *recorder) work(name string, d time.Duration, err error) func(context.Context) (Status, error) {
+	return func(ctx context.Context) (Status, error) {
 		r.mu.Lock()
 		r.started = append(r.started, name)
 		r.now++
@@ -35,8 +35,8 @@ func (r *recorder) work(name string, d time.Duration, err error) func(context.Co
 	}
 }
 
-func statuses(rs []Result) map[string]string {
-	m := map[string]string{}
+func statuses(rs []Result) map[string]Status {
+	m := map[string]Status{}
 	for _, r := range rs {
 		m[r.Name] = r.Status
 	}
@@ -97,7 +97,7 @@ func failureJobs(rec *recorder) []*Job {
 func TestFailFast(t *testing.T) {
 	rec := &recorder{}
 	rs := Schedule(context.Background(), failureJobs(rec), Options{Jobs: 2}, nil)
-	want := map[string]string{"bad": Failed, "child": Skipped, "grandchild": Skipped, "slow": Built, "after": Cancelled}
+	want := map[string]Status{"bad": Failed, "child": Skipped, "grandchild": Skipped, "slow": Built, "after": Cancelled}
 	if st := statuses(rs); !equal(st, want) {
 		t.Fatalf("statuses %v, want %v", st, want)
 	}
@@ -114,7 +114,7 @@ func TestFailFast(t *testing.T) {
 func TestKeepGoing(t *testing.T) {
 	rec := &recorder{}
 	rs := Schedule(context.Background(), failureJobs(rec), Options{Jobs: 2, KeepGoing: true}, nil)
-	want := map[string]string{"bad": Failed, "child": Skipped, "grandchild": Skipped, "slow": Built, "after": Built}
+	want := map[string]Status{"bad": Failed, "child": Skipped, "grandchild": Skipped, "slow": Built, "after": Built}
 	if st := statuses(rs); !equal(st, want) {
 		t.Fatalf("statuses %v, want %v", st, want)
 	}
@@ -133,7 +133,7 @@ func TestCancel(t *testing.T) {
 	go func() { done <- Schedule(ctx, jobs, Options{Jobs: 4}, nil) }()
 	select {
 	case rs := <-done:
-		want := map[string]string{"long": Cancelled, "next": Cancelled, "fine": UpToDate}
+		want := map[string]Status{"long": Cancelled, "next": Cancelled, "fine": UpToDate}
 		if st := statuses(rs); !equal(st, want) {
 			t.Fatalf("statuses %v, want %v", st, want)
 		}
@@ -166,7 +166,7 @@ func TestEventsPairUp(t *testing.T) {
 	}
 }
 
-func equal(a, b map[string]string) bool {
+func equal(a, b map[string]Status) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -179,7 +179,7 @@ func equal(a, b map[string]string) bool {
 }
 
 func TestStoppedWorkIsCancelled(t *testing.T) {
-	jobs := []*Job{{Name: "a", Work: func(context.Context) (string, error) {
+	jobs := []*Job{{Name: "a", Work: func(context.Context) (Status, error) {
 		return "", &StoppedError{Reason: "not pushed: another image failed"}
 	}}}
 	r := Schedule(context.Background(), jobs, Options{Jobs: 1}, nil)[0]

@@ -1,0 +1,37 @@
+package run
+
+import "testing"
+
+func TestDecide(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    Facts
+		want Decision
+	}{
+		{"up to date", Facts{UpToDate: true}, Decision{Action: Nothing}},
+		{"up to date, held elsewhere too", Facts{UpToDate: true, SameAs: "a:1", InRegistry: "r/a:x"}, Decision{Action: Nothing}},
+		{"up to date, --push", Facts{UpToDate: true, Push: true}, Decision{Action: Publish, Push: true}},
+		{"up to date, --push --always-make", Facts{UpToDate: true, Push: true, Rebuild: true}, Decision{Action: Publish, Push: true}},
+		{"engine holds the inputs", Facts{SameAs: "a:1"}, Decision{Action: Tag, From: "a:1"}},
+		{"engine and registry hold them: the engine wins", Facts{SameAs: "a:1", InRegistry: "r/a:x"}, Decision{Action: Tag, From: "a:1"}},
+		{"engine holds them, --push", Facts{SameAs: "a:1", Push: true}, Decision{Action: Tag, From: "a:1", Push: true}},
+		{"engine holds them, --always-make", Facts{SameAs: "a:1", Rebuild: true}, Decision{Action: Build}},
+		{"registry holds them", Facts{InRegistry: "r/a:x"}, Decision{Action: Reuse, From: "r/a:x"}},
+		{"registry holds them, --push", Facts{InRegistry: "r/a:x", Push: true}, Decision{Action: Reuse, From: "r/a:x", Push: true}},
+		{"registry holds them, --always-make", Facts{InRegistry: "r/a:x", Rebuild: true}, Decision{Action: Build}},
+		{"nothing holds them", Facts{}, Decision{Action: Build}},
+		{"nothing holds them, --push", Facts{Push: true}, Decision{Action: Build, Push: true}},
+	} {
+		if got := Decide(tc.f); got != tc.want {
+			t.Errorf("%s: Decide(%+v) = %+v (%s), want %+v (%s)", tc.name, tc.f, got, got.Action, tc.want, tc.want.Action)
+		}
+	}
+}
+
+func TestActionString(t *testing.T) {
+	for a, want := range map[Action]string{Nothing: "up to date", Publish: "publish", Tag: "tag", Reuse: "reuse", Build: "build", Action(9): "Action(9)"} {
+		if got := a.String(); got != want {
+			t.Errorf("%d.String() = %q, want %q", int(a), got, want)
+		}
+	}
+}
