@@ -26,7 +26,10 @@ type buildOptions struct {
 	noCache   bool
 	push      bool
 	noReuse   bool
-	output    string
+	progress  string // --progress
+	format    string // --format
+	output    string // --output, deprecated
+	mode      string // the progress.New mode the three ask for
 	report    string
 	bk        builderOptions
 }
@@ -42,8 +45,11 @@ image is up to date when the engine holds its ref labelled with its current inpu
 		Example: `  imagemake build
   imagemake build -n                # what would build, and why
   imagemake build -j 8 -k services  # keep going past failures
-  imagemake build --output json | jq -c 'select(.event=="result")'`,
+  imagemake build --format json | jq -c 'select(.event=="result")'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.resolveProgress(cmd.Flags(), g); err != nil {
+				return err
+			}
 			return runBuild(cmd.Context(), g, o, args)
 		},
 	}
@@ -58,14 +64,11 @@ image is up to date when the engine holds its ref labelled with its current inpu
 	f.BoolVar(&g.noWait, "no-wait", false, "fail (exit 1) instead of waiting when another imagemake builds this project")
 	addBuilderFlags(f, &o.bk)
 	f.StringVar(&o.report, "report", "", "write the run as a self-contained HTML page `FILE`.html (timeline, table, reasons) and FILE.json")
-	f.StringVar(&o.output, "output", "auto", "auto, tty, line, grouped or json (auto: tty on a terminal, else line)")
+	addProgressFlags(f, &o)
 	return cmd
 }
 
 func runBuild(ctx context.Context, g *global, o buildOptions, names []string) error {
-	if _, err := progress.New(o.output, io.Discard, nil, nil); err != nil {
-		return usageErr(err)
-	}
 	g.lockAs = "imagemake build"
 	s, err := g.prepare(ctx, names, o.rebuild)
 	if err != nil {
@@ -126,7 +129,7 @@ func (s *session) registryCandidates(o buildOptions) []*plan.Image {
 // schedule runs the plan's jobs with progress output and turns the results into an exit code.
 func (s *session) schedule(ctx context.Context, g *global, o buildOptions) error {
 	s.restoreGC()
-	rep, _ := progress.New(o.output, g.io.Out, planNames(s.images), g.io.Env)
+	rep, _ := progress.New(o.mode, g.io.Out, planNames(s.images), g.io.Env)
 	rep.Event(schedule.Event{Kind: schedule.Message, Line: runHeader(s, o.push)})
 	report := s.watch(rep.Event, o.keepGoing)
 	s.bk.listen(report)
@@ -287,6 +290,7 @@ func (s *session) request(pi *plan.Image, o buildOptions) (schedule.Request, err
 		Labels:      labels,
 		Refs:        img.Refs(),
 		NoCache:     o.noCache,
+		RawProgress: o.mode == "rawjson",
 		Secrets:     s.secrets(img),
 		SSH:         ssh,
 		InlineCache: s.model.Cache.Inline,

@@ -208,7 +208,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"context", "nope"}, `no image or group named "nope"`},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"build", "--jobz", "3"}, "unknown flag: --jobz"},
-		{[]string{"build", "--output", "fancy"}, `unknown output "fancy"`},
+		{[]string{"build", "--progress", "fancy"}, `unknown progress "fancy"`},
+		{[]string{"build", "--output", "fancy"}, `unknown progress "fancy"`},
+		{[]string{"build", "--format", "yaml"}, `unknown format "yaml"`},
+		{[]string{"plan", "--format", "yaml"}, `unknown format "yaml"`},
 	} {
 		code, _, errOut := run(t, dir, offline, c.args...)
 		if code != 2 || !strings.Contains(errOut, c.want) {

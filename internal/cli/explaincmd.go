@@ -19,6 +19,7 @@ import (
 
 func newExplain(g *global) *cobra.Command {
 	var asJSON bool
+	var format string
 	cmd := &cobra.Command{
 		Use:   "explain IMAGE",
 		Short: "Tell the full story of an image's inputs: digest, every change, cache source, BuildKit solve",
@@ -27,9 +28,13 @@ every file, build arg and base image that changed since the digest imagemake las
 source a build would use and the exact BuildKit solve (and the equivalent docker command).
 It builds nothing and records nothing.`,
 		Example: `  imagemake explain api
-  imagemake explain openresty --json | jq .changes`,
+  imagemake explain openresty --format json | jq .changes`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if asJSON, err = wantJSON(cmd.Flags(), g, format, asJSON); err != nil {
+				return err
+			}
 			e, err := g.explain(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -41,7 +46,7 @@ It builds nothing and records nothing.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	addFormatFlag(cmd.Flags(), &format, &asJSON)
 	return cmd
 }
 

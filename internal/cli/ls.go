@@ -17,13 +17,18 @@ import (
 
 func newLs(g *global) *cobra.Command {
 	var asJSON bool
+	var format string
 	cmd := &cobra.Command{
 		Use:   "ls",
 		Short: "List images, refs, contexts, dependencies, groups and tasks",
 		Example: `  imagemake ls
-  imagemake ls --json | jq '.images[] | select(.depends_on | index("pybase")) | .name'`,
+  imagemake ls --format json | jq '.images[] | select(.depends_on | index("pybase")) | .name'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if asJSON, err = wantJSON(cmd.Flags(), g, format, asJSON); err != nil {
+				return err
+			}
 			m, err := g.load(cmd.Context())
 			if err != nil {
 				return err
@@ -35,7 +40,7 @@ func newLs(g *global) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	addFormatFlag(cmd.Flags(), &format, &asJSON)
 	return cmd
 }
 

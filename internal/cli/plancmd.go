@@ -13,6 +13,7 @@ import (
 
 type planOptions struct {
 	asJSON  bool
+	format  string
 	check   bool
 	verbose bool
 }
@@ -27,9 +28,13 @@ build args, target, platform, base images) and asks the engine, once, which imag
 that digest. Without a reachable engine every image is "unknown", and the reason says what changed
 since imagemake last saw the image.`,
 		Example: `  imagemake plan
-  imagemake plan api worker --json
+  imagemake plan api worker --format json
   imagemake plan --check || echo "something needs a build"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if o.asJSON, err = wantJSON(cmd.Flags(), g, o.format, o.asJSON); err != nil {
+				return err
+			}
 			s, err := g.prepare(cmd.Context(), args, false)
 			if err != nil {
 				return err
@@ -63,7 +68,7 @@ since imagemake last saw the image.`,
 			return err
 		},
 	}
-	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print JSON")
+	addFormatFlag(cmd.Flags(), &o.format, &o.asJSON)
 	cmd.Flags().BoolVar(&o.check, "check", false, "exit 1 when any image is not up to date")
 	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "also show each image's inputs digest, file count and the cache source a build would use")
 	return cmd

@@ -22,11 +22,14 @@ be up to date in the engine: run imagemake build first (or build --push).`,
 		Example: `  imagemake push
   imagemake push api worker`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.resolveProgress(cmd.Flags(), g); err != nil {
+				return err
+			}
 			return runPush(cmd.Context(), g, o, args)
 		},
 	}
 	cmd.Flags().IntVarP(&o.jobs, "jobs", "j", 4, "push at most `N` images at once")
-	cmd.Flags().StringVar(&o.output, "output", "auto", "auto, tty, line, grouped or json (auto: tty on a terminal, else line)")
+	addProgressFlags(cmd.Flags(), &o)
 	cmd.Flags().BoolVar(&g.noWait, "no-wait", false, "fail (exit 1) instead of waiting when another imagemake builds this project")
 	return cmd
 }

@@ -32,13 +32,16 @@ The exit code is the task's; Ctrl-C reaches the task's process group.`,
   imagemake run test -- -k login`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.resolveProgress(cmd.Flags(), g); err != nil {
+				return err
+			}
 			return runTask(cmd.Context(), g, o, args[0], args[1:])
 		},
 	}
 	f := cmd.Flags()
 	f.IntVarP(&o.jobs, "jobs", "j", 4, "build at most `N` images at once")
 	f.BoolVarP(&o.keepGoing, "keep-going", "k", false, "after a failure, go on with what does not depend on it")
-	f.StringVar(&o.output, "output", "auto", "auto, tty, line, grouped or json: the build's output (auto: tty on a terminal, else line)")
+	addProgressFlags(f, &o)
 	return cmd
 }
 

@@ -1,5 +1,6 @@
 // Package progress turns the events of a build run into what a person or a program reads:
-// a live terminal view, prefixed lines, grouped logs, JSON lines, and the closing summary.
+// a live terminal view, prefixed lines, grouped logs, JSON lines, BuildKit's raw status JSON,
+// and the closing summary.
 package progress
 
 import (
@@ -13,8 +14,15 @@ import (
 	"github.com/imagemake/imagemake/internal/schedule"
 )
 
-// Modes accepted by New.
-var Modes = []string{"auto", "tty", "line", "grouped", "json"}
+// Modes are the --progress values, as docker buildx names them: auto (tty on a terminal, else
+// plain), plain (one prefixed line per log line and event), tty (the live view), quiet (only
+// failures and the summary) and rawjson (BuildKit's status JSON, one object per line, as the
+// builder sends it; the builder must be asked for it: see schedule.Request.RawProgress), and
+// imagemake's own grouped (plain, each image's log at once when it ends).
+var Modes = []string{"auto", "plain", "tty", "quiet", "rawjson", "grouped"}
+
+// New also takes "json" (imagemake's own events as JSON lines, --format json) and "line", the
+// deprecated --output's name for plain.
 
 // TailLines is how many log lines of a failed image are repeated under the summary.
 const TailLines = 30
@@ -32,8 +40,9 @@ type Reporter struct {
 	done   chan struct{} // closed when the redraws stopped
 }
 
-// New returns a reporter for mode. "auto" and "tty" are the live terminal view when w is a
-// terminal and env's TERM is not "dumb", and "line" otherwise; env's NO_COLOR turns colours off.
+// New returns a reporter for mode (Modes, otherModes). "auto" and "tty" are the live terminal
+// view when w is a terminal and env's TERM is not "dumb", and "plain" otherwise; env's NO_COLOR
+// turns colours off.
 // names are the images of the run, used to align prefixes and count.
 func New(mode string, w io.Writer, names []string, env map[string]string) (*Reporter, error) {
 	var size func() (int, int)
@@ -43,9 +52,11 @@ func New(mode string, w io.Writer, names []string, env map[string]string) (*Repo
 		if s, ok := terminalSize(w); ok && env["TERM"] != "dumb" {
 			mode, size = "tty", s
 		}
-	case "line", "grouped", "json":
+	case "plain":
+		mode = "line"
+	case "line", "grouped", "json", "quiet", "rawjson":
 	default:
-		return nil, fmt.Errorf("unknown output %q (want one of %s)", mode, strings.Join(Modes, ", "))
+		return nil, fmt.Errorf("unknown progress %q (want one of %s)", mode, strings.Join(Modes, ", "))
 	}
 	r := &Reporter{w: w, mode: mode, logs: map[string][]string{}, failed: map[string][]string{}}
 	for _, n := range names {
@@ -64,11 +75,26 @@ func (r *Reporter) Event(e schedule.Event) {
 	if e.Kind == schedule.Log && strings.TrimSpace(e.Line) == "" {
 		return // BuildKit's plain output separates steps with blank lines; prefixes do that here
 	}
-	if r.mode == "json" {
+	switch {
+	case r.mode == "json":
 		r.json(e)
 		return
-	}
-	if r.tty != nil {
+	case r.mode == "rawjson":
+		if e.Kind == schedule.Log && strings.HasPrefix(e.Line, "{") {
+			fmt.Fprintln(r.w, e.Line) // BuildKit's JSON; imagemake's own lines (loading, pushing) are left out
+		}
+		return
+	case r.mode == "quiet" && e.Kind == schedule.Log:
+		r.keep(e.Image, e.Line) // a failure's tail is shown under the summary
+		return
+	case r.mode == "quiet" && e.Kind == schedule.Message:
+		if strings.HasPrefix(e.Line, "imagemake: warning") {
+			fmt.Fprintln(r.w, e.Line)
+		}
+		return
+	case r.mode == "quiet" && e.Kind == schedule.Started:
+		return
+	case r.tty != nil:
 		r.ttyEvent(e)
 		return
 	}
@@ -105,7 +131,7 @@ func (r *Reporter) finished(res *schedule.Result) {
 		}
 	}
 	delete(r.logs, res.Name)
-	if res.Status == schedule.UpToDate {
+	if res.Status == schedule.UpToDate || (r.mode == "quiet" && res.Status != schedule.Failed) {
 		return // the summary lists them; a no-op run stays quiet
 	}
 	msg := string(res.Status)
@@ -156,12 +182,13 @@ func (r *Reporter) json(e schedule.Event) {
 	r.w.Write(append(b, '\n'))
 }
 
-// Close writes the summary table and the log tail of each failed image (nothing in json mode).
+// Close writes the summary table and the log tail of each failed image (nothing in json and
+// rawjson modes).
 func (r *Reporter) Close(results []schedule.Result) {
 	r.stopLive()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.mode == "json" || len(results) == 0 {
+	if r.mode == "json" || r.mode == "rawjson" || len(results) == 0 {
 		return
 	}
 	fmt.Fprintln(r.w)

@@ -88,3 +88,47 @@ func TestUnknownMode(t *testing.T) {
 		t.Fatal("want an error")
 	}
 }
+
+func TestPlainIsLine(t *testing.T) {
+	plain, _ := run(t, "plain")
+	line, _ := run(t, "line")
+	if plain != line {
+		t.Fatalf("plain differs from line:\n%s\n---\n%s", plain, line)
+	}
+}
+
+func TestQuietShowsOnlyFailuresAndSummary(t *testing.T) {
+	out, _ := run(t, "quiet")
+	for _, want := range []string{
+		"pybase | failed in 1.5s: exit code: 3\n",
+		"pybase  failed          1.5s  exit code: 3\n",
+		"--- pybase: last 30 log lines ---\n#11 step\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("quiet output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, not := range []string{"building: never built", "pybase | #1 step", "svc    | skipped"} {
+		if strings.Contains(out, not) {
+			t.Errorf("quiet output has %q:\n%s", not, out)
+		}
+	}
+}
+
+func TestRawJSONPassesBuilderLinesOnly(t *testing.T) {
+	var buf bytes.Buffer
+	r, err := New("rawjson", &buf, []string{"a"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Event(schedule.Event{Kind: schedule.Message, Line: "imagemake: 1 of 1 images to build"})
+	r.Event(schedule.Event{Kind: schedule.Started, Image: "a", Action: "building"})
+	r.Event(schedule.Event{Kind: schedule.Log, Image: "a", Line: `{"vertexes":[{"digest":"sha256:1"}]}`})
+	r.Event(schedule.Event{Kind: schedule.Log, Image: "a", Line: "loading into the engine"})
+	res := schedule.Result{Name: "a", Status: schedule.Built}
+	r.Event(schedule.Event{Kind: schedule.Finished, Image: "a", Result: &res})
+	r.Close([]schedule.Result{res})
+	if got, want := buf.String(), `{"vertexes":[{"digest":"sha256:1"}]}`+"\n"; got != want {
+		t.Fatalf("rawjson wrote %q, want %q", got, want)
+	}
+}

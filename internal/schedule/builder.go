@@ -23,8 +23,11 @@ type Request struct {
 	Labels   map[string]string // labels, imagemake.inputs included
 	Refs     []string          // every ref the image gets (first one is the main ref)
 	NoCache  bool              // do not use the builder's cache
-	Secrets  []Secret          // RUN --mount=type=secret,id=ID
-	SSH      []SSH             // RUN --mount=type=ssh,id=ID
+	// RawProgress asks for the builder's progress as BuildKit's raw status JSON (one object
+	// per line, as `--progress rawjson` prints it) instead of `--progress plain` lines.
+	RawProgress bool
+	Secrets     []Secret // RUN --mount=type=secret,id=ID
+	SSH         []SSH    // RUN --mount=type=ssh,id=ID
 
 	CacheFrom   []string // registry refs to import cache from (cache images or inline cache)
 	CacheTo     string   // registry ref to export the build's cache to; "" none

@@ -43,7 +43,7 @@ func (b *Builder) Build(ctx context.Context, req schedule.Request, logs func(str
 		done = b.addLoad(ctx, eg, &opt, req, logs)
 	}
 	status := make(chan *client.SolveStatus)
-	eg.Go(func() error { return showProgress(status, logs) })
+	eg.Go(func() error { return showProgress(status, logs, req.RawProgress) })
 	var resp *client.SolveResponse
 	eg.Go(func() error {
 		var err error

@@ -8,12 +8,16 @@ import (
 	"github.com/moby/buildkit/util/progress/progressui"
 )
 
-// showProgress writes the daemon's status stream as `docker build --progress=plain` does, one
-// line per logs call, until the stream ends.
-func showProgress(status chan *client.SolveStatus, logs func(string)) error {
+// showProgress writes the daemon's status stream as `docker build --progress=plain` does (raw:
+// as --progress=rawjson does), one line per logs call, until the stream ends.
+func showProgress(status chan *client.SolveStatus, logs func(string), raw bool) error {
 	w := &lineWriter{logs: logs}
 	defer w.flush()
-	d, err := progressui.NewDisplay(w, progressui.PlainMode)
+	mode := progressui.PlainMode
+	if raw {
+		mode = progressui.RawJSONMode
+	}
+	d, err := progressui.NewDisplay(w, mode)
 	if err != nil {
 		for range status { // keep the solve going
 		}

@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+// --format json is the one spelling of JSON; --json still works, with a warning.
+func TestFormatJSONAndDeprecatedJSON(t *testing.T) {
+	dir := example(t)
+	for _, cmd := range []string{"ls", "plan"} {
+		code, out, errOut := run(t, dir, offline, cmd, "--format", "json")
+		var v map[string]any
+		if code != 0 || json.Unmarshal([]byte(out), &v) != nil || strings.Contains(errOut, "deprecated") {
+			t.Errorf("%s --format json: exit %d, stdout %q, stderr %q", cmd, code, out, errOut)
+		}
+		code, old, errOut := run(t, dir, offline, cmd, "--json")
+		if code != 0 || json.Unmarshal([]byte(old), &v) != nil || !strings.Contains(errOut, "imagemake: warning: --json is deprecated and will be removed; use --format json\n") {
+			t.Errorf("%s --json: exit %d, stdout %q, stderr %q", cmd, code, old, errOut)
+		}
+	}
+}
+
+// --progress beats $BUILDKIT_PROGRESS, which beats the deprecated --output; --format json beats all.
+func TestProgressModeResolution(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  string
+		want string
+		warn bool
+	}{
+		{nil, "", "auto", false},
+		{nil, "plain", "plain", false},
+		{[]string{"--progress", "quiet"}, "plain", "quiet", false},
+		{[]string{"--output", "line"}, "", "line", true},
+		{[]string{"--output", "json"}, "tty", "json", true},
+		{[]string{"--output", "grouped", "--progress", "tty"}, "", "tty", true},
+		{[]string{"--progress", "grouped"}, "", "grouped", false},
+		{[]string{"--format", "json", "--progress", "tty"}, "", "json", false},
+		{[]string{"--progress", "rawjson"}, "", "rawjson", false},
+	} {
+		var errOut strings.Builder
+		g := &global{io: IO{Err: &errOut, Env: map[string]string{}}}
+		if c.env != "" {
+			g.io.Env["BUILDKIT_PROGRESS"] = c.env
+		}
+		var o buildOptions
+		f := pflag.NewFlagSet("build", pflag.ContinueOnError)
+		addProgressFlags(f, &o)
+		if err := f.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.resolveProgress(f, g); err != nil || o.mode != c.want || strings.Contains(errOut.String(), "deprecated") != c.warn {
+			t.Errorf("%v with BUILDKIT_PROGRESS=%q: mode %q, err %v, stderr %q; want %q (warning: %v)", c.args, c.env, o.mode, err, errOut.String(), c.want, c.warn)
+		}
+	}
+}
+
