@@ -58,4 +58,3 @@ func TestProgressModeResolution(t *testing.T) {
 		}
 	}
 }
-
