@@ -138,7 +138,9 @@ engine itself says what is up to date.`,
   imagemake -C examples/monorepo graph --format mermaid`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       readVersion().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
 	root.SetIn(stdio.In)
@@ -146,7 +148,7 @@ engine itself says what is up to date.`,
 	root.PersistentFlags().StringVarP(&g.dir, "directory", "C", "", "run as if started in `DIR`")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	root.AddCommand(newLs(g), newGraph(g), newPlan(g), newContext(g), newClean(g), newBuild(g), newPush(g), newRun(g), newInit(g))
-	root.AddCommand(newExplain(g), newSchema(g))
+	root.AddCommand(newExplain(g), newSchema(g), newVersion(g))
 	completeArgs(root, g)
 	return root
 }
