@@ -144,7 +144,7 @@ func (t *translation) context() {
 }
 
 // dockerfile is relative to the context, as bake takes it (cwd:// makes it relative to the
-// root), and must be inside the context: imagemake sends the context as a tar.
+// root); it may lie outside the context, as with buildx, but not outside the project root.
 func (t *translation) dockerfile() {
 	if t.dir == "" {
 		return
@@ -156,8 +156,8 @@ func (t *translation) dockerfile() {
 	}
 	df, err := filepath.Rel(t.dir, abs)
 	df = filepath.ToSlash(df)
-	if err != nil || df == ".." || strings.HasPrefix(df, "../") || path.IsAbs(df) {
-		t.fail("dockerfile", "%q is outside the context %s: the context is sent as a tar, so the Dockerfile must be inside it", given, t.img.Context)
+	if _, ok := config.Inside(t.r.opt.Root, abs); err != nil || !ok {
+		t.fail("dockerfile", "%q is outside the project root", given)
 		return
 	}
 	if st, err := os.Stat(abs); err != nil || st.IsDir() {

@@ -125,8 +125,11 @@ func (t *translation) dockerfile() {
 		}
 	}
 	df = path.Clean(filepath.ToSlash(df))
-	if df == ".." || strings.HasPrefix(df, "../") || path.IsAbs(df) {
-		t.fail("build.dockerfile", "%q is outside the context %s: the context is sent as a tar, so the Dockerfile must be inside it", given, t.img.Context)
+	// Outside the context is fine, as with docker compose (BuildKit gets it apart from the
+	// context); outside the project is not.
+	abs := filepath.Join(t.dir, filepath.FromSlash(df))
+	if _, ok := config.Inside(t.l.root, abs); !ok || path.IsAbs(df) {
+		t.fail("build.dockerfile", "%q is outside the project root", given)
 		return
 	}
 	if st, err := os.Stat(filepath.Join(t.dir, filepath.FromSlash(df))); err != nil || st.IsDir() {

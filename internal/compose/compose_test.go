@@ -320,3 +320,35 @@ func TestIncludeAndExtendsWarnings(t *testing.T) {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A Dockerfile beside its context (agdsn/pycroft's `context: docker/base`, `dockerfile:
+// ../base.Dockerfile`) is taken as docker compose takes it; one outside the project is refused.
+func TestDockerfileOutsideContext(t *testing.T) {
+	root := t.TempDir()
+	for name, data := range map[string]string{
+		"docker/base.Dockerfile": "FROM scratch\n",
+		"docker/base/file":       "x\n",
+		"compose.yml": "services:\n  base:\n    build: {context: docker/base, dockerfile: ../base.Dockerfile}\n" +
+			"  escape:\n    build: {context: docker/base, dockerfile: ../../../x.Dockerfile}\n",
+	} {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _, err := Load(context.Background(), Options{Root: root, Files: []string{"compose.yml"}})
+	want := `compose.yml:5:35: services.escape.build.dockerfile: "../../../x.Dockerfile" is outside the project root`
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %s", err, want)
+	}
+	if err := os.WriteFile(filepath.Join(root, "compose.yml"), []byte("services:\n  base:\n    build: {context: docker/base, dockerfile: ../base.Dockerfile}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	svcs, _ := load(t, Options{Root: root, Files: []string{"compose.yml"}})
+	if img := svcs["base"].Image; img.Context != "docker/base" || img.Dockerfile != "../base.Dockerfile" {
+		t.Errorf("base: context %q, dockerfile %q", img.Context, img.Dockerfile)
+	}
+}

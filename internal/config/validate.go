@@ -137,20 +137,25 @@ func (d *decoder) checkBuildFiles(img *Image, f string, imports bool) {
 }
 
 // checkDockerfile checks img.Dockerfile, relative to the already checked img.Context, and
-// leaves it cleaned. The Dockerfile must be inside the context: the context goes as a tar.
+// leaves it cleaned. It may lie outside the context, as Docker allows (BuildKit gets it apart
+// from the context), but not outside the project root.
 func (d *decoder) checkDockerfile(img *Image, field string) {
 	if path.IsAbs(img.Dockerfile) || filepath.IsAbs(img.Dockerfile) {
 		d.errField(field, "%q is an absolute path; dockerfile is relative to the context", img.Dockerfile)
 		return
 	}
 	rel := path.Join(img.Context, filepath.ToSlash(img.Dockerfile))
-	inside, ok := relTo(img.Context, rel)
-	if !ok {
-		d.errField(field, "Dockerfile %q is outside the context %q: the context is sent as a tar, so the Dockerfile must be inside it", rel, img.Context)
+	if escapes(rel) {
+		d.errField(field, "Dockerfile %q (from the context %q) is outside the project root", img.Dockerfile, img.Context)
 		return
 	}
 	real, ok := d.exists(field, "Dockerfile", rel, fileKind)
 	if !ok {
+		return
+	}
+	inside, ok := relTo(img.Context, rel)
+	if !ok {
+		img.Dockerfile = fromContext(img.Context, rel)
 		return
 	}
 	if ctxReal, err := filepath.EvalSymlinks(filepath.Join(d.root, img.Context)); err == nil && !within(ctxReal, real) {
@@ -158,6 +163,16 @@ func (d *decoder) checkDockerfile(img *Image, field string) {
 		return
 	}
 	img.Dockerfile = inside
+}
+
+// fromContext is the project path p relative to the context folder ctx, slash-separated
+// (../base.Dockerfile for a Dockerfile beside the context).
+func fromContext(ctx, p string) string {
+	r, err := filepath.Rel(filepath.FromSlash(ctx), filepath.FromSlash(p))
+	if err != nil {
+		return p
+	}
+	return filepath.ToSlash(r)
 }
 
 func (d *decoder) checkInclude(inc *Include, f string) {
