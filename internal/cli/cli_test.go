@@ -140,7 +140,7 @@ func TestPlanWithoutEngineExplainsChanges(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "services/api/__pycache__/x.pyc"), "junk")
 	_, reasons, same := planJSONOf(t, dir)
 	for name, d := range before {
-		if same[name] != d || reasons[name] != "inputs unchanged since last seen" {
+		if same[name] != d || reasons[name] != "inputs unchanged since the last plan or build" {
 			t.Errorf("%s changed after touching an excluded file: %q", name, reasons[name])
 		}
 	}

@@ -168,7 +168,7 @@ func missing(st *inputs.State, pi *Image) error {
 
 func sinceLastSeen(st *inputs.State, pi *Image) error {
 	if st.LastSeenDigest(pi.Name) == pi.Manifest.Digest {
-		pi.Reason = "inputs unchanged since last seen" // without reading the recorded manifest
+		pi.Reason = "inputs unchanged since the last plan or build" // without reading the recorded manifest
 		return nil
 	}
 	seen, err := st.LastSeen(pi.Name)

@@ -32,9 +32,9 @@ func InputsTag(p *config.Project, img *config.Image, digest string) string {
 	return cacheRepo(p, img) + ":" + InputsTagPrefix + hex
 }
 
-// CacheCandidates are the refs tried, in order, as the image's --cache-from: the configured
-// cache tags, the inputs-digest tag, the last commits of the branch, the branch, the default
-// branch. Duplicates are dropped.
+// CacheCandidates are the refs tried, in order, as the image's --cache-from: the image's own
+// cache_from refs, the configured cache tags, the inputs-digest tag, the last commits of the
+// branch, the branch, the default branch. Duplicates are dropped.
 func CacheCandidates(p *config.Project, img *config.Image, digest string, git gitinfo.Info) []string {
 	repo := cacheRepo(p, img)
 	var tags []string
@@ -46,6 +46,9 @@ func CacheCandidates(p *config.Project, img *config.Image, digest string, git gi
 			seen[ref] = true
 			refs = append(refs, ref)
 		}
+	}
+	for _, ref := range img.CacheFrom {
+		add(ref)
 	}
 	for _, t := range tags {
 		add(repo + ":" + t)

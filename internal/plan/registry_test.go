@@ -25,6 +25,14 @@ func TestInputsTagAndCandidates(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("candidates:\n got %v\nwant %v", got, want)
 	}
+	img.CacheFrom = []string{"127.0.0.1:5000/acme/api:main", "127.0.0.1:5000/other/api:x"}
+	got = CacheCandidates(p, img, digest, gitinfo.Info{})
+	want = []string{"127.0.0.1:5000/acme/api:main", "127.0.0.1:5000/other/api:x", "127.0.0.1:5000/acme/api:ci-cache",
+		"127.0.0.1:5000/acme/api:in-0123456789abcdef"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("candidates with cache_from:\n got %v\nwant %v", got, want)
+	}
+	img.CacheFrom = nil
 	p.Cache.Repo = "registry.example.com/cache"
 	if got := InputsTag(p, img, digest); got != "registry.example.com/cache/api:in-0123456789abcdef" {
 		t.Errorf("InputsTag with cache.repo = %q", got)
