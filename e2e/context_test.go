@@ -15,7 +15,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -475,23 +474,7 @@ func listTar(r io.Reader, prefix string) (ctxTree, error) {
 // imageCtx lists what is under /ctx in the file system of image ref.
 func imageCtx(t *testing.T, c *client.Client, ref string) ctxTree {
 	t.Helper()
-	ctx := context.Background()
-	created, err := c.ContainerCreate(ctx, &container.Config{Image: ref, Cmd: []string{"/nothing"}},
-		&container.HostConfig{NetworkMode: "none"}, nil, nil, "")
-	if err != nil {
-		t.Fatalf("create a container of %s: %v", ref, err)
-	}
-	defer c.ContainerRemove(ctx, created.ID, container.RemoveOptions{Force: true})
-	rc, err := c.ContainerExport(ctx, created.ID)
-	if err != nil {
-		t.Fatalf("export %s: %v", ref, err)
-	}
-	defer rc.Close()
-	tree, err := listTar(rc, "ctx")
-	if err != nil {
-		t.Fatalf("export %s: %v", ref, err)
-	}
-	return tree
+	return imageTree(t, c, ref, "ctx")
 }
 
 // removeImagesUnder removes the images whose refs are prefix/*.

@@ -206,6 +206,13 @@ func assertSameImageFiles(t *testing.T, c *client.Client, a, b string) ctxTree {
 // imageFiles lists the file system of image ref, as `docker create` + `docker export` give it.
 func imageFiles(t *testing.T, c *client.Client, ref string) ctxTree {
 	t.Helper()
+	return imageTree(t, c, ref, "")
+}
+
+// imageTree lists what is under the folder under ("" for the root) in the file system of image
+// ref, as `docker create` + `docker export` give it.
+func imageTree(t *testing.T, c *client.Client, ref, under string) ctxTree {
+	t.Helper()
 	ctx := context.Background()
 	created, err := c.ContainerCreate(ctx, &container.Config{Image: ref, Cmd: []string{"/nothing"}},
 		&container.HostConfig{NetworkMode: "none"}, nil, nil, "")
@@ -218,7 +225,7 @@ func imageFiles(t *testing.T, c *client.Client, ref string) ctxTree {
 		t.Fatalf("export %s: %v", ref, err)
 	}
 	defer rc.Close()
-	tree, err := listTar(rc, "")
+	tree, err := listTar(rc, under)
 	if err != nil {
 		t.Fatalf("export %s: %v", ref, err)
 	}
