@@ -4,14 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/imagemake/imagemake/internal/config"
-	"github.com/imagemake/imagemake/internal/engine/docker"
 	"github.com/imagemake/imagemake/internal/plan"
 	"github.com/imagemake/imagemake/internal/progress"
 	imagerun "github.com/imagemake/imagemake/internal/run" // cli's tests have a helper named run
@@ -70,89 +65,62 @@ image is up to date when the engine holds its ref labelled with its current inpu
 
 func runBuild(ctx context.Context, g *global, o buildOptions, names []string) error {
 	g.lockAs = "imagemake build"
-	s, err := g.prepare(ctx, names, o.rebuild)
+	r, err := g.open(ctx, names, o.rebuild)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer r.Close()
 	if o.dryRun {
-		dryRun(g.io.Out, s.images, s.engineErr)
+		dryRun(g.io.Out, r.Images, r.EngineErr)
 		return nil
 	}
-	if err := s.backend(ctx, o, g.io.Env); err != nil {
-		return err
-	}
-	if err := s.recordSeen(); err != nil {
-		return err
-	}
-	s.openRegistry(ctx, o.noReuse)
-	if err := s.checkPush(o); err != nil {
-		return err
-	}
-	if err := s.findInRegistry(ctx, s.registryCandidates(o)); err != nil {
-		return err
-	}
-	return s.schedule(ctx, g, o)
+	rep := g.reporter(r, o)
+	results, err := r.Build(ctx, o.runOptions(), rep.event)
+	return g.finish(ctx, r, rep, o, results, err)
 }
 
-// checkPush refuses --push without a registry, or when a ref would go to Docker Hub by default.
-func (s *session) checkPush(o buildOptions) error {
-	if !o.push {
-		return nil
+// runOptions are the options of the run the flags ask for.
+func (o buildOptions) runOptions() imagerun.Options {
+	return imagerun.Options{Jobs: o.jobs, KeepGoing: o.keepGoing, Rebuild: o.rebuild, NoCache: o.noCache,
+		Push: o.push, NoReuse: o.noReuse, RawProgress: o.mode == "rawjson",
+		Builders: o.bk.addrs, TLS: o.bk.tls, Load: o.bk.load}
+}
+
+// reporter prints a run's events in the mode of the flags; it starts with the run's first
+// event (its header, sent before any build starts), so that nothing is drawn for a run that
+// fails before it builds.
+type reporter struct {
+	start func() *progress.Reporter
+	rep   *progress.Reporter
+}
+
+func (g *global) reporter(r *imagerun.Run, o buildOptions) *reporter {
+	return &reporter{start: func() *progress.Reporter {
+		rep, _ := progress.New(o.mode, g.io.Out, planNames(r.Images), g.io.Env) // mode checked by resolveProgress
+		return rep
+	}}
+}
+
+func (p *reporter) event(e schedule.Event) {
+	if p.rep == nil {
+		p.rep = p.start()
 	}
-	if s.reg == nil {
-		return usageErr(fmt.Errorf("--push needs a registry in repo: or cache.repo: (such as registry.example.com/team), and no --no-reuse"))
-	}
-	for _, pi := range s.images {
-		for _, ref := range pi.Config.Refs() {
-			if !plan.NamesRegistry(ref) {
-				return usageErr(s.model.ImageError(pi.Config, "", fmt.Sprintf(
-					"--push would send %s to Docker Hub; name the registry in the ref (docker.io/%s) to mean it", ref, ref)))
-			}
+	p.rep.Event(e)
+}
+
+// finish ends a run that builds or pushes: the summary, the report and the exit code.
+func (g *global) finish(ctx context.Context, r *imagerun.Run, p *reporter, o buildOptions, results []schedule.Result, err error) error {
+	if err != nil {
+		if p.rep != nil {
+			p.rep.Close(nil)
 		}
+		return err
 	}
-	return nil
-}
-
-// registryCandidates are the images whose inputs tag is looked up: the stale ones (to reuse
-// them), and with --push every one (to retag instead of pushing).
-func (s *session) registryCandidates(o buildOptions) []*plan.Image {
-	var out []*plan.Image
-	for _, pi := range s.images {
-		if o.push || (pi.Status != plan.UpToDate && (pi.SameAs == "" || o.rebuild)) {
-			out = append(out, pi)
-		}
-	}
-	return out
-}
-
-// schedule runs the plan's jobs with progress output and turns the results into an exit code.
-func (s *session) schedule(ctx context.Context, g *global, o buildOptions) error {
-	s.restoreGC()
-	rep, _ := progress.New(o.mode, g.io.Out, planNames(s.images), g.io.Env)
-	rep.Event(schedule.Event{Kind: schedule.Message, Line: runHeader(s, o.push)})
-	report := s.watch(rep.Event, o.keepGoing)
-	s.bk.listen(report)
-	results := schedule.Schedule(ctx, s.jobs(o, report), schedule.Options{Jobs: s.bk.jobs(o.jobs), KeepGoing: o.keepGoing}, report)
-	rep.Close(results)
-	if err := s.writeReport(o.report, results); err != nil {
+	p.rep.Close(results)
+	if err := writeReport(r, o.report, results); err != nil {
 		return err
 	}
 	return buildExit(ctx, results)
-}
-
-func runHeader(s *session, push bool) string {
-	stale := 0
-	for _, pi := range s.images {
-		if pi.Status != plan.UpToDate {
-			stale++
-		}
-	}
-	header := fmt.Sprintf("imagemake: %d of %d images to build on %s", stale, len(s.images), s.where())
-	if push {
-		header += "; pushing to the registry"
-	}
-	return header
 }
 
 func buildExit(ctx context.Context, results []schedule.Result) error {
@@ -187,146 +155,4 @@ func dryRun(w io.Writer, images []*plan.Image, engineErr error) {
 		}
 	}
 	fmt.Fprintf(w, "%d of %d images would build\n", n, len(images))
-}
-
-// jobs turns the plan into scheduler jobs whose work reports its log lines to report.
-func (s *session) jobs(o buildOptions, report func(schedule.Event)) []*schedule.Job {
-	var jobs []*schedule.Job
-	for _, pi := range s.images {
-		j := &schedule.Job{Name: pi.Name, Deps: s.model.Graph.DepNames(pi.Name),
-			Height: s.model.Graph.Height(pi.Name), Status: schedule.UpToDate, Reason: pi.Reason}
-		if w := s.assign(j, pi, o); w != nil {
-			logs := func(line string) { report(schedule.Event{Kind: schedule.Log, Image: pi.Name, Line: line}) }
-			j.Work = func(ctx context.Context) (schedule.Status, error) { return w(ctx, logs) }
-		}
-		jobs = append(jobs, j)
-	}
-	return jobs
-}
-
-// workFunc is a job's Work that logs through logs.
-type workFunc func(ctx context.Context, logs func(string)) (schedule.Status, error)
-
-// assign returns a job's work, nil when there is none, as imagerun.Decide decides: tag what the
-// engine holds, reuse what the registry holds, build, or (with --push) publish an image that is
-// up to date.
-func (s *session) assign(j *schedule.Job, pi *plan.Image, o buildOptions) workFunc {
-	d := imagerun.Decide(imagerun.Facts{UpToDate: pi.Status == plan.UpToDate, SameAs: pi.SameAs,
-		InRegistry: s.inRegistry[pi.Name], Push: o.push, Rebuild: o.rebuild})
-	switch d.Action {
-	case imagerun.Publish:
-		j.Action = "pushing"
-		return s.publishWork(pi)
-	case imagerun.Tag:
-		j.Action = "tagging"
-		return s.tagWork(pi, d.Push)
-	case imagerun.Reuse:
-		j.Action, j.Reason = "reusing", "inputs found in registry as "+d.From
-		return s.reuseWork(pi, d.From, d.Push)
-	case imagerun.Build:
-		return s.buildWork(pi, o)
-	}
-	return nil
-}
-
-func (s *session) publishWork(pi *plan.Image) workFunc {
-	return func(ctx context.Context, logs func(string)) (schedule.Status, error) {
-		return schedule.UpToDate, s.publish(ctx, pi, logs)
-	}
-}
-
-func (s *session) tagWork(pi *plan.Image, push bool) workFunc {
-	return func(ctx context.Context, logs func(string)) (schedule.Status, error) {
-		for _, ref := range pi.Config.Refs() {
-			if err := s.engine.Tag(ctx, pi.SameAs, ref); err != nil {
-				return "", err
-			}
-		}
-		if err := s.state.Record(pi.Manifest, true); err != nil {
-			return "", err
-		}
-		if push {
-			return schedule.Reused, s.publish(ctx, pi, logs)
-		}
-		return schedule.Reused, nil
-	}
-}
-
-func (s *session) reuseWork(pi *plan.Image, from string, push bool) workFunc {
-	return func(ctx context.Context, logs func(string)) (schedule.Status, error) {
-		if err := s.reuse(ctx, pi, from, push, logs); err != nil {
-			return "", err
-		}
-		return schedule.Reused, s.state.Record(pi.Manifest, true)
-	}
-}
-
-// request is the build of pi as every builder takes it.
-func (s *session) request(pi *plan.Image, o buildOptions) (schedule.Request, error) {
-	img := pi.Config
-	labels := maps.Clone(img.Labels)
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	labels[docker.InputsLabel] = pi.Manifest.Digest // the label the engine is asked about
-	contexts, err := s.namedContexts(pi)
-	if err != nil {
-		return schedule.Request{}, err
-	}
-	ssh, err := s.sshAgents(img)
-	if err != nil {
-		return schedule.Request{}, err
-	}
-	return schedule.Request{
-		Image:       img.Name,
-		Deps:        s.model.Graph.DepNames(pi.Name),
-		Context:     pi.Context.Entries(),
-		Dockerfile:  img.Dockerfile,
-		Contexts:    contexts,
-		Args:        s.model.BuildArgs(img),
-		Target:      img.Target,
-		Platform:    img.Platform,
-		Network:     img.Network,
-		Labels:      labels,
-		Refs:        img.Refs(),
-		NoCache:     o.noCache,
-		RawProgress: o.mode == "rawjson",
-		Secrets:     s.secrets(img),
-		SSH:         ssh,
-		InlineCache: s.model.Cache.Inline,
-		SharedKey:   s.model.Project.Root + ":" + pi.Name,
-	}, nil
-}
-
-// secrets are img's secrets with their files' absolute paths.
-func (s *session) secrets(img *config.Image) []schedule.Secret {
-	var out []schedule.Secret
-	for _, sec := range img.Secrets {
-		src := sec.Src
-		if src != "" && !filepath.IsAbs(src) {
-			src = filepath.Join(s.model.Project.Root, src)
-		}
-		out = append(out, schedule.Secret{ID: sec.ID, Src: src, Env: sec.Env})
-	}
-	return out
-}
-
-// sshAgents are img's ssh: entries as BuildKit forwards them; "default" without paths is the
-// agent of $SSH_AUTH_SOCK, as `docker build --ssh default` takes it.
-func (s *session) sshAgents(img *config.Image) ([]schedule.SSH, error) {
-	var out []schedule.SSH
-	for i, spec := range img.SSH {
-		id, paths, ok := strings.Cut(spec, "=")
-		a := schedule.SSH{ID: id}
-		if ok {
-			a.Paths = strings.Split(paths, ",")
-		} else if sock := s.model.Project.Env["SSH_AUTH_SOCK"]; sock != "" {
-			a.Paths = []string{sock}
-		} else {
-			return nil, usageErr(s.model.ImageError(img, fmt.Sprintf("ssh[%d]", i),
-				fmt.Sprintf("%s forwards the SSH agent of $SSH_AUTH_SOCK, which is not set (start ssh-agent, or give ID=PATH)", spec)))
-		}
-		out = append(out, a)
-	}
-	return out, nil
 }

@@ -20,7 +20,7 @@ func TestCommandsRestoreGCAndReleaseLock(t *testing.T) {
 	limit := debug.SetMemoryLimit(3 << 30)
 	defer debug.SetMemoryLimit(limit)
 	dir := example(t)
-	for _, args := range [][]string{{"plan"}, {"plan", "--json"}, {"build"}, {"build", "--dry-run"}, {"push"}, {"explain", "api"}} {
+	for _, args := range [][]string{{"plan"}, {"plan", "--json"}, {"build"}, {"build", "--dry-run"}, {"build", "--push", "--builder", "tcp://127.0.0.1:1"}, {"push"}, {"explain", "api"}} {
 		code, _, stderr := run(t, dir, offline, args...)
 		if code == ExitUsage {
 			t.Fatalf("%v: exit %d: %s", args, code, stderr)

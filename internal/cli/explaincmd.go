@@ -14,6 +14,7 @@ import (
 	"github.com/imagemake/imagemake/internal/engine/buildkit"
 	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/plan"
+	imagerun "github.com/imagemake/imagemake/internal/run"
 	"github.com/imagemake/imagemake/internal/schedule"
 )
 
@@ -82,17 +83,17 @@ func (g *global) explain(ctx context.Context, name string) (*explanation, error)
 		}
 		return nil, usageErr(fmt.Errorf("%q is a group; explain takes one image", name))
 	}
-	s, err := g.prepare(ctx, []string{name}, false)
+	s, err := g.open(ctx, []string{name}, false)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	pi := s.images[slices.IndexFunc(s.images, func(pi *plan.Image) bool { return pi.Name == name })]
+	pi := s.Images[slices.IndexFunc(s.Images, func(pi *plan.Image) bool { return pi.Name == name })]
 	e := &explanation{Image: name, Refs: pi.Config.Refs(), Status: pi.Status, Reason: pi.Reason,
 		Inputs: pi.Manifest.Digest, Files: pi.Context.Len(), Changes: []inputs.Change{}, Upstream: pi.Manifest.Upstream,
 		Builders: m.Builders}
-	if s.engineErr != nil {
-		e.EngineError = oneLine(s.engineErr)
+	if s.EngineErr != nil {
+		e.EngineError = oneLine(s.EngineErr)
 	}
 	if err := e.since(s, pi); err != nil {
 		return nil, err
@@ -100,7 +101,7 @@ func (g *global) explain(ctx context.Context, name string) (*explanation, error)
 	if err := e.cache(ctx, s, pi); err != nil {
 		return nil, err
 	}
-	req, err := s.request(pi, buildOptions{})
+	req, err := s.Request(pi, imagerun.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -113,8 +114,8 @@ func (g *global) explain(ctx context.Context, name string) (*explanation, error)
 }
 
 // since lists every change since the inputs last seen.
-func (e *explanation) since(s *session, pi *plan.Image) error {
-	seen, err := s.state.LastSeen(pi.Name)
+func (e *explanation) since(s *imagerun.Run, pi *plan.Image) error {
+	seen, err := s.State.LastSeen(pi.Name)
 	if err != nil || seen == nil {
 		return failedErrOrNil(err)
 	}
@@ -124,13 +125,13 @@ func (e *explanation) since(s *session, pi *plan.Image) error {
 }
 
 // cache finds the cache source a build would use, as build does.
-func (e *explanation) cache(ctx context.Context, s *session, pi *plan.Image) error {
-	s.openRegistry(ctx, false)
-	if s.reg == nil {
+func (e *explanation) cache(ctx context.Context, s *imagerun.Run, pi *plan.Image) error {
+	s.OpenRegistry(ctx, false)
+	if !s.HasRegistry() {
 		e.CacheNote = "no registry named in repo: or cache.repo:, so no cache source"
 		return nil
 	}
-	ref, err := s.cacheFrom(ctx, pi)
+	ref, err := s.CacheFrom(ctx, pi)
 	if err != nil {
 		return failedErr(err)
 	}

@@ -68,15 +68,15 @@ func (g *global) graphPicture(ctx context.Context, draw func(io.Writer, []graphd
 	}
 	status := map[string]string{}
 	if withPlan {
-		s, err := g.prepare(ctx, nil, false)
+		s, err := g.open(ctx, nil, false)
 		if err != nil {
 			return err
 		}
 		defer s.Close()
-		if s.engineErr != nil {
-			fmt.Fprintf(g.io.Err, "imagemake: engine unreachable, status unknown: %v\n", oneLine(s.engineErr))
+		if s.EngineErr != nil {
+			fmt.Fprintf(g.io.Err, "imagemake: engine unreachable, status unknown: %v\n", oneLine(s.EngineErr))
 		}
-		for _, pi := range s.images {
+		for _, pi := range s.Images {
 			status[pi.Name] = pi.Status
 		}
 	}

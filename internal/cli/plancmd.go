@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -9,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imagemake/imagemake/internal/plan"
+	imagerun "github.com/imagemake/imagemake/internal/run"
 )
 
 type planOptions struct {
@@ -35,34 +35,34 @@ since imagemake last saw the image.`,
 			if o.asJSON, err = wantJSON(cmd.Flags(), g, o.format, o.asJSON); err != nil {
 				return err
 			}
-			s, err := g.prepare(cmd.Context(), args, false)
+			s, err := g.open(cmd.Context(), args, false)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			if s.engineErr != nil && !o.asJSON {
-				fmt.Fprintf(g.io.Err, "imagemake: engine unreachable, status unknown: %v\n", oneLine(s.engineErr))
+			if s.EngineErr != nil && !o.asJSON {
+				fmt.Fprintf(g.io.Err, "imagemake: engine unreachable, status unknown: %v\n", oneLine(s.EngineErr))
 			}
-			if err := s.recordSeen(); err != nil {
+			if err := s.RecordSeen(); err != nil {
 				return err
 			}
 			var caches map[string]string
 			if o.verbose {
-				if caches, err = s.cacheSources(cmd.Context()); err != nil {
+				if caches, err = s.CacheSources(cmd.Context()); err != nil {
 					return err
 				}
 			}
 			if o.asJSON {
 				err = writeJSON(g.io.Out, planJSON(s, caches))
 			} else {
-				planText(g.io.Out, s.images, caches)
+				planText(g.io.Out, s.Images, caches)
 			}
 			if o.verbose {
-				st := s.scanner.Stats()
+				st := s.Scanner.Stats()
 				fmt.Fprintf(g.io.Err, "imagemake: %d folders listed, %d entries stat'ed, %d files read to hash (%.1f MB), %d hashes from the stat cache\n",
 					st.Listed, st.Statted, st.Hashed, float64(st.BytesHashed)/1e6, st.CacheHits)
 			}
-			if err == nil && o.check && !allUpToDate(s.images) {
+			if err == nil && o.check && !allUpToDate(s.Images) {
 				return silent(ExitFailed)
 			}
 			return err
@@ -88,12 +88,12 @@ type planOutputJSON struct {
 	EngineError string          `json:"engine_error,omitempty"`
 }
 
-func planJSON(s *session, caches map[string]string) planOutputJSON {
+func planJSON(s *imagerun.Run, caches map[string]string) planOutputJSON {
 	out := planOutputJSON{Images: []planImageJSON{}}
-	if s.engineErr != nil {
-		out.EngineError = oneLine(s.engineErr)
+	if s.EngineErr != nil {
+		out.EngineError = oneLine(s.EngineErr)
 	}
-	for _, pi := range s.images {
+	for _, pi := range s.Images {
 		if pi.Requested {
 			out.Images = append(out.Images, planImageJSON{pi.Name, pi.Config.Ref, pi.Status, pi.Reason, pi.Manifest.Digest, caches[pi.Name]})
 		}
@@ -131,24 +131,6 @@ func allUpToDate(images []*plan.Image) bool {
 		}
 	}
 	return true
-}
-
-// cacheSources finds, for each stale image, the --cache-from a build would use ("" for none).
-// The map is never nil.
-func (s *session) cacheSources(ctx context.Context) (map[string]string, error) {
-	out := map[string]string{}
-	s.openRegistry(ctx, false)
-	for _, pi := range s.images {
-		if pi.Status == plan.UpToDate {
-			continue
-		}
-		ref, err := s.cacheFrom(ctx, pi)
-		if err != nil {
-			return nil, failedErr(err)
-		}
-		out[pi.Name] = ref
-	}
-	return out, nil
 }
 
 func shortDigest(d string) string {

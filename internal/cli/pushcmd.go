@@ -2,12 +2,8 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/imagemake/imagemake/internal/plan"
 )
 
 func newPush(g *global) *cobra.Command {
@@ -37,32 +33,12 @@ be up to date in the engine: run imagemake build first (or build --push).`,
 func runPush(ctx context.Context, g *global, o buildOptions, names []string) error {
 	o.push = true
 	g.lockAs = "imagemake push"
-	s, err := g.prepare(ctx, names, false)
+	r, err := g.open(ctx, names, false)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	if s.engineErr != nil {
-		return failedErr(fmt.Errorf("cannot push: %w", s.engineErr))
-	}
-	if stale := notUpToDate(s.images); len(stale) > 0 {
-		return failedErr(fmt.Errorf("not up to date, build first: %s", strings.Join(stale, "; ")))
-	}
-	if s.openRegistry(ctx, false); s.checkPush(o) != nil {
-		return s.checkPush(o)
-	}
-	if err := s.findInRegistry(ctx, s.images); err != nil {
-		return err
-	}
-	return s.schedule(ctx, g, o)
-}
-
-func notUpToDate(images []*plan.Image) []string {
-	var out []string
-	for _, pi := range images {
-		if pi.Status != plan.UpToDate {
-			out = append(out, pi.Name+" ("+pi.Reason+")")
-		}
-	}
-	return out
+	defer r.Close()
+	rep := g.reporter(r, o)
+	results, err := r.Push(ctx, o.runOptions(), rep.event)
+	return g.finish(ctx, r, rep, o, results, err)
 }

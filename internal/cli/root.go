@@ -14,6 +14,7 @@ import (
 
 	"github.com/imagemake/imagemake/internal/config"
 	"github.com/imagemake/imagemake/internal/project"
+	imagerun "github.com/imagemake/imagemake/internal/run" // cli's tests have a helper named run
 )
 
 // Exit codes, as PRODUCT.md fixes them.
@@ -118,6 +119,12 @@ func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	var e *exitError
 	if errors.As(err, &e) {
 		return e.code
+	}
+	switch imagerun.KindOf(err) {
+	case imagerun.BadInput:
+		return ExitUsage
+	case imagerun.Failed:
+		return ExitFailed
 	}
 	return ExitUsage // cobra's own errors: unknown command or flag, wrong argument count
 }

@@ -1,4 +1,4 @@
-package cli
+package run
 
 import (
 	"context"
@@ -16,12 +16,12 @@ import (
 // gitCommits is how many first-parent commits are tried as cache tags.
 const gitCommits = 20
 
-// openRegistry sets up the registry client when the project names a registry (plan.UsesRegistry)
+// OpenRegistry sets up the registry client when the project names a registry (plan.UsesRegistry)
 // and the user did not turn reuse off. Without one, no request ever leaves the machine. Of a
 // multi-platform image it reads the image of the builder's platform (its first worker's, once
 // backend has run; linux/amd64 before) or of the image's platform:.
-func (s *session) openRegistry(ctx context.Context, noReuse bool) {
-	if noReuse || !plan.UsesRegistry(s.model.Project) {
+func (s *Run) OpenRegistry(ctx context.Context, noReuse bool) {
+	if noReuse || !plan.UsesRegistry(s.Model.Project) {
 		return
 	}
 	var opts []registry.Option
@@ -29,13 +29,13 @@ func (s *session) openRegistry(ctx context.Context, noReuse bool) {
 		opts = append(opts, registry.WithPlatform(s.bk.pool.Platform()))
 	}
 	s.reg = registry.New(opts...)
-	s.git = gitinfo.Read(ctx, s.model.Root, gitCommits)
+	s.git = gitinfo.Read(ctx, s.Model.Root, gitCommits)
 }
 
 // findInRegistry looks up, in parallel, the inputs-digest tag of every image in want and keeps
 // those the registry holds with the right imagemake.inputs label. A registry error fails the
 // run: it is never taken as "not found".
-func (s *session) findInRegistry(ctx context.Context, want []*plan.Image) error {
+func (s *Run) findInRegistry(ctx context.Context, want []*plan.Image) error {
 	s.inRegistry = map[string]string{}
 	if s.reg == nil || len(want) == 0 {
 		return nil
@@ -46,13 +46,13 @@ func (s *session) findInRegistry(ctx context.Context, want []*plan.Image) error 
 	}
 	found, err := s.reg.LookupAll(ctx, refs, 16)
 	if err != nil {
-		return failedErr(fmt.Errorf("looking for built images in the registry (--no-reuse skips this): %w", err))
+		return failed(fmt.Errorf("looking for built images in the registry (--no-reuse skips this): %w", err))
 	}
 	return s.checkLabels(ctx, want, found)
 }
 
 // checkLabels keeps the found images whose label really is the digest its tag names.
-func (s *session) checkLabels(ctx context.Context, want []*plan.Image, found []*registry.Found) error {
+func (s *Run) checkLabels(ctx context.Context, want []*plan.Image, found []*registry.Found) error {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var firstErr error
@@ -68,7 +68,7 @@ func (s *session) checkLabels(ctx context.Context, want []*plan.Image, found []*
 			defer mu.Unlock()
 			switch {
 			case err != nil && firstErr == nil:
-				firstErr = failedErr(fmt.Errorf("reading the labels of %s: %w", ref, err))
+				firstErr = failed(fmt.Errorf("reading the labels of %s: %w", ref, err))
 			case err == nil && label == pi.Manifest.Digest:
 				s.inRegistry[pi.Name] = ref
 			}
@@ -78,16 +78,16 @@ func (s *session) checkLabels(ctx context.Context, want []*plan.Image, found []*
 	return firstErr
 }
 
-func (s *session) inputsTag(pi *plan.Image) string {
-	return plan.InputsTag(s.model.Project, pi.Config, pi.Manifest.Digest)
+func (s *Run) inputsTag(pi *plan.Image) string {
+	return plan.InputsTag(s.Model.Project, pi.Config, pi.Manifest.Digest)
 }
 
-// cacheFrom returns the first cache candidate that exists in the registry, or "".
-func (s *session) cacheFrom(ctx context.Context, pi *plan.Image) (string, error) {
+// CacheFrom returns the first cache candidate that exists in the registry, or "".
+func (s *Run) CacheFrom(ctx context.Context, pi *plan.Image) (string, error) {
 	if s.reg == nil {
 		return "", nil
 	}
-	f, err := s.reg.FirstExisting(ctx, plan.CacheCandidates(s.model.Project, pi.Config, pi.Manifest.Digest, s.git))
+	f, err := s.reg.FirstExisting(ctx, plan.CacheCandidates(s.Model.Project, pi.Config, pi.Manifest.Digest, s.git))
 	if err != nil || f == nil {
 		return "", err
 	}
@@ -96,7 +96,7 @@ func (s *session) cacheFrom(ctx context.Context, pi *plan.Image) (string, error)
 
 // reuse takes the image built elsewhere: with push, its refs are added to the registry's
 // manifest without pulling anything; otherwise the engine pulls it and tags it.
-func (s *session) reuse(ctx context.Context, pi *plan.Image, from string, push bool, logs func(string)) error {
+func (s *Run) reuse(ctx context.Context, pi *plan.Image, from string, push bool, logs func(string)) error {
 	refs := pi.Config.Refs()
 	if push && sameRegistry(from, refs) {
 		logs("adding " + fmt.Sprint(refs) + " to " + from + " in the registry")
@@ -123,7 +123,7 @@ func (s *session) reuse(ctx context.Context, pi *plan.Image, from string, push b
 }
 
 // pushRefs pushes every ref of the image and its inputs-digest tag from the engine.
-func (s *session) pushRefs(ctx context.Context, pi *plan.Image, logs func(string)) error {
+func (s *Run) pushRefs(ctx context.Context, pi *plan.Image, logs func(string)) error {
 	if s.stopping() {
 		return errNotPushed
 	}
@@ -141,7 +141,7 @@ func (s *session) pushRefs(ctx context.Context, pi *plan.Image, logs func(string
 
 // publish makes sure the registry holds an up-to-date image under every ref: a retag when its
 // inputs tag is there already, a push otherwise.
-func (s *session) publish(ctx context.Context, pi *plan.Image, logs func(string)) error {
+func (s *Run) publish(ctx context.Context, pi *plan.Image, logs func(string)) error {
 	if from, ok := s.inRegistry[pi.Name]; ok && sameRegistry(from, pi.Config.Refs()) {
 		return s.reg.Retag(ctx, from, pi.Config.Refs()...)
 	}
@@ -151,10 +151,10 @@ func (s *session) publish(ctx context.Context, pi *plan.Image, logs func(string)
 var errNotPushed = &schedule.StoppedError{Reason: "not pushed: another image failed"}
 
 // stopping is true once a failure stops the run (fail-fast): nothing is pushed after it.
-func (s *session) stopping() bool { return s.failing.Load() }
+func (s *Run) stopping() bool { return s.failing.Load() }
 
 // watch wraps report to notice the first failure.
-func (s *session) watch(report func(schedule.Event), keepGoing bool) func(schedule.Event) {
+func (s *Run) watch(report func(schedule.Event), keepGoing bool) func(schedule.Event) {
 	return func(e schedule.Event) {
 		if e.Kind == schedule.Finished && e.Result.Status == schedule.Failed && !keepGoing {
 			s.failing.Store(true)

@@ -1,0 +1,160 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/imagemake/imagemake/internal/engine/docker"
+	"github.com/imagemake/imagemake/internal/gitinfo"
+	"github.com/imagemake/imagemake/internal/inputs"
+	"github.com/imagemake/imagemake/internal/lock"
+	"github.com/imagemake/imagemake/internal/plan"
+	"github.com/imagemake/imagemake/internal/project"
+)
+
+// Run is what plan, explain, build and push share: the model, the inputs of each image and
+// what the engine holds; with Build or Push, what builds and what the registry holds.
+type Run struct {
+	Model     *project.Model
+	Scanner   *inputs.Scanner
+	State     *inputs.State
+	Images    []*plan.Image // the planned images, in build order
+	EngineErr error         // why the engine cannot be reached (nil: it can): statuses are "unknown"
+
+	engine     Engine
+	bk         *builders         // nil: the engine builds
+	reg        Registry          // nil: no registry named, or --no-reuse
+	git        gitinfo.Info      // cache tags from history
+	inRegistry map[string]string // image name -> its inputs tag, found in the registry
+	failing    atomic.Bool       // a failure stops the run: push nothing more
+	restoreGC  func()            // turns the garbage collector back on after planning
+	release    func()            // releases the project lock
+	asked      chan struct{}     // closed once askEngine has set engine and engineErr
+	closeOnce  sync.Once
+}
+
+// Close ends the session, whatever the command and however it ends: the garbage collector
+// as it was before planning, the project lock released, the engine's and the builders'
+// clients closed. It may be called more than once.
+func (s *Run) Close() {
+	s.closeOnce.Do(func() {
+		s.restoreGC()
+		<-s.asked
+		if s.engine != nil {
+			s.engine.Close()
+		}
+		s.bk.close()
+		s.release()
+	})
+}
+
+// OpenOptions say how a run is opened.
+type OpenOptions struct {
+	Names   []string // images and groups to plan (none: all)
+	Rebuild bool     // --always-make: plan every image stale
+	// LockAs, when set, takes the project's lock for this command ("imagemake build"); NoWait
+	// fails instead of waiting for another process's lock.
+	LockAs string
+	NoWait bool
+	Warn   func(string) // warnings, one line each, before a run's events start
+	// Waiting is told once, with who holds it, when the lock is held by another process.
+	Waiting func(holder string)
+}
+
+func (o OpenOptions) warn(line string) {
+	if o.Warn != nil {
+		o.Warn(line)
+	}
+}
+
+// lockProject takes the project's lock when o asks for it.
+func lockProject(ctx context.Context, root string, o OpenOptions) (func(), error) {
+	if o.LockAs == "" {
+		return func() {}, nil
+	}
+	release, err := lock.Acquire(ctx, filepath.Join(root, inputs.StateDir), o.LockAs, !o.NoWait, o.Waiting)
+	if err != nil {
+		return nil, failed(err)
+	}
+	return release, nil
+}
+
+// Open plans the run of m: takes the lock when asked, asks the engine once for every labelled
+// image and plans o.Names. Without an engine (unreachable) the plan says "unknown" and EngineErr
+// says why. The garbage collector is off until the builds start or Close; every Run that Open
+// returns must be closed.
+func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
+	names, err := m.Expand(o.Names)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	rebuild := o.Rebuild
+	release, err := lockProject(ctx, m.Root, o)
+	if err != nil {
+		return nil, err
+	}
+	s := &Run{Model: m, State: inputs.OpenState(m.Root), restoreGC: gcOffWhilePlanning(), release: release,
+		asked: make(chan struct{})}
+	fail := func(err error) (*Run, error) { s.Close(); return nil, err } // not only at exit: cli.Run runs in tests
+	if s.Scanner, err = inputs.NewScanner(m.Project); err != nil {
+		return fail(failed(err))
+	}
+	closure := m.Graph.Closure(names)
+	s.Scanner.Prefetch(m.ImagesNamed(closure)) // walk the trees while the engine answers
+	for _, w := range s.Scanner.Warnings() {
+		o.warn(w)
+	}
+	engine := make(chan map[string]plan.EngineImage, 1)
+	go func() { // overlaps the file scan
+		defer close(s.asked)
+		engine <- s.askEngine(ctx, m.Project.Env)
+	}()
+	s.Images, err = plan.Compute(m, s.Scanner, s.State, plan.Options{Names: names, Rebuild: rebuild,
+		Engine: func() map[string]plan.EngineImage { return <-engine }})
+	if ie := (*inputs.InputError)(nil); errors.As(err, &ie) {
+		return fail(badInput(err)) // the project's files are wrong, as with a bad config
+	} else if err != nil {
+		return fail(failed(err))
+	}
+	if err := s.Scanner.Save(); err != nil {
+		return fail(failed(err))
+	}
+	return s, nil
+}
+
+func (s *Run) askEngine(ctx context.Context, env map[string]string) map[string]plan.EngineImage {
+	e, err := docker.New(ctx, env)
+	if err != nil {
+		s.EngineErr = err
+		return nil
+	}
+	s.engine = e
+	images, err := e.Images(ctx)
+	if err != nil {
+		s.EngineErr = err
+		return nil
+	}
+	held := map[string]plan.EngineImage{}
+	for ref, img := range images {
+		held[ref] = plan.EngineImage{ID: img.ID, Inputs: img.Inputs}
+	}
+	return held
+}
+
+// RecordSeen remembers the inputs of the images the engine holds up to date (of every image when
+// the engine is unknown), so the next run can explain what changed. A stale image is recorded
+// once it is built: until then "never built" stays true.
+func (s *Run) RecordSeen() error {
+	for _, pi := range s.Images {
+		if pi.Status == plan.Stale {
+			continue
+		}
+		if err := s.State.Record(pi.Manifest, true); err != nil {
+			return failed(err)
+		}
+	}
+	return nil
+}
