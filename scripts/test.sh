@@ -21,16 +21,10 @@ go vet ./...
 for os in linux darwin windows; do
 	GOOS=$os go build ./... || { echo "GOOS=$os go build ./... fails" >&2; exit 1; }
 done
-# go.mod and go.sum are what the code imports: go mod tidy changes nothing.
-cp go.mod /tmp/imagemake-go.mod.$$ && cp go.sum /tmp/imagemake-go.sum.$$
-go mod tidy
-if ! cmp -s go.mod /tmp/imagemake-go.mod.$$ || ! cmp -s go.sum /tmp/imagemake-go.sum.$$; then
-	git diff --no-index /tmp/imagemake-go.mod.$$ go.mod >&2 || true
-	cp /tmp/imagemake-go.mod.$$ go.mod && cp /tmp/imagemake-go.sum.$$ go.sum
-	rm -f /tmp/imagemake-go.mod.$$ /tmp/imagemake-go.sum.$$
-	echo "go mod tidy changes go.mod or go.sum: run it and commit the result" >&2
+# go.mod and go.sum are what the code imports: go mod tidy would change nothing.
+if ! go mod tidy -diff; then
+	echo "go mod tidy changes go.mod or go.sum (diff above): run it and commit the result" >&2
 	exit 1
 fi
-rm -f /tmp/imagemake-go.mod.$$ /tmp/imagemake-go.sum.$$
 export IMAGEMAKE_E2E=1
 go test -race -count=1 -timeout 30m ./... "$@"
