@@ -51,11 +51,11 @@ func (s *Scanner) Context(img *config.Image) ([]Entry, error) {
 func (s *Scanner) context(img *config.Image) (_ *EntryList, err error) {
 	defer asInputError(&err)
 	ctxDir := s.abs(img.Context)
-	df, err := dockerfileName(img)
+	df, err := s.dockerfileOf(img)
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.contextMatcher(img, ctxDir, df)
+	m, err := s.contextMatcher(img, ctxDir, &df)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (s *Scanner) context(img *config.Image) (_ *EntryList, err error) {
 
 // wholeContext walks the whole context of img, includes merged, and keeps what the build
 // reads (see narrow) when its Dockerfile says it.
-func (s *Scanner) wholeContext(img *config.Image, m *matcher, ctxDir, df string) (*EntryList, error) {
+func (s *Scanner) wholeContext(img *config.Image, m *matcher, ctxDir string, df dockerfilePlace) (*EntryList, error) {
 	srcs := s.sources(img, ctxDir)
 	walks, err := s.walkAll(m, srcs)
 	if err != nil {
@@ -89,7 +89,8 @@ func (s *Scanner) wholeContext(img *config.Image, m *matcher, ctxDir, df string)
 	if reads.Whole != "" {
 		return all, nil
 	}
-	kept, err := narrow(all.Entries(), reads.Paths, df, ignoreFileIn(ctxDir, df))
+	ignore, _ := df.ignoreFile(ctxDir)
+	kept, err := narrow(all.Entries(), reads.Paths, df.name, ignore)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +105,7 @@ func (s *Scanner) NamedContext(img *config.Image, name string) ([]Entry, error) 
 		return nil, fmt.Errorf("named context %q of image %q is not a folder", name, img.Name)
 	}
 	dir := s.abs(rel)
-	m, err := s.contextMatcher(img, dir, "")
+	m, err := s.contextMatcher(img, dir, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -124,19 +125,6 @@ func (s *Scanner) abs(rel string) string {
 		return filepath.Clean(rel)
 	}
 	return filepath.Join(s.root, filepath.FromSlash(rel))
-}
-
-// dockerfileName is the Dockerfile's name inside the context.
-func dockerfileName(img *config.Image) (string, error) {
-	df := img.Dockerfile
-	if df == "" {
-		df = "Dockerfile"
-	}
-	df = path.Clean(filepath.ToSlash(df))
-	if df == ".." || strings.HasPrefix(df, "../") || path.IsAbs(df) {
-		return "", fmt.Errorf("dockerfile %s is outside the context %s; bring it in with include:", img.Dockerfile, img.Context)
-	}
-	return df, nil
 }
 
 func (s *Scanner) sources(img *config.Image, ctxDir string) []source {
@@ -188,9 +176,13 @@ func (s *Scanner) rel(abs string) string {
 }
 
 // contextMatcher combines the ignore file of dir with the project's and the image's excludes.
-// df is the Dockerfile's name in the context, "" for a named context.
-func (s *Scanner) contextMatcher(img *config.Image, dir, df string) (*matcher, error) {
-	ignore, err := readIgnore(dir, df)
+// df is the image's Dockerfile, nil for a named context.
+func (s *Scanner) contextMatcher(img *config.Image, dir string, df *dockerfilePlace) (*matcher, error) {
+	paths := []string{filepath.Join(dir, ".dockerignore")}
+	if df != nil {
+		paths = []string{df.src + ".dockerignore", paths[0]}
+	}
+	ignore, err := readIgnore(paths)
 	if err != nil {
 		return nil, err
 	}
@@ -199,14 +191,11 @@ func (s *Scanner) contextMatcher(img *config.Image, dir, df string) (*matcher, e
 		patternSet{from: fmt.Sprintf("exclude of image %q", img.Name), patterns: ConfigPatterns(img.Exclude)})
 }
 
-// readIgnore reads the Dockerfile-specific ignore file when there is one, else .dockerignore.
-func readIgnore(dir, df string) (patternSet, error) {
-	names := []string{".dockerignore"}
-	if df != "" {
-		names = []string{df + ".dockerignore", ".dockerignore"}
-	}
-	for _, name := range names {
-		data, err := readRegular(filepath.Join(dir, filepath.FromSlash(name)))
+// readIgnore reads the first of paths that is there: the Dockerfile-specific ignore file
+// (beside the Dockerfile, inside the context or not) when there is one, else .dockerignore.
+func readIgnore(paths []string) (patternSet, error) {
+	for _, name := range paths {
+		data, err := readRegular(name)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -215,9 +204,9 @@ func readIgnore(dir, df string) (patternSet, error) {
 		}
 		pats, err := ignorefile.ReadAll(bytes.NewReader(data))
 		if err != nil {
-			return patternSet{}, fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
+			return patternSet{}, fmt.Errorf("%s: %w", name, err)
 		}
-		return patternSet{from: filepath.Join(dir, name), patterns: pats}, nil
+		return patternSet{from: name, patterns: pats}, nil
 	}
 	return patternSet{}, nil
 }
@@ -237,12 +226,12 @@ func (s *Scanner) Prefetch(images []*config.Image) {
 	}
 	go func() {
 		for _, img := range images {
-			df, err := dockerfileName(img)
+			df, err := s.dockerfileOf(img)
 			if err != nil {
 				continue
 			}
 			ctxDir := s.abs(img.Context)
-			m, err := s.contextMatcher(img, ctxDir, df)
+			m, err := s.contextMatcher(img, ctxDir, &df)
 			if err != nil {
 				continue
 			}
@@ -287,11 +276,11 @@ func (s *Scanner) gitWarning(img *config.Image) string {
 	if !ok {
 		return ""
 	}
-	df, err := dockerfileName(img)
+	df, err := s.dockerfileOf(img)
 	if err != nil {
 		return ""
 	}
-	m, err := s.contextMatcher(img, ctxDir, df)
+	m, err := s.contextMatcher(img, ctxDir, &df)
 	if err != nil {
 		return ""
 	}
@@ -305,8 +294,9 @@ func (s *Scanner) gitWarning(img *config.Image) string {
 		}
 		info = next
 	}
+	_, ignore := df.ignoreFile(ctxDir)
 	return fmt.Sprintf("image %q: the whole repository root is its context and %s is not ignored (%s): "+
-		"every commit rebuilds it; add %s to %s", img.Name, name, reads.Whole, name, ignoreFileIn(ctxDir, df))
+		"every commit rebuilds it; add %s to %s", img.Name, name, reads.Whole, name, s.rel(ignore))
 }
 
 // gitDirIn returns the name inside the context folder ctx of the .git of the repository
@@ -324,13 +314,4 @@ func gitDirIn(ctx, root string) (string, bool) {
 			return "", false
 		}
 	}
-}
-
-// ignoreFileIn is the name in the context folder ctxDir of the ignore file a build of df
-// reads: the Dockerfile's own when there is one, else .dockerignore.
-func ignoreFileIn(ctxDir, df string) string {
-	if _, err := os.Lstat(filepath.Join(ctxDir, filepath.FromSlash(df+".dockerignore"))); err == nil {
-		return df + ".dockerignore"
-	}
-	return ".dockerignore"
 }

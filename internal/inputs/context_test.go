@@ -233,7 +233,8 @@ func TestContextErrors(t *testing.T) {
 	}{
 		{image("nodf", "a"), "dockerfile Dockerfile not found"},
 		{image("noctx", "missing"), "missing"},
-		{&config.Image{Name: "out", Context: "b", Dockerfile: "../Dockerfile"}, "outside the context"},
+		{&config.Image{Name: "out", Context: "b", Dockerfile: "../Dockerfile"}, "Dockerfile not found"},
+		{&config.Image{Name: "outroot", Context: "b", Dockerfile: "../../Dockerfile"}, "outside the project root"},
 		{image("badignore", "c"), ".dockerignore"},
 		{&config.Image{Name: "badexclude", Context: "b", Exclude: []string{"["}}, `exclude of image "badexclude"`},
 	}

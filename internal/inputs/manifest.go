@@ -158,7 +158,7 @@ func (s *Scanner) Inputs(img *config.Image, b Build) (*EntryList, *Manifest, err
 
 func (s *Scanner) manifest(img *config.Image, c *EntryList, b Build) (_ *Manifest, err error) {
 	defer asInputError(&err)
-	df, err := dockerfileName(img)
+	df, err := s.dockerfileOf(img)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func (s *Scanner) manifest(img *config.Image, c *EntryList, b Build) (_ *Manifes
 	if err != nil {
 		return nil, err
 	}
-	m := newManifest(img, df, b)
+	m := newManifest(img, df.name, b)
 	m.lazy = &lazyFiles{make: func() Files { return c.files(v) }}
 	if m.Contexts, err = s.namedContexts(img); err != nil {
 		return nil, err

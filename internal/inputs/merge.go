@@ -149,8 +149,9 @@ func lookup(lists [][]Entry, name string) (Entry, bool) {
 }
 
 // extras returns, sorted, what the walks leave out that the context needs: the folders above
-// each include's To, and the Dockerfile with its folders when the patterns exclude it.
-func (s *Scanner) extras(trees [][]Entry, srcs []source, ctxDir, df string) ([]Entry, error) {
+// each include's To, and the Dockerfile with its folders when the patterns exclude it or it
+// lies outside the context.
+func (s *Scanner) extras(trees [][]Entry, srcs []source, ctxDir string, df dockerfilePlace) ([]Entry, error) {
 	var add []Entry
 	for i, src := range srcs {
 		if src.to == "" || len(trees[i]) == 0 {
@@ -196,21 +197,28 @@ func parents(trees [][]Entry, add []Entry, name, ctxDir string) ([]Entry, error)
 }
 
 // dockerfileEntries returns the Dockerfile and its folders when no tree holds it: Docker sends it
-// even when a pattern excludes it.
-func dockerfileEntries(trees [][]Entry, add []Entry, ctxDir, df string) ([]Entry, error) {
-	if e, ok := lookup(trees, df); ok {
+// even when a pattern excludes it. One outside the context comes under DockerfileDir, with its
+// own ignore file (see dockerfilePlace.outsideEntries).
+func dockerfileEntries(trees [][]Entry, add []Entry, ctxDir string, df dockerfilePlace) ([]Entry, error) {
+	if df.outside {
+		if _, ok := lookup(append(trees, add), DockerfileDir); ok {
+			return nil, fmt.Errorf("the context holds %s, the name imagemake gives the Dockerfile %s outside it", DockerfileDir, df.rel)
+		}
+		return df.outsideEntries()
+	}
+	if e, ok := lookup(trees, df.name); ok {
 		if e.IsDir() {
-			return nil, fmt.Errorf("dockerfile %s is a folder", df)
+			return nil, fmt.Errorf("dockerfile %s is a folder", df.name)
 		}
 		return nil, nil
 	}
-	e, err := lstatEntry(df, filepath.Join(ctxDir, filepath.FromSlash(df)), false)
+	e, err := lstatEntry(df.name, df.src, false)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("dockerfile %s not found in the context", df)
+		return nil, fmt.Errorf("dockerfile %s not found in the context", df.name)
 	}
 	if err != nil {
 		return nil, err
 	}
-	out, err := parents(trees, add, df, ctxDir)
+	out, err := parents(trees, add, df.name, ctxDir)
 	return append(out, e), err
 }

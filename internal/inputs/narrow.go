@@ -316,7 +316,7 @@ func realFolders(ctxDir, dir string) bool {
 // readContext is the context of read sources: each one's tree, the folders above those that
 // keep something (as they are on disk), the Dockerfile and the ignore file unless a pattern
 // excludes it, in path order.
-func (s *Scanner) readContext(m *matcher, srcs []source, ctxDir, df string) (*EntryList, error) {
+func (s *Scanner) readContext(m *matcher, srcs []source, ctxDir string, df dockerfilePlace) (*EntryList, error) {
 	trees := make([][]Entry, 0, len(srcs)+1)
 	walks := make([]*tree, 0, len(srcs))
 	extra := map[string]Entry{}
@@ -345,13 +345,21 @@ func (s *Scanner) readContext(m *matcher, srcs []source, ctxDir, df string) (*En
 			}
 		}
 	}
-	if _, ok := lookup(trees, df); !ok {
-		e, err := lstatEntry(df, filepath.Join(ctxDir, filepath.FromSlash(df)), false)
+	if df.outside {
+		out, err := df.outsideEntries()
 		if err != nil {
-			return nil, fmt.Errorf("dockerfile %s: %w", df, err)
+			return nil, err
 		}
-		extra[df] = e
-		if err := above(df); err != nil {
+		for _, e := range out {
+			extra[e.Name] = e
+		}
+	} else if _, ok := lookup(trees, df.name); !ok {
+		e, err := lstatEntry(df.name, df.src, false)
+		if err != nil {
+			return nil, fmt.Errorf("dockerfile %s: %w", df.name, err)
+		}
+		extra[df.name] = e
+		if err := above(df.name); err != nil {
 			return nil, err
 		}
 	}
@@ -370,12 +378,15 @@ func (s *Scanner) readContext(m *matcher, srcs []source, ctxDir, df string) (*En
 
 // addIgnoreFile adds the ignore file the build reads, as the whole context would hold it:
 // when it is there and no pattern excludes it.
-func (s *Scanner) addIgnoreFile(m *matcher, ctxDir, df string, trees [][]Entry, extra map[string]Entry, above func(string) error) error {
-	name := ignoreFileIn(ctxDir, df)
+func (s *Scanner) addIgnoreFile(m *matcher, ctxDir string, df dockerfilePlace, trees [][]Entry, extra map[string]Entry, above func(string) error) error {
+	name, src := df.ignoreFile(ctxDir)
 	if _, ok := lookup(trees, name); ok {
 		return nil
 	}
-	e, err := lstatEntry(name, filepath.Join(ctxDir, filepath.FromSlash(name)), false)
+	if _, ok := extra[name]; ok {
+		return nil // the Dockerfile's own, beside it outside the context
+	}
+	e, err := lstatEntry(name, src, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

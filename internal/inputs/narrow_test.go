@@ -1,6 +1,7 @@
 package inputs
 
 import (
+	"cmp"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,8 +12,9 @@ import (
 var narrowTests = []struct {
 	name       string
 	tree       []string
-	dockerfile string // in-context name; its content is the last tree spec's
+	dockerfile string // relative to the context; its content is the last tree spec's
 	want       []string
+	context    string // "." when empty
 }{
 	{
 		name: "root context with -f sub/Dockerfile",
@@ -63,6 +65,20 @@ var narrowTests = []struct {
 		dockerfile: "Dockerfile",
 		want:       []string{"Dockerfile", "svc/", "svc/y/", "svc/y/z", "tools/", "tools/t"},
 	},
+	{
+		// docker build -f x.Dockerfile app: the Dockerfile and its own ignore file, which wins
+		// over the context's, come under DockerfileDir.
+		name: "Dockerfile outside the context, its own ignore file", dockerfile: "../x.Dockerfile", context: "app",
+		tree: []string{"app/a/1", "app/a/2", "app/b", "app/c", "app/.dockerignore=a\n", "x.Dockerfile.dockerignore=a/2\n",
+			"x.Dockerfile=FROM scratch\nCOPY a b /d/\n"},
+		want: []string{".imagemake-dockerfile/", ".imagemake-dockerfile/x.Dockerfile", ".imagemake-dockerfile/x.Dockerfile.dockerignore",
+			"a/", "a/1", "b"},
+	},
+	{
+		name: "Dockerfile outside the context, the context's ignore file", dockerfile: "../docker/x.Dockerfile", context: "app",
+		tree: []string{"app/a/1", "app/a/2", "app/c", "app/.dockerignore=a/2\n", "docker/x.Dockerfile=FROM scratch\nCOPY a /d/\n"},
+		want: []string{".dockerignore", ".imagemake-dockerfile/", ".imagemake-dockerfile/x.Dockerfile", "a/", "a/1"},
+	},
 }
 
 func TestNarrowedContext(t *testing.T) {
@@ -71,7 +87,7 @@ func TestNarrowedContext(t *testing.T) {
 			root := t.TempDir()
 			mkTree(t, root, tt.tree...)
 			p := testProject(root)
-			img := &config.Image{Name: "x", Context: ".", Dockerfile: tt.dockerfile}
+			img := &config.Image{Name: "x", Context: cmp.Or(tt.context, "."), Dockerfile: tt.dockerfile}
 			got := names(contextOf(t, newTestScanner(t, p), img))
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("context\n got  %q\n want %q", got, tt.want)
@@ -159,6 +175,7 @@ func TestReadContextSameAsWhole(t *testing.T) {
 		tree       []string
 		dockerfile string
 		want       []string
+		context    string // "." when empty
 	}{
 		{name: "excluded folder above, a file re-included", dockerfile: "Dockerfile",
 			tree: []string{"build/keep.txt", "build/drop.txt", "build/sub/x", ".dockerignore=build\n!build/keep.txt\n",
@@ -176,18 +193,20 @@ func TestReadContextSameAsWhole(t *testing.T) {
 			root := t.TempDir()
 			mkTree(t, root, tt.tree...)
 			s := newTestScanner(t, testProject(root))
-			img := &config.Image{Name: "x", Context: ".", Dockerfile: tt.dockerfile}
-			ctxDir := s.abs(".")
-			m, err := s.contextMatcher(img, ctxDir, tt.dockerfile)
+			img := &config.Image{Name: "x", Context: cmp.Or(tt.context, "."), Dockerfile: tt.dockerfile}
+			ctxDir := s.abs(img.Context)
+			df, err := s.dockerfileOf(img)
 			must(t, err)
-			wholeList, err := s.wholeContext(img, m, ctxDir, tt.dockerfile)
+			m, err := s.contextMatcher(img, ctxDir, &df)
+			must(t, err)
+			wholeList, err := s.wholeContext(img, m, ctxDir, df)
 			must(t, err)
 			whole := wholeList.Entries()
 			srcs, ok := s.readSources(img, ctxDir)
 			if !ok {
 				return // globs or COPY .: the whole context is walked anyway
 			}
-			readList, err := s.readContext(m, srcs, ctxDir, tt.dockerfile)
+			readList, err := s.readContext(m, srcs, ctxDir, df)
 			must(t, err)
 			read := readList.Entries()
 			if !reflect.DeepEqual(names(read), names(whole)) {

@@ -11,6 +11,7 @@ import (
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/schedule"
 )
 
@@ -95,11 +96,10 @@ func (b *Builder) addLoad(ctx context.Context, eg *errgroup.Group, opt *client.S
 // solveOpt turns a request into the solve's options: the frontend's attributes, the local
 // sources, outputs, cache and session services.
 func (b *Builder) solveOpt(req schedule.Request, logs func(string)) (client.SolveOpt, error) {
-	ctxFS := newFS(req.Context)
 	opt := client.SolveOpt{
 		SharedKey:     req.SharedKey,
 		FrontendAttrs: frontendAttrs(req),
-		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": ctxFS},
+		LocalMounts:   localMounts(req),
 		Exports:       b.exports(req),
 	}
 	for name, nc := range req.Contexts {
@@ -114,6 +114,23 @@ func (b *Builder) solveOpt(req schedule.Request, logs func(string)) (client.Solv
 	var err error
 	opt.Session, err = attachables(req, b.opts)
 	return opt, err
+}
+
+// localMounts serves the "context" and "dockerfile" locals from the request's entries. A
+// Dockerfile outside the context is in them under inputs.DockerfileDir, served as the
+// "dockerfile" local and left out of the "context" one, as Docker sends it apart.
+func localMounts(req schedule.Request) map[string]fsutil.FS {
+	all := newFS(req.Context)
+	if !inputs.InDockerfileDir(inputs.BuildDockerfile(req.Dockerfile)) {
+		return map[string]fsutil.FS{"context": all, "dockerfile": all}
+	}
+	ctx := make([]inputs.Entry, 0, len(req.Context))
+	for _, e := range req.Context {
+		if !inputs.InDockerfileDir(e.Name) {
+			ctx = append(ctx, e)
+		}
+	}
+	return map[string]fsutil.FS{"context": newFS(ctx), "dockerfile": all}
 }
 
 // exports: the engine stores the image under its refs and push refs (moby exporter); a daemon
@@ -133,7 +150,7 @@ func (b *Builder) exports(req schedule.Request) []client.ExportEntry {
 // frontendAttrs are the Dockerfile frontend's options, as `buildctl build --frontend
 // dockerfile.v0` would send them.
 func frontendAttrs(req schedule.Request) map[string]string {
-	attrs := map[string]string{"filename": req.Dockerfile}
+	attrs := map[string]string{"filename": inputs.BuildDockerfile(req.Dockerfile)}
 	set := func(k, v string) {
 		if v != "" {
 			attrs[k] = v

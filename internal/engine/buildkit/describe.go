@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/schedule"
 )
 
@@ -36,7 +37,7 @@ func Describe(req schedule.Request, engine bool) Solve {
 	d := Solve{
 		Frontend: "dockerfile.v0 (BuildKit's Dockerfile frontend, run in imagemake)",
 		Attrs:    frontendAttrs(req),
-		Locals:   map[string]string{"context": fmt.Sprintf("%d entries", len(req.Context)), "dockerfile": "the context's " + req.Dockerfile},
+		Locals:   map[string]string{"context": fmt.Sprintf("%d entries", len(req.Context)), "dockerfile": dockerfileLocal(req)},
 		Secrets:  secretSpecs(req.Secrets),
 		SSH:      sshSpecs(req.SSH),
 	}
@@ -90,9 +91,17 @@ func sshSpecs(agents []schedule.SSH) []string {
 	return out
 }
 
+// dockerfileLocal describes the "dockerfile" local (see localMounts).
+func dockerfileLocal(req schedule.Request) string {
+	if df := inputs.BuildDockerfile(req.Dockerfile); inputs.InDockerfileDir(df) {
+		return fmt.Sprintf("%s, outside the context, as %s (left out of the context local)", req.Dockerfile, df)
+	}
+	return "the context's " + req.Dockerfile
+}
+
 // command is the docker CLI command line that asks the engine for the same build.
 func command(req schedule.Request, d Solve) []string {
-	c := []string{"docker", "build", "--file", req.Dockerfile}
+	c := []string{"docker", "build", "--file", inputs.BuildDockerfile(req.Dockerfile)}
 	flag := func(name string, values ...string) {
 		for _, v := range values {
 			if v != "" {

@@ -12,6 +12,7 @@ import (
 	fstypes "github.com/tonistiigi/fsutil/types"
 
 	"github.com/imagemake/imagemake/internal/inputs"
+	"github.com/imagemake/imagemake/internal/schedule"
 )
 
 // testEntries are a context whose file "lib/a.txt" comes from elsewhere on disk, as an
@@ -86,5 +87,30 @@ func TestEntriesFSOpen(t *testing.T) {
 		if _, err := f.Open(name); !os.IsNotExist(err) {
 			t.Errorf("Open(%s): %v, want not exist", name, err)
 		}
+	}
+}
+
+// A Dockerfile outside the context is in the entries under inputs.DockerfileDir: BuildKit
+// reads it from the "dockerfile" local by that name, and the "context" local lacks the folder.
+func TestLocalMountsDockerfileOutside(t *testing.T) {
+	entries := []inputs.Entry{
+		{Name: ".imagemake-dockerfile", Mode: fs.ModeDir | 0o755},
+		{Name: ".imagemake-dockerfile/base.Dockerfile", Mode: 0o644},
+		{Name: "a", Mode: 0o644},
+	}
+	req := schedule.Request{Dockerfile: "../base.Dockerfile", Context: entries}
+	if got := frontendAttrs(req)["filename"]; got != ".imagemake-dockerfile/base.Dockerfile" {
+		t.Errorf("filename = %q", got)
+	}
+	m := localMounts(req)
+	if got, want := walk(t, m["context"].(*entriesFS), "", ""), []string{"a -rw-r--r-- "}; !reflect.DeepEqual(got, want) {
+		t.Errorf("context local: %q, want %q", got, want)
+	}
+	if got := walk(t, m["dockerfile"].(*entriesFS), ".imagemake-dockerfile", ""); len(got) != 2 {
+		t.Errorf("dockerfile local under .imagemake-dockerfile: %q", got)
+	}
+	req.Dockerfile = "Dockerfile"
+	if m := localMounts(req); m["context"] != m["dockerfile"] {
+		t.Errorf("a Dockerfile inside the context: the locals differ")
 	}
 }
