@@ -55,7 +55,7 @@ It builds nothing and records nothing.`,
 type explanation struct {
 	Image       string            `json:"image"`
 	Refs        []string          `json:"refs"`
-	Status      string            `json:"status"`
+	Status      plan.Status       `json:"status"`
 	Reason      string            `json:"reason"`
 	Inputs      string            `json:"inputs"`
 	Files       int               `json:"files"`

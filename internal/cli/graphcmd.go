@@ -77,7 +77,7 @@ func (g *global) graphPicture(ctx context.Context, draw func(io.Writer, []graphd
 			fmt.Fprintf(g.io.Err, "imagemake: engine unreachable, status unknown: %v\n", oneLine(s.EngineErr))
 		}
 		for _, pi := range s.Images {
-			status[pi.Name] = pi.Status
+			status[pi.Name] = string(pi.Status)
 		}
 	}
 	var nodes []graphdraw.Node

@@ -75,12 +75,12 @@ since imagemake last saw the image.`,
 }
 
 type planImageJSON struct {
-	Name      string `json:"name"`
-	Ref       string `json:"ref"`
-	Status    string `json:"status"`
-	Reason    string `json:"reason"`
-	Inputs    string `json:"inputs"`
-	CacheFrom string `json:"cache_from,omitempty"`
+	Name      string      `json:"name"`
+	Ref       string      `json:"ref"`
+	Status    plan.Status `json:"status"`
+	Reason    string      `json:"reason"`
+	Inputs    string      `json:"inputs"`
+	CacheFrom string      `json:"cache_from,omitempty"`
 }
 
 type planOutputJSON struct {

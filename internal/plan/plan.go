@@ -13,11 +13,14 @@ import (
 	"github.com/imagemake/imagemake/internal/project"
 )
 
+// Status is what the plan says of an image, as `plan` prints it.
+type Status string
+
 // Statuses of a planned image.
 const (
-	UpToDate = "up-to-date"
-	Stale    = "stale"
-	Unknown  = "unknown" // the engine could not be asked
+	UpToDate Status = "up-to-date"
+	Stale    Status = "stale"
+	Unknown  Status = "unknown" // the engine could not be asked
 )
 
 // EngineImage is an image the engine holds with an imagemake.inputs label.
@@ -41,7 +44,7 @@ type Image struct {
 	Config   *config.Image
 	Context  *inputs.EntryList // its build context, listed on first need
 	Manifest *inputs.Manifest
-	Status   string
+	Status   Status
 	Reason   string
 	// SameAs is the ID of an engine image with the same inputs, when the image is stale only
 	// because some of its refs are missing: tagging it is enough.
