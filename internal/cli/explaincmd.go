@@ -33,7 +33,7 @@ It builds nothing and records nothing.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if asJSON, err = wantJSON(cmd.Flags(), g, format, asJSON); err != nil {
+			if asJSON, err = wantJSON(format, asJSON); err != nil {
 				return err
 			}
 			e, err := g.explain(cmd.Context(), args[0])

@@ -26,7 +26,7 @@ func newLs(g *global) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if asJSON, err = wantJSON(cmd.Flags(), g, format, asJSON); err != nil {
+			if asJSON, err = wantJSON(format, asJSON); err != nil {
 				return err
 			}
 			m, err := g.load(cmd.Context())

@@ -52,7 +52,7 @@ func deprecated(g *global, flag, use string) {
 }
 
 // addFormatFlag adds --format json to a command that prints a report (ls, plan, explain), and
-// --json, deprecated (hidden, it still works).
+// --json, the earlier spelling: hidden, it still works, silently (scripts parse stderr too).
 func addFormatFlag(f *pflag.FlagSet, format *string, asJSON *bool) {
 	f.StringVar(format, "format", "text", "text or json")
 	f.BoolVar(asJSON, "json", false, "deprecated: use --format json")
@@ -60,10 +60,7 @@ func addFormatFlag(f *pflag.FlagSet, format *string, asJSON *bool) {
 }
 
 // wantJSON tells whether --format json (or the deprecated --json) was given.
-func wantJSON(f *pflag.FlagSet, g *global, format string, asJSON bool) (bool, error) {
-	if f.Changed("json") {
-		deprecated(g, "--json", "--format json")
-	}
+func wantJSON(format string, asJSON bool) (bool, error) {
 	switch format {
 	case "text":
 		return asJSON, nil

@@ -32,7 +32,7 @@ since imagemake last saw the image.`,
   imagemake plan --check || echo "something needs a build"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if o.asJSON, err = wantJSON(cmd.Flags(), g, o.format, o.asJSON); err != nil {
+			if o.asJSON, err = wantJSON(o.format, o.asJSON); err != nil {
 				return err
 			}
 			s, err := g.open(cmd.Context(), args, false)
