@@ -191,7 +191,9 @@ func (r *Reporter) Close(results []schedule.Result) {
 	if r.mode == "json" || r.mode == "rawjson" || len(results) == 0 {
 		return
 	}
-	fmt.Fprintln(r.w)
+	if r.mode != "quiet" { // quiet printed nothing to set the summary apart from
+		fmt.Fprintln(r.w)
+	}
 	Table(r.w, results)
 	fmt.Fprintln(r.w, schedule.Summary(results))
 	for _, res := range results {

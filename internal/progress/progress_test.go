@@ -108,6 +108,9 @@ func TestQuietShowsOnlyFailuresAndSummary(t *testing.T) {
 			t.Errorf("quiet output lacks %q:\n%s", want, out)
 		}
 	}
+	if !strings.HasPrefix(out, "pybase | failed") {
+		t.Errorf("quiet output does not start with the failure:\n%s", out)
+	}
 	for _, not := range []string{"building: never built", "pybase | #1 step", "svc    | skipped"} {
 		if strings.Contains(out, not) {
 			t.Errorf("quiet output has %q:\n%s", not, out)
