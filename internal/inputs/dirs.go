@@ -1,7 +1,6 @@
 package inputs
 
 import (
-	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -9,7 +8,8 @@ import (
 
 // dirent is one listed name with its lstat.
 type dirent struct {
-	name string
+	name string // a tail of path
+	path string // absolute: the folder's path, a separator, name
 	st   fileStat
 	link string    // symlink target
 	cell *hashCell // regular files
@@ -97,7 +97,7 @@ func (c *dirCache) prefill(dir string, ents []dirent, f *folder) {
 		}
 		d := &ents[i]
 		if d.st != *st {
-			c.cache.markStale(relKey(c.cache.root, dir+string(filepath.Separator)+d.name))
+			c.cache.markStale(relKey(c.cache.root, d.path))
 			return
 		}
 		d.cell.cached = true

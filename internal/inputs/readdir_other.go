@@ -24,9 +24,10 @@ func readDir(dir string) ([]dirent, int, error) {
 		if err != nil {
 			return nil, len(des), err
 		}
-		d := dirent{name: de.Name(), st: statOf(fi)}
+		path := dir + string(filepath.Separator) + de.Name()
+		d := dirent{name: path[len(path)-len(de.Name()):], path: path, st: statOf(fi)}
 		if fi.Mode()&fs.ModeSymlink != 0 {
-			if d.link, err = os.Readlink(filepath.Join(dir, d.name)); err != nil {
+			if d.link, err = os.Readlink(d.path); err != nil {
 				return nil, len(des), err
 			}
 		}

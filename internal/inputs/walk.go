@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math/bits"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -122,10 +121,11 @@ type node struct {
 	subs    []subNode
 }
 
-// item is a listed name that the walk keeps: d is its listing's.
+// item is a listed name that the walk keeps, name its name in the context: d is its
+// listing's, which holds its path on disk.
 type item struct {
-	name, src string
-	d         *dirent
+	name string
+	d    *dirent
 }
 
 func (n *node) len() int { return len(n.items) + len(n.entries) }
@@ -136,7 +136,7 @@ func (n *node) appendEntries(out []Entry, i, j int) []Entry {
 		return append(out, n.entries[i:j]...)
 	}
 	for _, it := range n.items[i:j] {
-		out = append(out, entryOf(it.name, it.src, it.d.st, it.d.link, it.d.cell))
+		out = append(out, entryOf(it.name, it.d.path, it.d.st, it.d.link, it.d.cell))
 	}
 	return out
 }
@@ -251,18 +251,9 @@ func (w *walker) dir(n *node, abs, name string, info matchInfo, excluded bool) {
 	}
 	var visits []visit
 	n.items = make([]item, 0, len(ents))
-	// The paths on disk of the names share one buffer: one allocation instead of one a name.
-	size := 0
-	for i := range ents {
-		size += len(abs) + 1 + len(ents[i].name)
-	}
-	buf := make([]byte, 0, size)
 	for i := range ents {
 		d := &ents[i]
-		start := len(buf)
-		buf = append(append(append(buf, abs...), filepath.Separator), d.name...)
-		src := unsafe.String(unsafe.SliceData(buf[start:]), len(buf)-start)
-		c, enter, err := w.judge(src, name, d, info)
+		c, enter, err := w.judge(name, d, info)
 		if err != nil {
 			w.fail(err)
 			return
@@ -273,9 +264,9 @@ func (w *walker) dir(n *node, abs, name string, info matchInfo, excluded bool) {
 		var sub *node
 		if enter {
 			sub = &node{}
-			visits = append(visits, visit{sub, src, c.Name, c.info, c.excluded})
+			visits = append(visits, visit{sub, d.path, c.Name, c.info, c.excluded})
 		}
-		n.addItem(item{name: c.Name, src: src, d: d}, sub, c.excluded)
+		n.addItem(item{name: c.Name, d: d}, sub, c.excluded)
 	}
 	w.count.Add(int64(len(n.items)))
 	for _, v := range visits {
@@ -290,10 +281,10 @@ type child struct {
 	info     matchInfo
 }
 
-// judge matches one listed name against the patterns; enter tells whether to walk it.
-// src is its path on disk.
-func (w *walker) judge(src, name string, d *dirent, info matchInfo) (c child, enter bool, err error) {
-	c.Entry = entryOf(childName(src, name, d.name), src, d.st, d.link, d.cell)
+// judge matches one listed name of the folder named name against the patterns; enter tells
+// whether to walk it.
+func (w *walker) judge(name string, d *dirent, info matchInfo) (c child, enter bool, err error) {
+	c.Entry = entryOf(childName(d.path, name, d.name), d.path, d.st, d.link, d.cell)
 	if !kept(d.st.mode) {
 		c.excluded = true
 		return c, false, nil
