@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/imagemake/imagemake/internal/progress"
 	"github.com/imagemake/imagemake/internal/project"
 )
 
@@ -64,5 +65,20 @@ func completeArgs(root *cobra.Command, g *global) {
 		if kind, ok := kinds[c.Name()]; ok {
 			c.ValidArgsFunction = completeNames(g, kind)
 		}
+		completeOutputFlags(c)
+	}
+}
+
+// completeOutputFlags completes --progress with its modes, and --format with text and json on
+// the commands whose --format is addFormatFlag's or addProgressFlags' (graph completes its own).
+func completeOutputFlags(c *cobra.Command) {
+	fixed := func(values ...string) cobra.CompletionFunc {
+		return cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp)
+	}
+	if c.Flags().Lookup("progress") != nil {
+		c.RegisterFlagCompletionFunc("progress", fixed(progress.Modes...))
+		c.RegisterFlagCompletionFunc("format", fixed("json"))
+	} else if c.Flags().Lookup("json") != nil {
+		c.RegisterFlagCompletionFunc("format", fixed("text", "json"))
 	}
 }

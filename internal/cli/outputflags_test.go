@@ -58,3 +58,19 @@ func TestProgressModeResolution(t *testing.T) {
 		}
 	}
 }
+
+func TestOutputFlagsComplete(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"__complete", "build", "--progress", ""}, "auto\nplain\ntty\nquiet\nrawjson\ngrouped\n:4\n"},
+		{[]string{"__complete", "push", "--format", ""}, "json\n:4\n"},
+		{[]string{"__complete", "plan", "--format", ""}, "text\njson\n:4\n"},
+	} {
+		if code, out, _ := run(t, dir, offline, c.args...); code != 0 || out != c.want {
+			t.Errorf("%v: exit %d, %q; want %q", c.args, code, out, c.want)
+		}
+	}
+}
