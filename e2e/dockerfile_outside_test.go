@@ -98,3 +98,51 @@ func contextTar(t *testing.T, r *repo, image string) []string {
 		names = append(names, strings.TrimSuffix(h.Name, "/"))
 	}
 }
+
+// TestDockerfileExcludedByIgnore: a .dockerignore that excludes the Dockerfile (and its folder)
+// leaves them out of what `COPY . .` copies, as docker build does, though the build reads the
+// Dockerfile.
+func TestDockerfileExcludedByIgnore(t *testing.T) {
+	c := engine(t)
+	if _, err := os.Stat(dockerCLI); err != nil {
+		t.Skipf("no Docker CLI at %s", dockerCLI)
+	}
+	prefix := "e2edfign" + randomHex(4)
+	dir := filepath.Join(t.TempDir(), "dfign")
+	for name, data := range map[string]string{
+		"imagemake.yaml": "version: 1\nrepo: ${DOCKER_REPO}\ntag: ${DOCKER_TAG}\nimages:\n" +
+			"  app:\n    context: app\n    dockerfile: build/Dockerfile\n    network: none\n",
+		"app/build/Dockerfile": "FROM scratch\nCOPY . /x/\n",
+		"app/.dockerignore":    "build\n.dockerignore\n",
+		"app/a":                "a\n",
+		"app/e2e-run-id":       prefix,
+	} {
+		write(t, filepath.Join(dir, filepath.FromSlash(name)), data, 0o644)
+	}
+	r := &repo{t: t, dir: dir, prefix: prefix, docker: c, env: map[string]string{
+		"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "DOCKER_REPO": prefix, "DOCKER_TAG": "t1",
+	}}
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		r.env["DOCKER_HOST"] = h
+	}
+	t.Cleanup(r.removeImages)
+	if rs := r.build(0); rs["app"].Status != "built" {
+		t.Fatalf("app: %+v, want built", rs["app"])
+	}
+	cliRef := prefix + "/app:cli"
+	cmd := exec.Command(dockerCLI, "build", "--network", "none", "-f", filepath.Join(dir, "app", "build", "Dockerfile"),
+		"-t", cliRef, filepath.Join(dir, "app"))
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	files := assertSameImageFiles(t, c, cliRef, r.ref("app"))
+	for _, p := range []string{"x/build", "x/build/Dockerfile", "x/.dockerignore"} {
+		if _, ok := files[p]; ok {
+			t.Errorf("%s in the image, want it absent: the .dockerignore excludes it", p)
+		}
+	}
+	if _, ok := files["x/a"]; !ok {
+		t.Errorf("no x/a in the image")
+	}
+}

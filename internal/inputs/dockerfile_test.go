@@ -88,3 +88,25 @@ func TestDockerfileDirTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A Dockerfile the ignore rules exclude (and the folder made for it) is in the entries, marked
+// DockerfileOnly so that the builder keeps it out of what COPY sees; both with the whole
+// context (COPY .) and with a narrowed one.
+func TestDockerfileExcludedIsDockerfileOnly(t *testing.T) {
+	for name, copyLine := range map[string]string{"whole": "COPY . /x/", "narrowed": "COPY a /x/"} {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			mkTree(t, root, "app/a", "app/.dockerignore=build\n", "app/build/Dockerfile=FROM scratch\n"+copyLine+"\n")
+			p := testProject(root)
+			img := &config.Image{Name: "app", Context: "app", Dockerfile: "build/Dockerfile"}
+			only := map[string]bool{}
+			for _, e := range contextOf(t, newTestScanner(t, p), img) {
+				only[e.Name] = e.DockerfileOnly
+			}
+			want := map[string]bool{"a": false, "build": true, "build/Dockerfile": true, ".dockerignore": false}
+			if !reflect.DeepEqual(only, want) {
+				t.Errorf("entries (name: DockerfileOnly) %v, want %v", only, want)
+			}
+		})
+	}
+}

@@ -19,7 +19,12 @@ type Entry struct {
 	Mode fs.FileMode // type bits + permission, setuid, setgid and sticky bits
 	Size int64       // regular files only; 0 otherwise
 	Link string      // symlink target, as os.Readlink returns it
-	cell *hashCell   // regular files found by a listing: shared by every image holding the file
+	// DockerfileOnly marks the Dockerfile, and folders made for it, when the context holds it
+	// only because a build needs its Dockerfile: the ignore rules exclude it, or no COPY reads
+	// it. The digest covers it like any entry; the builder serves it in the "dockerfile" local
+	// and leaves it out of the "context" one, so `COPY . .` does not copy it (Docker's rule).
+	DockerfileOnly bool
+	cell           *hashCell // regular files found by a listing: shared by every image holding the file
 }
 
 // IsDir, IsFile and IsLink tell the entry's type.

@@ -220,5 +220,9 @@ func dockerfileEntries(trees [][]Entry, add []Entry, ctxDir string, df dockerfil
 		return nil, err
 	}
 	out, err := parents(trees, add, df.name, ctxDir)
-	return append(out, e), err
+	out = append(out, e)
+	for i := range out {
+		out[i].DockerfileOnly = true
+	}
+	return out, err
 }

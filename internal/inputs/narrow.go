@@ -320,7 +320,9 @@ func (s *Scanner) readContext(m *matcher, srcs []source, ctxDir string, df docke
 	trees := make([][]Entry, 0, len(srcs)+1)
 	walks := make([]*tree, 0, len(srcs))
 	extra := map[string]Entry{}
-	above := func(name string) error {
+	// aboveFor adds the folders above name; dockerfileOnly marks those the Dockerfile alone
+	// needs (see Entry.DockerfileOnly).
+	aboveFor := func(name string, dockerfileOnly bool) error {
 		for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
 			if _, ok := extra[dir]; ok {
 				continue
@@ -329,10 +331,12 @@ func (s *Scanner) readContext(m *matcher, srcs []source, ctxDir string, df docke
 			if err != nil {
 				return err
 			}
+			e.DockerfileOnly = dockerfileOnly
 			extra[dir] = e
 		}
 		return nil
 	}
+	above := func(name string) error { return aboveFor(name, false) }
 	for _, src := range srcs {
 		t := s.walked(m, src)
 		if t.err != nil {
@@ -358,8 +362,9 @@ func (s *Scanner) readContext(m *matcher, srcs []source, ctxDir string, df docke
 		if err != nil {
 			return nil, fmt.Errorf("dockerfile %s: %w", df.name, err)
 		}
+		e.DockerfileOnly = true
 		extra[df.name] = e
-		if err := above(df.name); err != nil {
+		if err := aboveFor(df.name, true); err != nil {
 			return nil, err
 		}
 	}

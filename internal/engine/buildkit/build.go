@@ -116,21 +116,23 @@ func (b *Builder) solveOpt(req schedule.Request, logs func(string)) (client.Solv
 	return opt, err
 }
 
-// localMounts serves the "context" and "dockerfile" locals from the request's entries. A
-// Dockerfile outside the context is in them under inputs.DockerfileDir, served as the
-// "dockerfile" local and left out of the "context" one, as Docker sends it apart.
+// localMounts serves the "context" and "dockerfile" locals from the request's entries. The
+// Dockerfile when only the build needs it (outside the context, under inputs.DockerfileDir, or
+// excluded by the ignore rules: Entry.DockerfileOnly) is served in the "dockerfile" local and
+// left out of the "context" one, as Docker sends it apart: `COPY . .` never copies it.
 func localMounts(req schedule.Request) map[string]fsutil.FS {
-	all := newFS(req.Context)
-	if !inputs.InDockerfileDir(inputs.BuildDockerfile(req.Dockerfile)) {
-		return map[string]fsutil.FS{"context": all, "dockerfile": all}
-	}
+	outside := inputs.InDockerfileDir(inputs.BuildDockerfile(req.Dockerfile))
 	ctx := make([]inputs.Entry, 0, len(req.Context))
 	for _, e := range req.Context {
-		if !inputs.InDockerfileDir(e.Name) {
+		if !e.DockerfileOnly && !(outside && inputs.InDockerfileDir(e.Name)) {
 			ctx = append(ctx, e)
 		}
 	}
-	return map[string]fsutil.FS{"context": newFS(ctx), "dockerfile": all}
+	if len(ctx) == len(req.Context) {
+		all := newFS(req.Context)
+		return map[string]fsutil.FS{"context": all, "dockerfile": all}
+	}
+	return map[string]fsutil.FS{"context": newFS(ctx), "dockerfile": newFS(req.Context)}
 }
 
 // exports: the engine stores the image under its refs and push refs (moby exporter); a daemon

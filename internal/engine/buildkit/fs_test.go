@@ -113,4 +113,17 @@ func TestLocalMountsDockerfileOutside(t *testing.T) {
 	if m := localMounts(req); m["context"] != m["dockerfile"] {
 		t.Errorf("a Dockerfile inside the context: the locals differ")
 	}
+	// Excluded by the ignore rules, it is the dockerfile local's only.
+	req = schedule.Request{Dockerfile: "build/Dockerfile", Context: []inputs.Entry{
+		{Name: "a", Mode: 0o644},
+		{Name: "build", Mode: fs.ModeDir | 0o755, DockerfileOnly: true},
+		{Name: "build/Dockerfile", Mode: 0o644, DockerfileOnly: true},
+	}}
+	m = localMounts(req)
+	if got, want := walk(t, m["context"].(*entriesFS), "", ""), []string{"a -rw-r--r-- "}; !reflect.DeepEqual(got, want) {
+		t.Errorf("context local with an excluded Dockerfile: %q, want %q", got, want)
+	}
+	if got := walk(t, m["dockerfile"].(*entriesFS), "build", ""); len(got) != 2 {
+		t.Errorf("dockerfile local under build: %q", got)
+	}
 }
