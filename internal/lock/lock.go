@@ -31,7 +31,7 @@ func Acquire(ctx context.Context, dir, what string, wait bool, waiting func(hold
 		return nil, err
 	}
 	path := filepath.Join(dir, "lock")
-	fl := flock.New(path)
+	fl := flock.New(path, flock.SetPermissions(0o644)) // umask applies, as to the other state files
 	for told := false; ; told = true {
 		ok, err := fl.TryLock()
 		if err != nil {
