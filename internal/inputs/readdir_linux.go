@@ -176,27 +176,3 @@ func unixStat(st *unix.Stat_t) fileStat {
 	}
 	return fileStat{mode: m, size: st.Size, mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(), ino: st.Ino}
 }
-
-// mapFile maps a file read-only, its pages mapped at once (MAP_POPULATE): the page cache's
-// pages are used in place, where reading the file would copy it into as many fresh pages of
-// the heap, each a page fault. The file is only ever replaced by a rename (writeAtomic), so
-// the mapped one does not change. An empty file is not mapped.
-func mapFile(name string) (*mapping, error) {
-	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return nil, &fs.PathError{Op: "fstat", Path: name, Err: err}
-	}
-	if st.Size == 0 {
-		return &mapping{}, nil
-	}
-	data, err := unix.Mmap(fd, 0, int(st.Size), unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_POPULATE)
-	if err != nil {
-		return nil, &fs.PathError{Op: "mmap", Path: name, Err: err}
-	}
-	return &mapping{data: data, unmap: func(b []byte) { _ = unix.Munmap(b) }}, nil
-}

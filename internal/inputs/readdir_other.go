@@ -35,12 +35,3 @@ func readDir(dir string) ([]dirent, int, error) {
 	}
 	return out, len(des), nil
 }
-
-// mapFile reads a file whole.
-func mapFile(name string) (*mapping, error) {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, err
-	}
-	return &mapping{data: data}, nil
-}

@@ -10,7 +10,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
 )
@@ -63,8 +62,7 @@ var (
 type folder struct {
 	once  sync.Once
 	files int
-	data  []byte    // in the file's mapping, which lives as long as a folder of it
-	file  *mapping  // keeps the mapping of data alive
+	data  []byte
 	recs  []statRec // sorted by name
 }
 
@@ -102,51 +100,20 @@ func (f *folder) each(fn func(name []byte, st *fileStat, sum *[32]byte)) {
 	}
 }
 
-// mapping is the content of a file read by mapFile.
-type mapping struct {
-	data  []byte
-	unmap func([]byte) // nil when data is on the heap
-}
-
-// release gives the mapping back now; nothing may use its data after.
-func (m *mapping) release() {
-	if m.unmap != nil {
-		m.unmap(m.data)
-		m.unmap = nil
-	}
-}
-
-// releaseWhenUnreachable gives the mapping back once the garbage collector finds m
-// unreachable: the folders that slice its data hold m.
-func (m *mapping) releaseWhenUnreachable() {
-	if m.unmap != nil {
-		runtime.AddCleanup(m, func(m mapping) { m.unmap(m.data) }, *m)
-	}
-}
-
 // loadCache reads the cache file (folders and digests); a missing, foreign or other-version file
 // gives an empty cache and a nil error, a corrupt one an empty cache and errCorrupt.
 func loadCache(file, root string) (map[string]*folder, map[string]digestRec, error) {
-	m, err := mapFile(file)
+	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]*folder{}, map[string]digestRec{}, nil
 	}
 	if err != nil {
 		return map[string]*folder{}, map[string]digestRec{}, err
 	}
-	dirs, digests, err := decodeCache(m.data, root)
+	dirs, digests, err := decodeCache(data, root)
 	if err != nil {
-		m.release()
 		return map[string]*folder{}, map[string]digestRec{}, err
 	}
-	if len(dirs) == 0 {
-		m.release() // nothing of the file is kept: digests and keys are copies
-		return dirs, digests, nil
-	}
-	for _, f := range dirs {
-		f.file = m
-	}
-	m.releaseWhenUnreachable()
 	return dirs, digests, nil
 }
 
