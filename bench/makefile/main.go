@@ -84,12 +84,17 @@ func target(w io.Writer, m *project.Model, img *config.Image) {
 	fmt.Fprintf(w, "\t@mkdir -p .build && touch $@\n\n")
 }
 
+// findExcludes is the end of a find that prunes the excluded folders (it does not descend into
+// them) and prints the rest: the cheapest dependency scan such a Makefile can have.
 func findExcludes(patterns []string) string {
-	var parts []string
-	for _, p := range patterns {
-		parts = append(parts, fmt.Sprintf("-not -path '*/%s/*' -not -name '%s'", p, p))
+	if len(patterns) == 0 {
+		return "-print"
 	}
-	return strings.Join(parts, " ")
+	var names []string
+	for _, p := range patterns {
+		names = append(names, fmt.Sprintf("-name '%s'", p))
+	}
+	return `\( ` + strings.Join(names, " -o ") + ` \) -prune -o -print`
 }
 
 func tarExcludes(patterns []string) string {
