@@ -32,7 +32,7 @@ func newContext(g *global) *cobra.Command {
 				}
 				return usageErr(err)
 			}
-			sc, err := inputs.NewScanner(m.Project)
+			sc, err := inputs.NewScanner(m.Project, inputs.WithDockerfiles(m.Dockerfiles))
 			if err != nil {
 				return failedErr(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/imagemake/imagemake/internal/config"
+	"github.com/imagemake/imagemake/internal/dockerfile"
 )
 
 func TestBuildDockerfile(t *testing.T) {
@@ -108,5 +109,24 @@ func TestDockerfileExcludedIsDockerfileOnly(t *testing.T) {
 				t.Errorf("entries (name: DockerfileOnly) %v, want %v", only, want)
 			}
 		})
+	}
+}
+
+// A Scanner given the project load's parsed Dockerfiles reads what they say, without reading
+// and parsing the files again (the file on disk changed since: the given parse wins).
+func TestScannerUsesParsedDockerfiles(t *testing.T) {
+	root := t.TempDir()
+	mkTree(t, root, "app/a", "app/b", "app/Dockerfile=FROM scratch\nCOPY . /x/\n")
+	info, err := dockerfile.Parse([]byte("FROM scratch\nCOPY a /x/\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := &config.Image{Name: "app", Context: "app", Dockerfile: "Dockerfile"}
+	s, err := NewScanner(testProject(root), WithDockerfiles(map[string]*dockerfile.Info{"app": info}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Reads(img); r.Whole != "" || !reflect.DeepEqual(r.Paths, []string{"a"}) {
+		t.Errorf("reads %+v, want the given parse's a", r)
 	}
 }

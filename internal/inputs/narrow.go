@@ -49,7 +49,11 @@ func (s *Scanner) cell(img *config.Image) *readsCell {
 	}
 	s.mu.Unlock()
 	c.once.Do(func() {
-		c.info, c.err = project.ParseDockerfile(s.project, img)
+		if info := s.parsed[img.Name]; info != nil {
+			c.info = info
+		} else {
+			c.info, c.err = project.ParseDockerfile(s.project, img)
+		}
 		c.reads = s.readsOf(img, c.info, c.err)
 	})
 	return c

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/imagemake/imagemake/internal/config"
+	"github.com/imagemake/imagemake/internal/dockerfile"
 )
 
 // StateDir is the folder, at the project root, holding the stat cache and the manifests.
@@ -48,7 +49,8 @@ type Scanner struct {
 	mu     sync.Mutex
 	trees  map[string]*tree
 	hashes map[string]*hashCell
-	reads  map[string]*readsCell // by image name
+	reads  map[string]*readsCell       // by image name
+	parsed map[string]*dockerfile.Info // by image name, parsed by the project load
 
 	warnings            []string
 	hashed, hits        atomic.Int64
@@ -68,7 +70,7 @@ type Stats struct {
 // NewScanner opens the stat cache of the project (.imagemake/statcache at p.Root). A missing
 // or foreign cache (written for another root or by another version) is ignored; a corrupt
 // one too, with a warning in Warnings.
-func NewScanner(p *config.Project) (*Scanner, error) {
+func NewScanner(p *config.Project, opts ...Option) (*Scanner, error) {
 	root, err := filepath.Abs(p.Root)
 	if err != nil {
 		return nil, err
@@ -92,7 +94,20 @@ func NewScanner(p *config.Project) (*Scanner, error) {
 	s.cache = newStatCache(root, recs)
 	s.digests = &digestCache{recs: digests}
 	s.dirs = newDirCache(s.cache)
+	for _, o := range opts {
+		o(s)
+	}
 	return s, nil
+}
+
+// Option changes how a Scanner works.
+type Option func(*Scanner)
+
+// WithDockerfiles gives the Scanner the Dockerfiles the project load already parsed (by image
+// name, project.Model.Dockerfiles), so that a run reads and parses each Dockerfile once; an
+// image without one here is parsed on first need.
+func WithDockerfiles(parsed map[string]*dockerfile.Info) Option {
+	return func(s *Scanner) { s.parsed = parsed }
 }
 
 func (s *Scanner) cacheFile() string { return filepath.Join(s.stateDir, cacheFile) }
