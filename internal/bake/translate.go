@@ -122,13 +122,9 @@ func (t *translation) local(p string) string {
 // folder is the project-relative folder p names, or a failure of field.
 func (t *translation) folder(field, what, p string) (string, string, bool) {
 	abs := t.local(p)
-	r, ok := config.Inside(t.r.opt.Root, abs)
-	if !ok {
-		t.fail(field, "%s %s is outside the project root", what, fromRoot(t.r.opt.Root, abs))
-		return "", "", false
-	}
-	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
-		t.fail(field, "%s %s (from the project root) is not a folder", what, r)
+	r, err := config.ProjectFolder(t.r.opt.Root, abs)
+	if err != nil {
+		t.fail(field, "%s %v", what, err)
 		return "", "", false
 	}
 	return r, abs, true

@@ -97,13 +97,9 @@ func (t *translation) context() {
 		t.fail("build.context", "remote context %q: imagemake builds from folders of the project", dir)
 		return
 	}
-	r, ok := config.Inside(t.l.root, dir)
-	if !ok {
-		t.fail("build.context", "%s is outside the project root", t.l.fromRoot(dir))
-		return
-	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		t.fail("build.context", "%s (from the project root) is not a folder", r)
+	r, err := config.ProjectFolder(t.l.root, dir)
+	if err != nil {
+		t.fail("build.context", "%v", err)
 		return
 	}
 	t.img.Context, t.dir = r, dir
@@ -216,13 +212,9 @@ func (t *translation) contexts() {
 			t.fail(key, "unsupported context %q: use a project folder, service:NAME or docker-image://REF", v)
 			continue
 		default:
-			r, ok := config.Inside(t.l.root, v)
-			if !ok {
-				t.fail(key, "%s is outside the project root", t.l.fromRoot(v))
-				continue
-			}
-			if st, err := os.Stat(v); err != nil || !st.IsDir() {
-				t.fail(key, "%s (from the project root) is not a folder", r)
+			r, err := config.ProjectFolder(t.l.root, v)
+			if err != nil {
+				t.fail(key, "%v", err)
 				continue
 			}
 			v = r

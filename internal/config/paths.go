@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -115,6 +116,24 @@ func Inside(root, p string) (string, bool) {
 	}
 	r, _ := filepath.Rel(root, p)
 	return filepath.ToSlash(r), true
+}
+
+// ProjectFolder returns the folder abs relative to root (see Inside), or an error saying, with
+// the path as seen from root, that it is outside the project or not a folder: what the
+// importers of Compose and bake files say of a context.
+func ProjectFolder(root, abs string) (string, error) {
+	r, ok := Inside(root, abs)
+	if !ok {
+		shown := abs
+		if rel, err := filepath.Rel(root, abs); err == nil {
+			shown = filepath.ToSlash(rel)
+		}
+		return "", fmt.Errorf("%s is outside the project root", shown)
+	}
+	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+		return "", fmt.Errorf("%s (from the project root) is not a folder", r)
+	}
+	return r, nil
 }
 
 // escapes reports whether a cleaned slash path climbs above its starting point.
