@@ -17,13 +17,7 @@ import (
 // Dockerfile nor the folder imagemake keeps it under, and the Dockerfile's own ignore file wins
 // over the context's. An edit of the Dockerfile makes the image stale.
 func TestDockerfileOutsideContext(t *testing.T) {
-	c := engine(t)
-	if _, err := os.Stat(dockerCLI); err != nil {
-		t.Skipf("no Docker CLI at %s", dockerCLI)
-	}
-	prefix := "e2edfout" + randomHex(4)
-	dir := filepath.Join(t.TempDir(), "dfout")
-	for name, data := range map[string]string{
+	r, files := dockerfileCase(t, "dfout", map[string]string{
 		"imagemake.yaml": "version: 1\nrepo: ${DOCKER_REPO}\ntag: ${DOCKER_TAG}\nimages:\n" +
 			"  app:\n    context: docker/app\n    dockerfile: ../app.Dockerfile\n    network: none\n",
 		"docker/app.Dockerfile":              "FROM scratch\nCOPY . /app\n",
@@ -32,29 +26,7 @@ func TestDockerfileOutsideContext(t *testing.T) {
 		"docker/app/a":                       "a\n",
 		"docker/app/sub/b":                   "b\n",
 		"docker/app/skip":                    "not skipped: the Dockerfile's own ignore file wins\n",
-		"docker/app/e2e-run-id":              prefix,
-	} {
-		write(t, filepath.Join(dir, filepath.FromSlash(name)), data, 0o644)
-	}
-	r := &repo{t: t, dir: dir, prefix: prefix, docker: c, env: map[string]string{
-		"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "DOCKER_REPO": prefix, "DOCKER_TAG": "t1",
-	}}
-	if h := os.Getenv("DOCKER_HOST"); h != "" {
-		r.env["DOCKER_HOST"] = h
-	}
-	t.Cleanup(r.removeImages)
-
-	if rs := r.build(0); rs["app"].Status != "built" {
-		t.Fatalf("app: %+v, want built", rs["app"])
-	}
-	cliRef := prefix + "/app:cli"
-	cmd := exec.Command(dockerCLI, "build", "--network", "none", "-f", filepath.Join(dir, "docker", "app.Dockerfile"),
-		"-t", cliRef, filepath.Join(dir, "docker", "app"))
-	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v\n%s", err, out)
-	}
-	files := assertSameImageFiles(t, c, cliRef, r.ref("app"))
+	}, "docker/app.Dockerfile", "docker/app")
 	for _, p := range []string{"app/a", "app/skip", "app/e2e-run-id", "app/.dockerignore", "app/sub"} {
 		if _, ok := files[p]; !ok {
 			t.Errorf("no %s in the image of docker build", p)
@@ -72,7 +44,7 @@ func TestDockerfileOutsideContext(t *testing.T) {
 	}
 
 	r.planUpToDate("after the build")
-	write(t, filepath.Join(dir, "docker", "app.Dockerfile"), "FROM scratch\nCOPY . /srv\n", 0o644)
+	write(t, filepath.Join(r.dir, "docker", "app.Dockerfile"), "FROM scratch\nCOPY . /srv\n", 0o644)
 	if got := r.plan(1)["app"]; got.Status != "stale" {
 		t.Errorf("app after an edit of its Dockerfile: %+v, want stale", got)
 	}
@@ -103,21 +75,38 @@ func contextTar(t *testing.T, r *repo, image string) []string {
 // leaves them out of what `COPY . .` copies, as docker build does, though the build reads the
 // Dockerfile.
 func TestDockerfileExcludedByIgnore(t *testing.T) {
-	c := engine(t)
-	if _, err := os.Stat(dockerCLI); err != nil {
-		t.Skipf("no Docker CLI at %s", dockerCLI)
-	}
-	prefix := "e2edfign" + randomHex(4)
-	dir := filepath.Join(t.TempDir(), "dfign")
-	for name, data := range map[string]string{
+	_, files := dockerfileCase(t, "dfign", map[string]string{
 		"imagemake.yaml": "version: 1\nrepo: ${DOCKER_REPO}\ntag: ${DOCKER_TAG}\nimages:\n" +
 			"  app:\n    context: app\n    dockerfile: build/Dockerfile\n    network: none\n",
 		"app/build/Dockerfile": "FROM scratch\nCOPY . /x/\n",
 		"app/.dockerignore":    "build\n.dockerignore\n",
 		"app/a":                "a\n",
-		"app/e2e-run-id":       prefix,
-	} {
-		write(t, filepath.Join(dir, filepath.FromSlash(name)), data, 0o644)
+	}, "app/build/Dockerfile", "app")
+	for _, p := range []string{"x/build", "x/build/Dockerfile", "x/.dockerignore"} {
+		if _, ok := files[p]; ok {
+			t.Errorf("%s in the image, want it absent: the .dockerignore excludes it", p)
+		}
+	}
+	if _, ok := files["x/a"]; !ok {
+		t.Errorf("no x/a in the image")
+	}
+}
+
+// dockerfileCase writes files (and a run id in ctx) into a new project folder named name, builds
+// its image app with imagemake and with `docker build -f dockerfile ctx` (both paths from the
+// project folder), and returns the repo and the files of the image, which must be the same for
+// both.
+func dockerfileCase(t *testing.T, name string, files map[string]string, dockerfile, ctx string) (*repo, ctxTree) {
+	t.Helper()
+	c := engine(t)
+	if _, err := os.Stat(dockerCLI); err != nil {
+		t.Skipf("no Docker CLI at %s", dockerCLI)
+	}
+	prefix := "e2e" + name + randomHex(4)
+	dir := filepath.Join(t.TempDir(), name)
+	files[ctx+"/e2e-run-id"] = prefix // the run's own digest: built, not reused from an earlier run
+	for p, data := range files {
+		write(t, filepath.Join(dir, filepath.FromSlash(p)), data, 0o644)
 	}
 	r := &repo{t: t, dir: dir, prefix: prefix, docker: c, env: map[string]string{
 		"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "DOCKER_REPO": prefix, "DOCKER_TAG": "t1",
@@ -130,19 +119,11 @@ func TestDockerfileExcludedByIgnore(t *testing.T) {
 		t.Fatalf("app: %+v, want built", rs["app"])
 	}
 	cliRef := prefix + "/app:cli"
-	cmd := exec.Command(dockerCLI, "build", "--network", "none", "-f", filepath.Join(dir, "app", "build", "Dockerfile"),
-		"-t", cliRef, filepath.Join(dir, "app"))
+	cmd := exec.Command(dockerCLI, "build", "--network", "none", "-f", filepath.Join(dir, filepath.FromSlash(dockerfile)),
+		"-t", cliRef, filepath.Join(dir, filepath.FromSlash(ctx)))
 	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("docker build: %v\n%s", err, out)
 	}
-	files := assertSameImageFiles(t, c, cliRef, r.ref("app"))
-	for _, p := range []string{"x/build", "x/build/Dockerfile", "x/.dockerignore"} {
-		if _, ok := files[p]; ok {
-			t.Errorf("%s in the image, want it absent: the .dockerignore excludes it", p)
-		}
-	}
-	if _, ok := files["x/a"]; !ok {
-		t.Errorf("no x/a in the image")
-	}
+	return r, assertSameImageFiles(t, c, cliRef, r.ref("app"))
 }
