@@ -121,7 +121,7 @@ func newReader(opt Options) (*reader, error) {
 		if !filepath.IsAbs(abs) {
 			abs = filepath.Join(opt.Root, filepath.FromSlash(f))
 		}
-		name := fromRoot(opt.Root, abs)
+		name := config.FromRoot(opt.Root, abs)
 		data, err := os.ReadFile(abs)
 		if err != nil {
 			errs = append(errs, Error{File: name, Msg: readError(err)})
@@ -313,14 +313,6 @@ func dedupe(list []string) []string {
 		}
 	}
 	return out
-}
-
-// fromRoot is p relative to the root, slash-separated, with ../ when it is outside.
-func fromRoot(root, p string) string {
-	if r, err := filepath.Rel(root, p); err == nil {
-		return filepath.ToSlash(r)
-	}
-	return p
 }
 
 // sortedKeys is maps.Keys sorted, for deterministic output.

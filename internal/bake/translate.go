@@ -248,7 +248,7 @@ func (t *translation) secrets() {
 		default:
 			abs := t.local(sec.Src)
 			if st, err := os.Stat(abs); err != nil || !st.Mode().IsRegular() {
-				t.fail("secret", "secret %q: %s is not a file (from the project root)", s.ID, fromRoot(t.r.opt.Root, abs))
+				t.fail("secret", "secret %q: %s is not a file (from the project root)", s.ID, config.FromRoot(t.r.opt.Root, abs))
 				continue
 			}
 			sec.Src = abs

@@ -87,14 +87,8 @@ func rel(root, p string) string {
 	return p
 }
 
-// fromRoot is p relative to the project root, with ../ when it is outside: how messages show
-// paths, the same on every machine.
-func (l *loader) fromRoot(p string) string {
-	if r, err := filepath.Rel(l.root, p); err == nil {
-		return filepath.ToSlash(r)
-	}
-	return p
-}
+// fromRoot is p as messages show it (config.FromRoot).
+func (l *loader) fromRoot(p string) string { return config.FromRoot(l.root, p) }
 
 // Services reads the shape of the files: Load with Structure set, without profiles or warnings.
 func Services(ctx context.Context, root string, files []string, env map[string]string) ([]Service, error) {

@@ -118,17 +118,22 @@ func Inside(root, p string) (string, bool) {
 	return filepath.ToSlash(r), true
 }
 
+// FromRoot is p relative to root, slash-separated, with ../ when it is outside: how messages
+// show paths, the same on every machine.
+func FromRoot(root, p string) string {
+	if r, err := filepath.Rel(root, p); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return p
+}
+
 // ProjectFolder returns the folder abs relative to root (see Inside), or an error saying, with
 // the path as seen from root, that it is outside the project or not a folder: what the
 // importers of Compose and bake files say of a context.
 func ProjectFolder(root, abs string) (string, error) {
 	r, ok := Inside(root, abs)
 	if !ok {
-		shown := abs
-		if rel, err := filepath.Rel(root, abs); err == nil {
-			shown = filepath.ToSlash(rel)
-		}
-		return "", fmt.Errorf("%s is outside the project root", shown)
+		return "", fmt.Errorf("%s is outside the project root", FromRoot(root, abs))
 	}
 	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
 		return "", fmt.Errorf("%s (from the project root) is not a folder", r)
