@@ -14,9 +14,9 @@ import (
 
 // DockerfileDir is the folder under which an image's entries hold its Dockerfile when the
 // Dockerfile lies outside the context (`docker build -f ../x.Dockerfile dir`), with the
-// Dockerfile's own ignore file beside it when there is one. The builder sends that folder to
-// BuildKit as the "dockerfile" local and leaves it out of the "context" local, as Docker
-// sends such a Dockerfile apart from the context: `COPY . .` never copies it.
+// Dockerfile's own ignore file beside it when there is one. Those entries are DockerfileOnly:
+// the builder sends them to BuildKit in the "dockerfile" local only, as Docker sends such a
+// Dockerfile apart from the context, so `COPY . .` never copies it.
 const DockerfileDir = ".imagemake-dockerfile"
 
 // BuildDockerfile is the name the builder gives BuildKit for the Dockerfile df (an image's
@@ -103,6 +103,9 @@ func (p dockerfilePlace) outsideEntries() ([]Entry, error) {
 		out = append(out, ign)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, err
+	}
+	for i := range out {
+		out[i].DockerfileOnly = true
 	}
 	return out, nil
 }

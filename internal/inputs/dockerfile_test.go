@@ -41,6 +41,9 @@ func TestDockerfileOutsideContext(t *testing.T) {
 		t.Fatalf("context\n got  %q\n want %q", got, want)
 	}
 	for _, e := range entries {
+		if e.DockerfileOnly != InDockerfileDir(e.Name) {
+			t.Errorf("%s: DockerfileOnly %v, want it set exactly under %s", e.Name, e.DockerfileOnly, DockerfileDir)
+		}
 		if e.Name == ".imagemake-dockerfile" && (e.Src != "" || e.Mode.Perm() != 0o755) {
 			t.Errorf("%s: src %q mode %v, want a made-up folder", e.Name, e.Src, e.Mode)
 		}

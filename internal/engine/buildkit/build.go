@@ -117,14 +117,14 @@ func (b *Builder) solveOpt(req schedule.Request, logs func(string)) (client.Solv
 }
 
 // localMounts serves the "context" and "dockerfile" locals from the request's entries. The
-// Dockerfile when only the build needs it (outside the context, under inputs.DockerfileDir, or
-// excluded by the ignore rules: Entry.DockerfileOnly) is served in the "dockerfile" local and
-// left out of the "context" one, as Docker sends it apart: `COPY . .` never copies it.
+// entries only the build needs (Entry.DockerfileOnly: a Dockerfile outside the context, under
+// inputs.DockerfileDir, or one the ignore rules exclude) are served in the "dockerfile" local
+// and left out of the "context" one, as Docker sends the Dockerfile apart: `COPY . .` never
+// copies it.
 func localMounts(req schedule.Request) map[string]fsutil.FS {
-	outside := inputs.InDockerfileDir(inputs.BuildDockerfile(req.Dockerfile))
 	ctx := make([]inputs.Entry, 0, len(req.Context))
 	for _, e := range req.Context {
-		if !e.DockerfileOnly && !(outside && inputs.InDockerfileDir(e.Name)) {
+		if !e.DockerfileOnly {
 			ctx = append(ctx, e)
 		}
 	}

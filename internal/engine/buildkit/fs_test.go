@@ -94,8 +94,8 @@ func TestEntriesFSOpen(t *testing.T) {
 // reads it from the "dockerfile" local by that name, and the "context" local lacks the folder.
 func TestLocalMountsDockerfileOutside(t *testing.T) {
 	entries := []inputs.Entry{
-		{Name: ".imagemake-dockerfile", Mode: fs.ModeDir | 0o755},
-		{Name: ".imagemake-dockerfile/base.Dockerfile", Mode: 0o644},
+		{Name: ".imagemake-dockerfile", Mode: fs.ModeDir | 0o755, DockerfileOnly: true},
+		{Name: ".imagemake-dockerfile/base.Dockerfile", Mode: 0o644, DockerfileOnly: true},
 		{Name: "a", Mode: 0o644},
 	}
 	req := schedule.Request{Dockerfile: "../base.Dockerfile", Context: entries}
@@ -109,7 +109,10 @@ func TestLocalMountsDockerfileOutside(t *testing.T) {
 	if got := walk(t, m["dockerfile"].(*entriesFS), ".imagemake-dockerfile", ""); len(got) != 2 {
 		t.Errorf("dockerfile local under .imagemake-dockerfile: %q", got)
 	}
-	req.Dockerfile = "Dockerfile"
+	// A Dockerfile the context holds (a folder named like DockerfileDir included): one local.
+	req = schedule.Request{Dockerfile: "Dockerfile", Context: []inputs.Entry{
+		{Name: ".imagemake-dockerfile", Mode: fs.ModeDir | 0o755}, {Name: "Dockerfile", Mode: 0o644},
+	}}
 	if m := localMounts(req); m["context"] != m["dockerfile"] {
 		t.Errorf("a Dockerfile inside the context: the locals differ")
 	}
