@@ -40,7 +40,6 @@ daemon() {
 	done
 	echo "bench: buildkitd $1 did not start; its log:" >&2 && tail "$bk/$1.log" >&2 && exit 1
 }
-now() { date +%s.%N; }
 # timed LABEL NAMESPACE ARGS...: one full build pushing to 127.0.0.1:$port/NAMESPACE
 timed() {
 	local label=$1 ns=$2 s e

@@ -7,6 +7,7 @@
 # Prints a Markdown table; docs/benchmarks.md keeps the figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 . scripts/engine.sh
 for tool in make bc jq; do
 	command -v $tool >/dev/null || apt-get install -y -qq $tool >/dev/null
@@ -25,19 +26,6 @@ git init -q && git add -A && git -c user.email=b@b -c user.name=bench commit -qm
 files=$(git ls-files | wc -l)
 changed=$(git ls-files src/shared/luamods | awk 'NR==1')
 
-now() { date +%s.%N; }
-# seconds CMD...: one timed run, output discarded (kept in $work/last.log for failures)
-seconds() {
-	local s e
-	s=$(now)
-	if ! "$@" >"$work/last.log" 2>&1; then
-		echo "bench: failed: $*" >&2
-		tail -20 "$work/last.log" >&2
-		exit 1
-	fi
-	e=$(now)
-	echo "$e - $s" | bc
-}
 # median CMD...: median of $runs timed runs
 median() {
 	local i

@@ -32,3 +32,18 @@ CFG
 	echo "bench: the registry on 127.0.0.1:$port did not answer; its log: $dir/log" >&2
 	return 1
 }
+
+now() { date +%s.%N; }
+
+# seconds CMD...: one timed run, output discarded (kept in $work/last.log for failures)
+seconds() {
+	local s e
+	s=$(now)
+	if ! "$@" >"$work/last.log" 2>&1; then
+		echo "bench: failed: $*" >&2
+		tail -20 "$work/last.log" >&2
+		exit 1
+	fi
+	e=$(now)
+	echo "$e - $s" | bc
+}

@@ -16,7 +16,6 @@ reg=$work/registry
 start_registry "$reg" "$port"
 trap 'kill $registry_pid 2>/dev/null' EXIT
 
-now() { date +%s.%N; }
 export DOCKER_REPO=127.0.0.1:$port/bench DOCKER_TAG=first
 cd "$work/repo"
 s=$(now); "$im" build --push -j 4 > "$work/push.log" 2>&1; e=$(now)

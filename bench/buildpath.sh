@@ -3,12 +3,13 @@
 # context as one tar) against the engine's own BuildKit through the session, on the generated
 # 30-image benchmark repository (bench/gen), in one run on one engine: a full build, a no-op and
 # a change to one file of a shared folder (9 images), each with -j 4.
-# Usage: [BENCH_ORDER="new old"] scripts/bench-buildpath.sh [BASE_COMMIT]   (default: the commit
+# Usage: [BENCH_ORDER="new old"] bench/buildpath.sh [BASE_COMMIT]   (default: the commit
 # before the new path; BENCH_ORDER: which binary runs first, default "old new")
 # Each variant builds cold without pruning anyone's cache: a line of its own in the base images'
 # Dockerfiles gives every image new cache keys. The images it makes are removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 base=${1:-$(git log --format=%H -1 --grep='^One build path: the Docker engine through its own BuildKit')^}
 top=$PWD
 work=${BENCH_DIR:-/tmp/imagemake-bench-buildpath}
@@ -23,19 +24,6 @@ printf '.build/\n.imagemake/\n' > .gitignore
 git init -q && git add -A && git -c user.email=b@b -c user.name=bench commit -qm gen
 changed=$(git ls-files src/shared/luamods | awk 'NR==1')
 bases=$(git ls-files '*Dockerfile' | xargs grep -l '^FROM scratch')
-
-now() { date +%s.%N; }
-seconds() {
-	local s e
-	s=$(now)
-	if ! "$@" >"$work/last.log" 2>&1; then
-		echo "bench: failed: $*" >&2
-		tail -20 "$work/last.log" >&2
-		exit 1
-	fi
-	e=$(now)
-	echo "$e - $s" | bc
-}
 
 export DOCKER_TAG=bench
 echo "| build path | full build | no-op | one shared file changed (9 images) |"
