@@ -13,16 +13,24 @@ type Project struct {
 	Repo     string
 	Tag      string
 	Cache    Cache
-	Exclude  []string            // patterns applied to every context
-	Compose  []string            // compose files, project-relative
-	Bake     []string            // bake files (HCL, JSON or compose form), project-relative
-	Profiles []string            // Compose profiles to activate, added to COMPOSE_PROFILES
-	Builders []string            // BuildKit daemons (tcp://host:port, unix:///path); none: the Docker engine
-	Images   []*Image            // sorted by name
-	Groups   map[string][]string // group name -> image names
-	Tasks    map[string]*Task
-	Env      map[string]string // the variables interpolation used; DOCKER_TAG added in CI (see Env)
-	Warnings []string          // problems that do not stop the load (a variable replaced by "")
+	Exclude  []string // patterns applied to every context
+	Compose  []string // compose files, project-relative
+	Bake     []string // bake files (HCL, JSON or compose form), project-relative
+	Profiles []string // Compose profiles to activate, added to COMPOSE_PROFILES
+	Builders []string // BuildKit daemons (tcp://host:port, unix:///path); none: the Docker engine
+	// Platforms is the default platform list of images that name neither platform nor platforms.
+	Platforms []string
+	// Pull resolves every external FROM ref (a base no project image builds) to its registry
+	// digest, which then counts in the inputs digest (pull: true, or --pull).
+	Pull bool
+	// GitAnnotations sets the OCI annotations org.opencontainers.image.revision, .source and
+	// .created from git on pushed images (default true; git_annotations: false turns it off).
+	GitAnnotations bool
+	Images         []*Image            // sorted by name
+	Groups         map[string][]string // group name -> image names
+	Tasks          map[string]*Task
+	Env            map[string]string // the variables interpolation used; DOCKER_TAG added in CI (see Env)
+	Warnings       []string          // problems that do not stop the load (a variable replaced by "")
 }
 
 // Cache is the cache: section.
@@ -43,22 +51,34 @@ type Image struct {
 	Args       map[string]string
 	Target     string
 	Platform   string
-	Network    string
-	Labels     map[string]string
-	Ref        string            // `image:` or {repo}/{name}:{tag}
-	Tags       []string          // extra refs
-	DependsOn  []string          // explicit dependencies (image names)
-	Contexts   map[string]string // BuildKit named contexts: name -> project-relative folder or "image:NAME"
-	Secrets    []Secret          // BuildKit secrets, in the order written
-	SSH        []string          // SSH agent sockets or keys to forward, as docker build --ssh: "default" or "id=path[,path]"
-	CacheFrom  []string          // extra cache sources (image refs), tried before the automatic ones
-	Pos        Pos               // where the image is declared
+	// Platforms is the image's platform list when it is built for more than one, or for one
+	// given as a list: its own platforms:, else the project's default when it has no platform:.
+	// Empty: one image of Platform ("" = the builder's).
+	Platforms []string
+	Network   string
+	Labels    map[string]string
+	Ref       string            // `image:` or {repo}/{name}:{tag}
+	Tags      []string          // extra refs
+	DependsOn []string          // explicit dependencies (image names)
+	Contexts  map[string]string // BuildKit named contexts: name -> project-relative folder or "image:NAME"
+	Secrets   []Secret          // BuildKit secrets, in the order written
+	SSH       []string          // SSH agent sockets or keys to forward, as docker build --ssh: "default" or "id=path[,path]"
+	CacheFrom []string          // extra cache sources (image refs), tried before the automatic ones
+	Pos       Pos               // where the image is declared
 }
 
 // Include is a path merged into an image's build context.
 type Include struct {
 	From string // project-relative source path (file or folder)
 	To   string // destination inside the context, slash-separated, no leading slash
+}
+
+// DefaultPlatforms gives img the project's default platform list when it names neither
+// platform nor platforms. Images imported from Compose and bake files get it too.
+func (p *Project) DefaultPlatforms(img *Image) {
+	if img.Platform == "" && len(img.Platforms) == 0 && len(p.Platforms) > 0 {
+		img.Platforms = append([]string(nil), p.Platforms...)
+	}
 }
 
 // Refs returns the image's ref followed by its extra tags.

@@ -6,17 +6,20 @@ import (
 
 // project decodes the top-level map.
 func (d *decoder) project(n ast.Node) *Project {
-	p := &Project{Cache: Cache{Inline: true}, Groups: map[string][]string{}, Tasks: map[string]*Task{}}
+	p := &Project{Cache: Cache{Inline: true}, GitAnnotations: true, Groups: map[string][]string{}, Tasks: map[string]*Task{}}
 	d.fields(n, "", map[string]fieldFunc{
-		"version":  d.version,
-		"repo":     d.str(&p.Repo),
-		"tag":      d.str(&p.Tag),
-		"cache":    d.cache(&p.Cache),
-		"exclude":  d.strs(&p.Exclude),
-		"compose":  d.strs(&p.Compose),
-		"bake":     d.strs(&p.Bake),
-		"profiles": d.strs(&p.Profiles),
-		"builders": d.strs(&p.Builders),
+		"version":         d.version,
+		"repo":            d.str(&p.Repo),
+		"tag":             d.str(&p.Tag),
+		"cache":           d.cache(&p.Cache),
+		"exclude":         d.strs(&p.Exclude),
+		"compose":         d.strs(&p.Compose),
+		"bake":            d.strs(&p.Bake),
+		"profiles":        d.strs(&p.Profiles),
+		"builders":        d.strs(&p.Builders),
+		"platforms":       d.strs(&p.Platforms),
+		"pull":            d.boolean(&p.Pull),
+		"git_annotations": d.boolean(&p.GitAnnotations),
 		"images": func(n ast.Node, field string) {
 			d.each(n, field, func(name string, v ast.Node, field string) {
 				p.Images = append(p.Images, d.image(name, v, field))
@@ -67,6 +70,7 @@ func (d *decoder) image(name string, n ast.Node, field string) *Image {
 		"args":       d.strMap(&img.Args),
 		"target":     d.str(&img.Target),
 		"platform":   d.str(&img.Platform),
+		"platforms":  d.strs(&img.Platforms),
 		"network":    d.str(&img.Network),
 		"labels":     d.strMap(&img.Labels),
 		"image":      d.str(&img.Ref),

@@ -58,6 +58,7 @@ func (d *decoder) checkTop(p *Project) {
 		}
 	}
 	d.checkPatterns("exclude", p.Exclude)
+	p.Platforms = d.checkPlatforms("platforms", p.Platforms)
 	for i, c := range p.Compose {
 		f := fmt.Sprintf("compose[%d]", i)
 		if !d.bad[f] {
@@ -96,11 +97,36 @@ func (d *decoder) checkImage(p *Project, img *Image) {
 	if img.Platform != "" && !validPlatform(img.Platform) {
 		d.errField(f+".platform", "invalid platform %q (expected os/arch[/variant], such as linux/amd64)", img.Platform)
 	}
+	img.Platforms = d.checkPlatforms(f+".platforms", img.Platforms)
+	if img.Platform != "" && len(img.Platforms) > 0 {
+		d.errField(f+".platforms", "platform and platforms are both set: keep platform: for one platform, or platforms: for one image index of several")
+	}
+	if img.Context != "" || img.Dockerfile != "" { // else it extends an import, which gets the default
+		p.DefaultPlatforms(img)
+	}
 	d.checkBuildOpts(img, f)
 	d.checkRefs(p, img, f)
 	d.checkDependsOn(p, img, f)
 	d.checkContexts(p, img, f)
 	d.checkSecrets(img, f)
+}
+
+// checkPlatforms checks a platform list and returns it without empty strings and repeats.
+func (d *decoder) checkPlatforms(field string, list []string) []string {
+	var out []string
+	for i, s := range list {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		switch {
+		case d.bad[f] || s == "":
+		case !validPlatform(s):
+			d.errField(f, "invalid platform %q (expected os/arch[/variant], such as linux/amd64)", s)
+		case slices.Contains(out, s):
+			d.errField(f, "platform %q is listed twice", s)
+		default:
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func validPlatform(s string) bool {

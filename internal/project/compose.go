@@ -43,6 +43,7 @@ func mergeImports(p *config.Project, l *imports) error {
 			if ci.Ref == "" {
 				ci.Ref = defaultRef(p, ci.Name)
 			}
+			p.DefaultPlatforms(ci)
 			p.Images = append(p.Images, ci)
 			continue
 		}
@@ -76,7 +77,14 @@ func extend(p *config.Project, own, ci *config.Image) {
 	own.SSH = mergeSSH(ci.SSH, own.SSH)
 	own.CacheFrom = append(ci.CacheFrom, own.CacheFrom...)
 	own.Target = firstSet(own.Target, ci.Target)
-	own.Platform = firstSet(own.Platform, ci.Platform)
+	switch {
+	case own.Platform != "" || len(own.Platforms) > 0: // own's choice replaces the file's
+	case len(ci.Platforms) > 0:
+		own.Platforms = ci.Platforms
+	default:
+		own.Platform = ci.Platform
+	}
+	p.DefaultPlatforms(own)
 	own.Network = firstSet(own.Network, ci.Network)
 	own.Ref = firstSet(ownRef, ci.Ref, defaultRef(p, own.Name))
 }
