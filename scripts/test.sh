@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/engine.sh
+. scripts/engine2.sh     # a second engine: the other machine of the two-machine tests (IMAGEMAKE_ENGINE_B)
 . scripts/buildkitd.sh   # buildkitd and buildctl for the BuildKit tests (IMAGEMAKE_BUILDKITD)
 # The terminal view is tested in tmux, the HTML report in headless Chromium.
 for tool in tmux chromium; do
