@@ -21,6 +21,9 @@ const (
 	UpToDate Status = "up-to-date"
 	Stale    Status = "stale"
 	Unknown  Status = "unknown" // the engine could not be asked
+	// InRegistry: the engine lacks the image, the registry holds it with its current inputs
+	// (run.Run.FindInRegistry says so): a run reuses it, imagemake pull fetches it.
+	InRegistry Status = "in-registry"
 )
 
 // EngineImage is an image the engine holds with an imagemake.inputs label.
