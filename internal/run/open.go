@@ -62,6 +62,9 @@ type OpenOptions struct {
 	Warn   func(string) // warnings, one line each, before a run's events start
 	// Waiting is told once, with who holds it, when the lock is held by another process.
 	Waiting func(holder string)
+	// Scanner, when set, is the scanner to plan with instead of a new one: watch keeps one,
+	// with its listings and hashes, from a round to the next (see inputs.Scanner.Forget).
+	Scanner *inputs.Scanner
 }
 
 func (o OpenOptions) warn(line string) {
@@ -99,8 +102,10 @@ func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
 	s := &Run{Model: m, State: inputs.OpenState(m.Root), restoreGC: gcOffWhilePlanning(), release: release,
 		asked: make(chan struct{})}
 	fail := func(err error) (*Run, error) { s.Close(); return nil, err } // not only at exit: cli.Run runs in tests
-	if s.Scanner, err = inputs.NewScanner(m.Project, inputs.WithDockerfiles(m.Dockerfiles)); err != nil {
-		return fail(failed(err))
+	if s.Scanner = o.Scanner; s.Scanner == nil {
+		if s.Scanner, err = inputs.NewScanner(m.Project, inputs.WithDockerfiles(m.Dockerfiles)); err != nil {
+			return fail(failed(err))
+		}
 	}
 	closure := m.Graph.Closure(names)
 	s.Scanner.Prefetch(m.ImagesNamed(closure)) // walk the trees while the engine answers
