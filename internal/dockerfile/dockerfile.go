@@ -19,7 +19,9 @@
 //     the ARGs declared in the stage (a build arg, else the default, else the
 //     global value) and ENV, inherited from a stage built FROM. A variable the
 //     Dockerfile does not set (a base image's ENV may), or an automatic platform
-//     arg when no platform is given, makes the source read the whole context.
+//     arg when neither the image's platform nor the builder's is given, makes the
+//     source read the whole context. A multi-platform build reads what any of
+//     its platforms reads.
 package dockerfile
 
 import (
@@ -70,13 +72,22 @@ type Info struct {
 }
 
 // Options tune how a Dockerfile is resolved. The zero value is a build of the
-// last stage for linux/amd64 without build args.
+// last stage without build args on a builder whose platform is not known
+// (linux/amd64 assumed, and a context path made from a platform arg reads the
+// whole context).
 type Options struct {
 	// Args are the build args (docker build --build-arg).
 	Args map[string]string
 	// Platform is the target platform ("linux/arm64"); it sets TARGETPLATFORM,
-	// TARGETOS, TARGETARCH and TARGETVARIANT. Default linux/amd64.
+	// TARGETOS, TARGETARCH and TARGETVARIANT. Default: BuildPlatform.
 	Platform string
+	// Platforms are the target platforms of a multi-platform build (one image
+	// index); Info then holds what any of them reads. Platform is ignored.
+	Platforms []string
+	// BuildPlatform is the builder's platform (its worker's, "linux/arm64"); it
+	// sets BUILDPLATFORM, BUILDOS, BUILDARCH and BUILDVARIANT, and the target
+	// platform when Platform is empty. Default: unknown.
+	BuildPlatform string
 	// Target is the stage to build (docker build --target); default the last.
 	Target string
 }
@@ -100,7 +111,7 @@ func errorf(line int, format string, a ...any) error {
 	return &Error{Line: line, Err: fmt.Errorf(format, a...)}
 }
 
-// Parse reads a Dockerfile built for linux/amd64 with the given build args.
+// Parse reads a Dockerfile built with the given build args on a builder whose platform is not known.
 // See ParseOptions.
 func Parse(src []byte, args map[string]string) (*Info, error) {
 	return ParseOptions(src, Options{Args: args})
@@ -120,16 +131,25 @@ func ParseOptions(src []byte, opts Options) (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := newResolver(f, opts, res.EscapeToken)
+	resolve := resolveOne
+	if len(opts.Platforms) > 0 {
+		resolve = resolveAll
+	}
+	info, err := resolve(f, opts, res.EscapeToken)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.resolve(); err != nil {
+	info.frontend = frontend(src, opts.Args)
+	info.targetOnbuild = len(f.stages[info.Target].onbuild) > 0
+	return info, nil
+}
+
+func resolveOne(f *file, opts Options, escape rune) (*Info, error) {
+	r, err := newResolver(f, opts, escape)
+	if err != nil {
 		return nil, err
 	}
-	r.info.frontend = frontend(src, opts.Args)
-	r.info.targetOnbuild = len(f.stages[r.info.Target].onbuild) > 0
-	return r.info, nil
+	return r.info, r.resolve()
 }
 
 // checkText refuses binary content, whose bytes would otherwise be echoed in the parser's error.

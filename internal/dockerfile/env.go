@@ -9,10 +9,10 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// defaultPlatform stands for the build and target platform. BuildKit uses the
-// engine's own platform, which a Dockerfile read cannot know; linux/amd64 is
-// what CI runners nearly always are. Options.Platform and the build args
-// BUILDPLATFORM, TARGETARCH... override it.
+// defaultPlatform stands for the build and target platform when the builder's
+// is not known (Options.BuildPlatform): BuildKit uses its worker's platform;
+// linux/amd64 is what CI runners nearly always are. Options.Platform and the
+// build args BUILDPLATFORM, TARGETARCH... override it.
 var defaultPlatform = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 
 // vars is the environment FROM is expanded in; it implements shell.EnvGetter.
@@ -28,8 +28,7 @@ func (v vars) Keys() []string { return slices.Sorted(maps.Keys(v)) }
 // platformArgs are the args BuildKit defines before any ARG, as in
 // dockerfile2llb's defaultArgs; a build arg of the same name replaces one
 // whether or not the Dockerfile declares it.
-func platformArgs(target ocispecs.Platform, stage string, overrides map[string]string) vars {
-	bp := defaultPlatform
+func platformArgs(bp, target ocispecs.Platform, stage string, overrides map[string]string) vars {
 	if stage == "" {
 		stage = "default"
 	}
@@ -54,10 +53,10 @@ func platformArgs(target ocispecs.Platform, stage string, overrides map[string]s
 	return env
 }
 
-// targetPlatform parses Options.Platform, defaulting to linux/amd64.
-func targetPlatform(s string) (ocispecs.Platform, error) {
+// parsePlatform parses a platform of Options, def when it is empty.
+func parsePlatform(s string, def ocispecs.Platform) (ocispecs.Platform, error) {
 	if s == "" {
-		return defaultPlatform, nil
+		return def, nil
 	}
 	p, err := platforms.Parse(s)
 	if err != nil {

@@ -38,14 +38,18 @@ func newResolver(f *file, opts Options, escape rune) (*resolver, error) {
 	if err != nil {
 		return nil, err
 	}
-	tp, err := targetPlatform(opts.Platform)
+	bp, err := parsePlatform(opts.BuildPlatform, defaultPlatform)
+	if err != nil {
+		return nil, err
+	}
+	tp, err := parsePlatform(opts.Platform, bp)
 	if err != nil {
 		return nil, err
 	}
 	r := &resolver{
 		file:          f,
 		lex:           shell.NewLex(escape),
-		env:           platformArgs(tp, names[target], opts.Args),
+		env:           platformArgs(bp, tp, names[target], opts.Args),
 		declared:      map[string]bool{},
 		args:          opts.Args,
 		guessedGlobal: map[string]bool{},
@@ -54,7 +58,7 @@ func newResolver(f *file, opts Options, escape rune) (*resolver, error) {
 		info: &Info{Stages: names, Target: target, needs: make([][]int, len(names)),
 			base: make([]int, len(names)), stageArgs: make([][]string, len(names))},
 	}
-	r.markGuessed(opts.Platform != "", opts.Args)
+	r.markGuessed(opts.BuildPlatform != "", opts.Platform != "" || opts.BuildPlatform != "", opts.Args)
 	return r, r.globals(opts.Args)
 }
 

@@ -324,13 +324,14 @@ func (r *resolver) addSource(s Source) {
 }
 
 // markGuessed records which global args hold a value the build may not have: the automatic
-// platform args, unless the platform or a build arg names them, and what is made from them.
-func (r *resolver) markGuessed(platformGiven bool, args map[string]string) {
+// platform args, unless the builder's platform, the target platform or a build arg names them,
+// and what is made from them.
+func (r *resolver) markGuessed(buildKnown, targetKnown bool, args map[string]string) {
 	for k := range r.env {
 		if _, given := args[k]; given {
 			continue
 		}
-		if strings.HasPrefix(k, "BUILD") || (!platformGiven && strings.HasPrefix(k, "TARGET") && k != "TARGETSTAGE") {
+		if (!buildKnown && strings.HasPrefix(k, "BUILD")) || (!targetKnown && strings.HasPrefix(k, "TARGET") && k != "TARGETSTAGE") {
 			r.guessedGlobal[k] = true
 		}
 	}

@@ -40,6 +40,18 @@ var contextTests = []struct {
 	{"platform arg given", "FROM scratch\nARG TARGETARCH\nCOPY bin/$TARGETARCH /b\n", Options{Platform: "linux/arm64"}, []string{"bin/arm64"}, ""},
 	{"platform arg as build arg", "FROM scratch\nARG TARGETARCH\nCOPY bin/$TARGETARCH /b\n",
 		Options{Args: map[string]string{"TARGETARCH": "s390x"}}, []string{"bin/s390x"}, ""},
+	{"builder's platform is the target", "FROM scratch\nARG TARGETARCH\nCOPY bin/$TARGETARCH /b\n",
+		Options{BuildPlatform: "linux/arm64"}, []string{"bin/arm64"}, ""},
+	{"builder's platform, image's platform", "FROM scratch\nARG TARGETARCH BUILDARCH\nCOPY bin/$TARGETARCH tools/$BUILDARCH /b\n",
+		Options{BuildPlatform: "linux/arm64", Platform: "linux/amd64"}, []string{"bin/amd64", "tools/arm64"}, ""},
+	{"build platform guessed without the builder's", "FROM scratch\nARG BUILDOS\nCOPY tools/$BUILDOS /b\n",
+		Options{Platform: "linux/arm64"}, nil, "$BUILDOS is not known before the build"},
+	{"variant from the builder's platform", "FROM scratch\nARG TARGETVARIANT\nCOPY bin/$TARGETVARIANT /b\n",
+		Options{BuildPlatform: "linux/arm/v7"}, []string{"bin/v7"}, ""},
+	{"every platform of a multi-platform build", "FROM scratch\nARG TARGETARCH\nCOPY busybox-${TARGETARCH} /bin/busybox\nCOPY etc /etc\n",
+		Options{Platforms: []string{"linux/amd64", "linux/arm64"}}, []string{"busybox-amd64", "busybox-arm64", "etc"}, ""},
+	{"a stage one platform needs", "FROM scratch AS amd64\nCOPY a /a\nFROM scratch AS arm64\nCOPY b /b\nFROM ${TARGETARCH}\n",
+		Options{Platforms: []string{"linux/amd64", "linux/arm64"}}, []string{"a", "b"}, ""},
 	{"default made from a guessed arg", "FROM scratch\nARG BUILDARCH\nARG D=out-$BUILDARCH\nCOPY $D /b\n", Options{}, nil, "$D is not known"},
 
 	// RUN --mount.
@@ -121,5 +133,27 @@ func TestStageArgs(t *testing.T) {
 	}
 	if got, want := info.GlobalArgs, []string{"DOCKER_REPO", "DOCKER_TAG", "PYVER"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("GlobalArgs = %q, want %q", got, want)
+	}
+}
+
+func TestPlatformsMergeRefs(t *testing.T) {
+	src := "ARG TARGETARCH\nFROM example.com/base-${TARGETARCH}:1\nCOPY x /x\n"
+	info, err := ParseOptions([]byte(src), Options{Platforms: []string{"linux/amd64", "linux/arm64", "linux/amd64"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []string
+	for _, r := range info.Refs {
+		refs = append(refs, r.Ref)
+	}
+	if want := []string{"example.com/base-amd64:1", "example.com/base-arm64:1"}; !reflect.DeepEqual(refs, want) {
+		t.Errorf("refs = %q, want %q", refs, want)
+	}
+}
+
+func TestPlatformsBadOne(t *testing.T) {
+	_, err := ParseOptions([]byte("FROM scratch\n"), Options{Platforms: []string{"linux/amd64", "linux/"}})
+	if err == nil || !strings.Contains(err.Error(), `platform "linux/"`) {
+		t.Errorf("err = %v, want one naming the bad platform", err)
 	}
 }
