@@ -92,7 +92,7 @@ func (c *Client) sameRepoTags(refs []string) ([]name.Tag, error) {
 // rawArtifact is an artifact's manifest as Pusher.Put takes it.
 type rawArtifact struct{ raw []byte }
 
-func (r rawArtifact) RawManifest() ([]byte, error)         { return r.raw, nil }
+func (r rawArtifact) RawManifest() ([]byte, error)        { return r.raw, nil }
 func (r rawArtifact) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
 
 // inputsArtifact is the manifest of doc's artifact and its blobs: the empty config, the layer.

@@ -130,7 +130,7 @@ func putArtifact(t *testing.T, ref string, layer v1.Layer) {
 
 type rawManifest []byte
 
-func (r rawManifest) RawManifest() ([]byte, error)         { return r, nil }
+func (r rawManifest) RawManifest() ([]byte, error)        { return r, nil }
 func (r rawManifest) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
 
 func descriptor(t *testing.T, l v1.Layer) v1.Descriptor {
