@@ -87,8 +87,7 @@ func pick(manifests []v1.Descriptor, ref string, want ocispecs.Platform) (v1.Des
 	var images []v1.Descriptor
 	var found []string
 	for _, m := range manifests {
-		if m.Annotations["vnd.docker.reference.type"] == "attestation-manifest" ||
-			(m.Platform != nil && m.Platform.OS == "unknown") {
+		if isAttestation(m) {
 			continue
 		}
 		if m.Platform != nil && match.Match(ocispecs.Platform{OS: m.Platform.OS, Architecture: m.Platform.Architecture, Variant: m.Platform.Variant}) {

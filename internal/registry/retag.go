@@ -13,6 +13,13 @@ import (
 // registry by mounting its blobs from src's (a registry that cannot mount gets them
 // copied through this process). If src no longer exists, the error wraps ErrNotFound.
 func (c *Client) Retag(ctx context.Context, src string, dst ...string) error {
+	return c.retag(ctx, src, dst, nil)
+}
+
+// retag fetches src once, has check (if any) judge that manifest, and puts exactly that
+// manifest under each of dst.
+func (c *Client) retag(ctx context.Context, src string, dst []string,
+	check func(*remote.Descriptor, name.Reference) error) error {
 	if err := c.ready(ctx); err != nil {
 		return err
 	}
@@ -30,6 +37,11 @@ func (c *Client) Retag(ctx context.Context, src string, dst ...string) error {
 	}
 	if err := checkMediaType(desc.MediaType, src); err != nil {
 		return err
+	}
+	if check != nil {
+		if err := check(desc, s); err != nil {
+			return err
+		}
 	}
 	for i, t := range tags {
 		if err := c.tag(ctx, desc, s, t); err != nil && isDenied(err) {
