@@ -235,3 +235,33 @@ func commonDir(names []string) string {
 	}
 	return dir
 }
+
+// shownReasons is how many reasons Summary words in full.
+const shownReasons = 3
+
+// Summary makes one line of reasons, the first ones in full: "a; b; c (and 2 more)";
+// "inputs changed" for none.
+func Summary(reasons []string) string {
+	if len(reasons) == 0 {
+		return "inputs changed"
+	}
+	if len(reasons) <= shownReasons {
+		return strings.Join(reasons, "; ")
+	}
+	return fmt.Sprintf("%s (and %d more)", strings.Join(reasons[:shownReasons], "; "), len(reasons)-shownReasons)
+}
+
+// ExplainSince is the one-line reason of an image built nowhere near, against old, the
+// inputs of the image pushed at commit (found in the registry): what changed, with where it
+// changed from, such as
+//
+//	file changed: src/luamods/http.lua (since a1b2c3d4e5f6)
+//
+// or, with the same inputs, that the image of commit has them. Files are named with source,
+// as ExplainAt names them.
+func ExplainSince(old, cur *Manifest, source func(name string) string, commit string) string {
+	if old.Digest == cur.Digest {
+		return "not in the engine; the image pushed at " + commit + " has the same inputs"
+	}
+	return Summary(ExplainAt(old, cur, source)) + " (since " + commit + ")"
+}

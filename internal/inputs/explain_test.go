@@ -86,3 +86,38 @@ func TestExplainNothingToSay(t *testing.T) {
 		t.Errorf("same digest: %q", r)
 	}
 }
+
+func TestSummary(t *testing.T) {
+	for _, c := range []struct {
+		reasons []string
+		want    string
+	}{
+		{nil, "inputs changed"},
+		{[]string{"a"}, "a"},
+		{[]string{"a", "b", "c"}, "a; b; c"},
+		{[]string{"a", "b", "c", "d", "e"}, "a; b; c (and 2 more)"},
+	} {
+		if got := Summary(c.reasons); got != c.want {
+			t.Errorf("Summary(%q) = %q, want %q", c.reasons, got, c.want)
+		}
+	}
+}
+
+func TestExplainSince(t *testing.T) {
+	files := func(lua string) Files {
+		return Files{{Name: "Dockerfile", Value: "f 0644 1 " + strings.Repeat("0", 64)},
+			{Name: "src/luamods/http.lua", Value: "f 0644 1 " + strings.Repeat(lua, 64)}}
+	}
+	old := &Manifest{Version: ManifestVersion, Dockerfile: "Dockerfile", files: files("1")}
+	old.Digest = old.ComputeDigest()
+	cur := &Manifest{Version: ManifestVersion, Dockerfile: "Dockerfile", files: files("2"), Args: map[string]string{"V": "2"}}
+	cur.Digest = cur.ComputeDigest()
+	source := func(n string) string { return "components/openresty/" + n }
+	if got, want := ExplainSince(old, cur, source, "a1b2c3d4e5f6"),
+		"file changed: components/openresty/src/luamods/http.lua; build arg V added (since a1b2c3d4e5f6)"; got != want {
+		t.Errorf("ExplainSince = %q, want %q", got, want)
+	}
+	if got, want := ExplainSince(old, old, source, "a1b2c3d4e5f6"), "not in the engine; the image pushed at a1b2c3d4e5f6 has the same inputs"; got != want {
+		t.Errorf("ExplainSince of equal inputs = %q, want %q", got, want)
+	}
+}
