@@ -192,6 +192,28 @@ func TestLocalPlatformIsTheBuilders(t *testing.T) {
 	}
 }
 
+// A list of platforms is one image index; "local" names no platform an index can hold.
+func TestPlatformsList(t *testing.T) {
+	for list, want := range map[string]string{
+		`"linux/amd64", "linux/arm64", "linux/amd64"`: "",
+		`"linux/amd64", "local"`:                      `invalid platform "local" in a list of several`,
+		`"linux/amd64", "linux/"`:                     `invalid platform "linux/"`,
+	} {
+		dir := t.TempDir()
+		write(t, dir, "Dockerfile", "FROM scratch\n")
+		write(t, dir, "docker-bake.hcl", "target \"a\" {\n  platforms = ["+list+"]\n}\n")
+		res, err := Load(context.Background(), Options{Root: dir, Files: []string{"docker-bake.hcl"}, Env: map[string]string{}})
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("[%s]: %v", list, err)
+		case want == "" && !slices.Equal(res.Targets[0].Image.Platforms, []string{"linux/amd64", "linux/arm64"}):
+			t.Errorf("[%s]: platforms %q", list, res.Targets[0].Image.Platforms)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("[%s]: err = %v, want %q", list, err, want)
+		}
+	}
+}
+
 func write(t *testing.T, dir, name, content string) {
 	t.Helper()
 	p := filepath.Join(dir, name)

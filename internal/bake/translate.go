@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -173,12 +174,11 @@ func (t *translation) network() {
 	}
 }
 
-// platform is the one platform the target is built for.
+// platform is what the target is built for: one platform, or one image index of several.
 func (t *translation) platform() {
 	switch ps := t.t.Platforms; {
 	case len(ps) > 1:
-		t.warn("platforms", "lists %d platforms: imagemake does not build multi-platform images yet; "+
-			"the image is built for the builder's platform", len(ps))
+		t.platforms(ps)
 	case len(ps) == 1 && ps[0] == "local":
 		// buildx's name for the platform of the machine that builds: the builder's.
 	case len(ps) == 1:
@@ -188,6 +188,22 @@ func (t *translation) platform() {
 		}
 		t.img.Platform = ps[0]
 	}
+}
+
+// platforms are the platforms of a multi-platform image, each checked, each once. "local"
+// (the builder's) has no place in a list: an index names each of its platforms.
+func (t *translation) platforms(ps []string) {
+	var list []string
+	for _, p := range ps {
+		if _, err := platforms.Parse(p); err != nil || p == "local" {
+			t.fail("platforms", "invalid platform %q in a list of several (expected os/arch[/variant], such as linux/amd64)", p)
+			return
+		}
+		if !slices.Contains(list, p) {
+			list = append(list, p)
+		}
+	}
+	t.img.Platforms = list
 }
 
 // contexts are the named contexts: target:NAME becomes image:NAME (a dependency on that

@@ -163,16 +163,15 @@ func (t *translation) network() {
 	}
 }
 
-// platform is the one platform the service is built for: build.platforms when it lists one,
-// else the service's platform, as compose builds it.
+// platform is what the service is built for: build.platforms when it lists one or several
+// (one image index of them all, as compose builds it), else the service's platform.
 func (t *translation) platform() {
 	key, p := "build.platforms[0]", ""
 	switch ps := t.svc.Build.Platforms; {
 	case len(ps) == 1:
 		p = ps[0]
 	case len(ps) > 1:
-		t.warn("build.platforms", "lists %d platforms: imagemake does not build multi-platform images yet; "+
-			"the image is built for the builder's platform", len(ps))
+		t.platforms(ps)
 		return
 	default:
 		key, p = "platform", t.svc.Platform
@@ -185,6 +184,21 @@ func (t *translation) platform() {
 		return
 	}
 	t.img.Platform = p
+}
+
+// platforms are the platforms of a multi-platform image, each checked, each once.
+func (t *translation) platforms(ps []string) {
+	var list []string
+	for i, p := range ps {
+		if _, err := platforms.Parse(p); err != nil {
+			t.fail(fmt.Sprintf("build.platforms[%d]", i), "invalid platform %q (expected os/arch[/variant], such as linux/amd64)", p)
+			return
+		}
+		if !slices.Contains(list, p) {
+			list = append(list, p)
+		}
+	}
+	t.img.Platforms = list
 }
 
 func (t *translation) tags() {

@@ -133,11 +133,13 @@ func TestWarnings(t *testing.T) {
 	if web.Platform != "" || web.Network != "" || len(web.CacheFrom) != 0 || len(web.Secrets) != 1 {
 		t.Errorf("web = %+v", web)
 	}
+	if want := []string{"linux/amd64", "linux/arm64"}; !reflect.DeepEqual(web.Platforms, want) {
+		t.Errorf("web.Platforms = %q, want %q: one image index", web.Platforms, want)
+	}
 	const f = " in compose/compose.yml:"
 	want := []string{
 		"services.inline.build.dockerfile_inline" + f + "29 is not supported by imagemake: service inline was left out",
 		"services.web.build.network" + f + "21 is \"backend\", which BuildKit does not take",
-		"services.web.build.platforms" + f + "20 lists 2 platforms",
 		"services.web.build.cache_from[0]" + f + "22 is \"type=local,src=/tmp/cache\", which is not an image ref",
 		"services.web.build.secrets[0]" + f + "24 sets uid, gid or mode",
 		"services.web.build.x-bake" + f + "18 is an extension imagemake does not read",
