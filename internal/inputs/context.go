@@ -33,8 +33,9 @@ import (
 //     in-context names, includes too. An excluded folder is kept only as the parent of
 //     something a `!` pattern re-includes.
 //   - The Dockerfile is always kept; the ignore file only when no pattern excludes it.
-//   - The project's .imagemake folder is never part of a context. Sockets, devices and
-//     fifos are skipped.
+//   - The project's .imagemake folder is never part of a context, nor the file of a
+//     secret (img.Secrets) that lies in it or in an include. Sockets, devices and fifos
+//     are skipped.
 //   - When the Dockerfile names every path its build reads (see Reads), only those paths
 //     are kept, as BuildKit's Dockerfile frontend pulls only them: what they match or
 //     hold, the targets of symlinks on their way, the folders above them, the Dockerfile
@@ -59,10 +60,16 @@ func (s *Scanner) context(img *config.Image) (_ *EntryList, err error) {
 	if err != nil {
 		return nil, err
 	}
+	var l *EntryList
 	if srcs, ok := s.readSources(img, ctxDir); ok {
-		return s.readContext(m, srcs, ctxDir, df)
+		l, err = s.readContext(m, srcs, ctxDir, df)
+	} else {
+		l, err = s.wholeContext(img, m, ctxDir, df)
 	}
-	return s.wholeContext(img, m, ctxDir, df)
+	if err != nil {
+		return nil, err
+	}
+	return withoutSecrets(l, s.secretsIn(img, s.sources(img, ctxDir))), nil
 }
 
 // wholeContext walks the whole context of img, includes merged, and keeps what the build
@@ -112,6 +119,9 @@ func (s *Scanner) NamedContext(img *config.Image, name string) ([]Entry, error) 
 	walks, err := s.walkAll(m, []source{{src: dir}})
 	if err != nil {
 		return nil, fmt.Errorf("named context %q: %w", name, err)
+	}
+	if secrets := s.secretsIn(img, []source{{src: dir}}); len(secrets) > 0 {
+		return dropSecrets(slices.Clone(walks[0].entries), secrets), nil
 	}
 	return slices.Clip(walks[0].entries), nil
 }
@@ -217,12 +227,14 @@ func readIgnore(paths []string) (patternSet, error) {
 // image a run will scan, before the first Context. Errors are left for Context to report.
 //
 // It reads each image's Dockerfile first, and adds a warning for an image whose context is
-// the whole repository, .git included (see gitWarning).
+// the whole repository, .git included (see gitWarning), and one for each file secret its
+// context would hold, which Context leaves out (see secretWarnings).
 func (s *Scanner) Prefetch(images []*config.Image) {
 	for _, img := range images {
 		if w := s.gitWarning(img); w != "" {
 			s.warnings = append(s.warnings, w)
 		}
+		s.warnings = append(s.warnings, s.secretWarnings(img)...)
 	}
 	go func() {
 		for _, img := range images {
