@@ -191,7 +191,7 @@ func parseDockerfile(p *config.Project, img *config.Image) (*dockerfile.Info, er
 	for k, v := range img.Args {
 		args[k] = v
 	}
-	info, err := dockerfile.ParseOptions(src, dockerfile.Options{Args: args, Platform: img.Platform, Target: img.Target})
+	info, err := dockerfile.ParseOptions(src, dockerfile.Options{Args: args, Platform: img.Platform, Platforms: img.Platforms, Target: img.Target})
 	if err != nil {
 		return nil, p.ImageError(img, "dockerfile", rel+": "+err.Error())
 	}
