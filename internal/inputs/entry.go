@@ -77,7 +77,42 @@ func lstatEntry(name, src string, follow bool) (Entry, error) {
 			return Entry{}, err
 		}
 	}
-	return entryOf(name, src, statOf(fi), link, nil), nil
+	var cell *hashCell
+	if fi.Mode().IsRegular() {
+		// A cell of its own, so that the builder finds the hash this entry was digested with
+		// (Hashed): files no listing found are hashed once per entry made, not once per path.
+		cell = &hashCell{}
+	}
+	return entryOf(name, src, statOf(fi), link, cell), nil
+}
+
+// Hashed returns what a regular file was digested with: the sha256 of its content, and the
+// modification time (ns) its stat had when it was hashed (its size is e.Size). ok is false
+// for an entry that is not a file, one whose hash is not known (its image was not digested:
+// ask after Scanner.Inputs or Manifest), or one that changed while it was hashed.
+func (e Entry) Hashed() (sum [32]byte, mtime int64, ok bool) {
+	c := e.cell
+	if c == nil || !e.IsFile() {
+		return sum, 0, false
+	}
+	if !c.prefilled {
+		cl := c.claim.Load()
+		if cl == nil || cl.done == nil {
+			return sum, 0, false
+		}
+		select {
+		case <-cl.done:
+		default:
+			return sum, 0, false
+		}
+		if cl.err != nil {
+			return sum, 0, false
+		}
+	}
+	if c.moved {
+		return sum, 0, false
+	}
+	return c.sum, c.mtime, true
 }
 
 // unixMode is the mode as tar and the manifest write it: permission bits plus 04000 setuid,
