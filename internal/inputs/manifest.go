@@ -185,11 +185,20 @@ func (s *Scanner) manifest(img *config.Image, c *EntryList, b Build) (_ *Manifes
 	return m, nil
 }
 
+// platformOf is the platform the digest covers: img's platform, or its platform list in its
+// order (the order of the image index), comma-separated as --platform takes it.
+func platformOf(img *config.Image) string {
+	if len(img.Platforms) > 0 {
+		return strings.Join(img.Platforms, ",")
+	}
+	return img.Platform
+}
+
 // newManifest is img's manifest without its files, named contexts and digest.
 func newManifest(img *config.Image, df string, b Build) *Manifest {
 	m := &Manifest{
 		Version: ManifestVersion, Image: img.Name, Dockerfile: df,
-		Args: maps.Clone(b.Args), Target: img.Target, Platform: img.Platform, Network: img.Network,
+		Args: maps.Clone(b.Args), Target: img.Target, Platform: platformOf(img), Network: img.Network,
 		Labels: maps.Clone(img.Labels), Upstream: maps.Clone(b.Upstream), ExtraArgs: maps.Clone(b.ExtraArgs),
 	}
 	if len(b.Bases) > 0 {

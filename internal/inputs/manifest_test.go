@@ -118,6 +118,9 @@ func TestDigestChanges(t *testing.T) {
 		{"arg", func(_ string, img *config.Image, _, _ map[string]string) { img.Args["PYVER"] = "3.13" }, true},
 		{"target", func(_ string, img *config.Image, _, _ map[string]string) { img.Target = "runtime" }, true},
 		{"platform", func(_ string, img *config.Image, _, _ map[string]string) { img.Platform = "linux/arm64" }, true},
+		{"platforms", func(_ string, img *config.Image, _, _ map[string]string) {
+			img.Platforms = []string{"linux/amd64", "linux/arm64"}
+		}, true},
 		{"network", func(_ string, img *config.Image, _, _ map[string]string) { img.Network = "none" }, true},
 		{"label", func(_ string, img *config.Image, _, _ map[string]string) { img.Labels = map[string]string{"a": "b"} }, true},
 		{"dockerfile path", func(r string, img *config.Image, _, _ map[string]string) {
