@@ -1,0 +1,75 @@
+package gitinfo
+
+import (
+	"context"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/util/gitutil"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Annotations are the OCI annotations of an image built from the checkout in dir:
+// org.opencontainers.image.revision (HEAD's full hash), .source (the remote's URL, https-like,
+// without credentials) and .created (HEAD's commit time, in UTC: the same commit gives the
+// same annotations on every machine). A field git cannot tell (not a repository, no commit,
+// no remote on a host) is left out; outside git the map is empty.
+func Annotations(ctx context.Context, dir string) map[string]string {
+	out := map[string]string{}
+	if rev, err := git(ctx, dir, "rev-parse", "--verify", "-q", "HEAD^{commit}"); err == nil && rev != "" {
+		out[ocispecs.AnnotationRevision] = rev
+	}
+	if t, err := git(ctx, dir, "show", "-s", "--format=%cI", "HEAD"); err == nil {
+		if when, err := time.Parse(time.RFC3339, t); err == nil {
+			out[ocispecs.AnnotationCreated] = when.UTC().Format(time.RFC3339)
+		}
+	}
+	if src := SourceURL(remoteURL(ctx, dir)); src != "" {
+		out[ocispecs.AnnotationSource] = src
+	}
+	return out
+}
+
+// remoteURL is the URL of the remote the current branch tracks, else origin's, else
+// upstream's, as buildx picks it; "" when there is none.
+func remoteURL(ctx context.Context, dir string) string {
+	remotes := []string{"origin", "upstream"}
+	if b, err := git(ctx, dir, "symbolic-ref", "--short", "-q", "HEAD"); err == nil && b != "" {
+		if r, err := git(ctx, dir, "config", "--get", "branch."+b+".remote"); err == nil && r != "" && r != "." {
+			remotes = append([]string{r}, remotes...)
+		}
+	}
+	for _, r := range remotes {
+		if u, err := git(ctx, dir, "remote", "get-url", r); err == nil && u != "" {
+			return u
+		}
+	}
+	return ""
+}
+
+// SourceURL turns a git remote into the web address of the repository, as image annotations
+// and registries show it: git@github.com:org/repo.git and ssh://git@github.com/org/repo become
+// https://github.com/org/repo, an http(s) URL loses its credentials and its .git. A remote on
+// no host (a folder, file://) has none: "".
+func SourceURL(remote string) string {
+	u, err := gitutil.ParseURL(remote)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	scheme, host := "https", u.Host
+	switch u.Scheme {
+	case gitutil.HTTPProtocol:
+		scheme = "http"
+	case gitutil.HTTPSProtocol:
+	default: // ssh's or git's port is no web port
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+	}
+	p := strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git")
+	if p == "" {
+		return scheme + "://" + host
+	}
+	return scheme + "://" + host + "/" + p
+}
