@@ -1,14 +1,18 @@
 package buildkit
 
 import (
+	"bytes"
 	"context"
-	"fmt"
+	"crypto/sha256"
+	"errors"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tonistiigi/fsutil"
@@ -17,6 +21,33 @@ import (
 	"github.com/imagemake/imagemake/internal/inputs"
 )
 
+// ErrChanged is the error of a build whose context file changed after imagemake hashed it:
+// the builder would have received other bytes than the inputs digest says, so the build
+// fails before anything is stored, labelled or pushed.
+var ErrChanged = errors.New("changed while building; run again")
+
+// ChangedError names the file of ErrChanged: its path in the context and on disk.
+type ChangedError struct {
+	Name string // path inside the context
+	Src  string // path on disk
+	Err  error  // what showed the change; nil when only the content or stat differs
+}
+
+func (e *ChangedError) Error() string {
+	msg := e.Name + " " + ErrChanged.Error()
+	if e.Src != "" {
+		msg += " (" + e.Src
+		if e.Err != nil {
+			msg += ": " + e.Err.Error()
+		}
+		msg += ")"
+	}
+	return msg
+}
+
+func (e *ChangedError) Is(target error) bool { return target == ErrChanged }
+func (e *ChangedError) Unwrap() error        { return e.Err }
+
 // entryTime is the modification time of a directory made up to hold an include, which has no
 // time of its own: the one inputs.WriteTar gives it.
 var entryTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
@@ -24,14 +55,23 @@ var entryTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 // entriesFS serves a build context's entries (inputs.Entry, in path order) to BuildKit's file
 // sync: each entry under its context name, read from its Src on disk, so includes land where
 // `imagemake context` puts them and nothing is copied first.
+//
+// What the builder receives is what the inputs digest says, or the build fails: a file is
+// served with the stat it had when it was hashed (see stat), and the bytes sent of it are
+// hashed while they are read and checked against the hash it was digested with (see Open).
+// The first file found changed is kept (Changed), for the build's error.
 type entriesFS struct {
 	entries []inputs.Entry
 	byName  map[string]inputs.Entry
+
+	mu      sync.Mutex
+	changed error
 }
 
 var _ fsutil.FS = (*entriesFS)(nil)
 
-// newFS returns an fsutil.FS over entries, which must be in path order (inputs.ComparePaths).
+// newFS returns an fsutil.FS over entries, which must be in path order (inputs.ComparePaths)
+// and digested (inputs.Entry.Hashed).
 func newFS(entries []inputs.Entry) *entriesFS {
 	byName := make(map[string]inputs.Entry, len(entries))
 	for _, e := range entries {
@@ -40,8 +80,27 @@ func newFS(entries []inputs.Entry) *entriesFS {
 	return &entriesFS{entries: entries, byName: byName}
 }
 
+// Changed returns the first file the FS found changed since it was hashed, as a
+// *ChangedError; nil when none.
+func (f *entriesFS) Changed() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.changed
+}
+
+// fail keeps err as the FS's change when it is the first, and returns it.
+func (f *entriesFS) fail(err error) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.changed == nil {
+		f.changed = err
+	}
+	return err
+}
+
 // Walk calls fn for every entry at or below target ("" or "/" for all), parents first.
 // fs.SkipDir from fn skips what a directory holds (for a file: the rest of its directory).
+// A file whose hash is not known, or changed while it was hashed, fails the walk.
 func (f *entriesFS) Walk(ctx context.Context, target string, fn fs.WalkDirFunc) error {
 	prefix := strings.Trim(filepath.ToSlash(filepath.Clean("/"+target)), "/")
 	skip := "\x00"
@@ -55,7 +114,11 @@ func (f *entriesFS) Walk(ctx context.Context, target string, fn fs.WalkDirFunc) 
 		if strings.HasPrefix(e.Name, skip) {
 			continue
 		}
-		err := fn(filepath.FromSlash(e.Name), &fsutil.DirEntryInfo{Stat: stat(e)}, nil)
+		st, err := stat(e)
+		if err != nil {
+			return f.fail(err)
+		}
+		err = fn(filepath.FromSlash(e.Name), &fsutil.DirEntryInfo{Stat: st}, nil)
 		switch {
 		case err == fs.SkipAll:
 			return nil
@@ -72,35 +135,128 @@ func (f *entriesFS) Walk(ctx context.Context, target string, fn fs.WalkDirFunc) 
 	return nil
 }
 
-// Open opens the regular file named p (a context path).
+// Open opens the regular file named p (a context path) for the builder, which asks for it
+// because what it holds from an earlier build has another stat. What is read is hashed as it
+// is read; at its end, bytes other than those the file was digested with fail the read, and
+// so the file sync and the build, before the builder stores anything.
+//
+// Open itself fails only for a name that is no file of the context: fsutil sends a file it
+// cannot open as an empty one, so a file gone or unreadable is an error of its reads.
 func (f *entriesFS) Open(p string) (io.ReadCloser, error) {
 	e, ok := f.byName[strings.TrimPrefix(filepath.ToSlash(filepath.Clean(p)), "/")]
 	if !ok || !e.IsFile() {
 		return nil, &os.PathError{Op: "open", Path: p, Err: os.ErrNotExist}
 	}
+	sum, mtime, ok := e.Hashed()
+	if !ok {
+		return failedReader{f.fail(&ChangedError{Name: e.Name, Src: e.Src})}, nil
+	}
+	settle(mtime, time.Now())
 	file, err := os.Open(e.Src)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", e.Name, err)
+		return failedReader{f.fail(&ChangedError{Name: e.Name, Src: e.Src, Err: err})}, nil
 	}
-	return file, nil
+	return &checkedReader{fs: f, e: e, file: file, want: sum, h: sha256.New()}, nil
+}
+
+// checkedReader reads a context file and fails, in place of its end, when what it read is not
+// what the file was digested with (size, then sha256).
+type checkedReader struct {
+	fs   *entriesFS
+	e    inputs.Entry
+	file *os.File
+	want [32]byte
+	h    hash.Hash
+	n    int64
+}
+
+func (r *checkedReader) Read(p []byte) (int, error) {
+	n, err := r.file.Read(p)
+	r.h.Write(p[:n])
+	r.n += int64(n)
+	switch {
+	case r.n > r.e.Size:
+		return 0, r.fs.fail(&ChangedError{Name: r.e.Name, Src: r.e.Src})
+	case err == io.EOF && (r.n != r.e.Size || !bytes.Equal(r.h.Sum(nil), r.want[:])):
+		return n, r.fs.fail(&ChangedError{Name: r.e.Name, Src: r.e.Src})
+	case err != nil && err != io.EOF:
+		return n, r.fs.fail(&ChangedError{Name: r.e.Name, Src: r.e.Src, Err: err})
+	}
+	return n, err
+}
+
+func (r *checkedReader) Close() error { return r.file.Close() }
+
+// failedReader fails its first read with err.
+type failedReader struct{ err error }
+
+func (r failedReader) Read([]byte) (int, error) { return 0, r.err }
+func (failedReader) Close() error               { return nil }
+
+// Granularity of file times: a write within it may leave a file's mtime as it was.
+const (
+	fineGranularity   = 20 * time.Millisecond               // a kernel tick, twice
+	coarseGranularity = 2*time.Second + 10*time.Millisecond // FAT; ext3, HFS+: 1 s
+)
+
+// settle waits, before a file whose modification time is mtime is read to be sent, until a
+// write to it would change that time (git's "racy" rule). The builder keeps the bytes under
+// the stat they were sent with and asks for them again only when the stat differs; a file
+// rewritten within the same tick as the bytes sent keeps its stat, so its new bytes would
+// never be asked for, and a later build would use the old ones under the new digest. A time
+// with no fraction of a second is taken as a file system that keeps whole seconds.
+func settle(mtime int64, now time.Time) {
+	g := fineGranularity
+	if mtime%int64(time.Second) == 0 {
+		g = coarseGranularity
+	}
+	if d := time.Unix(0, mtime).Add(g).Sub(now); d > 0 && d <= g { // a time in the future: no use waiting
+		time.Sleep(d)
+	}
 }
 
 // stat is what the builder compares with what it received last time for the same local
-// source and session shared key: an entry whose size, mode and modification time did not change
-// is not sent again. So the time is the file's own, read from disk as docker build reads it: a
-// time of our own could hide a change of the same size.
-func stat(e inputs.Entry) *fstypes.Stat {
-	mtime := entryTime
+// source and session shared key: an entry whose size, mode and modification time did not
+// change is not sent again.
+//
+// A file is given the size and modification time it had when it was hashed, not the ones it
+// has now on disk. The builder then holds the right bytes, or asks for them: what it holds
+// under that stat was checked against the hash made at that stat when it was sent (Open), and
+// settle makes sure no other bytes can have that stat later. Were the disk's stat served, a
+// file changed after it was hashed would be asked for and fail the check, but one given back
+// an older time (cp -p, rsync -t, tar) could match a stat the builder holds other bytes under,
+// and those would be built under the planned digest. Comparing the disk's stat with the hashed
+// one would fail builds the builder can make right. What neither can see: bytes of the same
+// size given by hand the very time (ns) of other bytes the builder holds (docker build has
+// the same blind spot). A file with no known hash (it changed while imagemake read it) fails
+// here.
+func stat(e inputs.Entry) (*fstypes.Stat, error) {
+	st := &fstypes.Stat{Path: e.Name, Mode: uint32(e.Mode), Size: e.Size, ModTime: entryTime, Linkname: e.Link}
+	if e.IsFile() {
+		_, mtime, ok := e.Hashed()
+		if !ok {
+			return nil, &ChangedError{Name: e.Name, Src: e.Src}
+		}
+		st.ModTime = mtime
+		return st, nil
+	}
+	// A directory or symlink is made from its stat, never read: its time only needs to be its own.
 	if e.Src != "" {
 		if fi, err := os.Lstat(e.Src); err == nil {
-			mtime = fi.ModTime().UnixNano()
+			st.ModTime = fi.ModTime().UnixNano()
 		}
 	}
-	return &fstypes.Stat{
-		Path:     e.Name,
-		Mode:     uint32(e.Mode),
-		Size:     e.Size,
-		ModTime:  mtime,
-		Linkname: e.Link,
+	return st, nil
+}
+
+// changedFile returns the first change a build's local sources found (entriesFS.Changed).
+func changedFile(locals map[string]fsutil.FS) error {
+	for _, l := range locals {
+		if f, ok := l.(*entriesFS); ok {
+			if err := f.Changed(); err != nil {
+				return err
+			}
+		}
 	}
+	return nil
 }

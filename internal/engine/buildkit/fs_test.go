@@ -2,37 +2,60 @@ package buildkit
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/tonistiigi/fsutil"
 	fstypes "github.com/tonistiigi/fsutil/types"
 
+	"github.com/imagemake/imagemake/internal/config"
 	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/schedule"
 )
 
-// testEntries are a context whose file "lib/a.txt" comes from elsewhere on disk, as an
-// include does.
-func testEntries(t *testing.T) []inputs.Entry {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "shared", "a.txt")
-	if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
+// digested writes files (name: content) in a temporary project folder and returns the
+// entries of its context "." as a run has them: listed and hashed by the inputs Scanner.
+func digested(t *testing.T, files map[string]string) (dir string, entries []inputs.Entry) {
+	t.Helper()
+	dir = t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &config.Project{Root: dir, File: filepath.Join(dir, config.FileName)}
+	s, err := inputs.NewScanner(p)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(src, []byte("hello"), 0o640); err != nil {
+	l, _, err := s.Inputs(&config.Image{Name: "img", Context: ".", Dockerfile: "Dockerfile"}, inputs.Build{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return []inputs.Entry{
-		{Name: "Dockerfile", Src: src, Mode: 0o644, Size: 5},
-		{Name: "lib", Mode: fs.ModeDir | 0o755},
-		{Name: "lib/a.txt", Src: src, Mode: 0o640, Size: 5},
-		{Name: "lib/link", Mode: fs.ModeSymlink | 0o777, Link: "a.txt"},
-		{Name: "z", Mode: fs.ModeDir | 0o700},
+	return dir, l.Entries()
+}
+
+// testEntries are a context whose file "lib/a.txt" holds "hello", with a symlink and two
+// folders beside it.
+func testEntries(t *testing.T) (string, []inputs.Entry) {
+	dir, entries := digested(t, map[string]string{"Dockerfile": "FROM scratch\nCOPY . /\n", "lib/a.txt": "hello", "z/b": "b"})
+	if err := os.Symlink("a.txt", filepath.Join(dir, "lib", "link")); err != nil {
+		t.Fatal(err)
 	}
+	// The symlink's entry by hand: made after the scan, it needs no hash.
+	entries = append(entries[:3:3], append([]inputs.Entry{{Name: "lib/link", Src: filepath.Join(dir, "lib", "link"), Mode: fs.ModeSymlink | 0o777, Link: "a.txt"}}, entries[3:]...)...)
+	return dir, entries
 }
 
 func walk(t *testing.T, f *entriesFS, target string, skip string) []string {
@@ -60,34 +83,158 @@ func walk(t *testing.T, f *entriesFS, target string, skip string) []string {
 }
 
 func TestEntriesFSWalk(t *testing.T) {
-	f := newFS(testEntries(t))
-	all := []string{"Dockerfile -rw-r--r-- ", "lib drwxr-xr-x ", "lib/a.txt -rw-r----- ", "lib/link Lrwxrwxrwx a.txt", "z drwx------ "}
+	_, entries := testEntries(t)
+	f := newFS(entries)
+	all := []string{"Dockerfile -rw-r----- ", "lib drwxr-xr-x ", "lib/a.txt -rw-r----- ", "lib/link Lrwxrwxrwx a.txt", "z drwxr-xr-x ", "z/b -rw-r----- "}
 	if got := walk(t, f, "", ""); !reflect.DeepEqual(got, all) {
 		t.Errorf("walk all:\n%q\nwant\n%q", got, all)
 	}
 	if got := walk(t, f, "/lib", ""); !reflect.DeepEqual(got, all[1:4]) {
 		t.Errorf("walk lib: %q", got)
 	}
-	if got, want := walk(t, f, "", "lib"), []string{all[0], all[1], all[4]}; !reflect.DeepEqual(got, want) {
+	if got, want := walk(t, f, "", "lib"), []string{all[0], all[1], all[4], all[5]}; !reflect.DeepEqual(got, want) {
 		t.Errorf("SkipDir on lib: %q, want %q", got, want)
 	}
 }
 
-func TestEntriesFSOpen(t *testing.T) {
-	f := newFS(testEntries(t))
-	r, err := f.Open("lib/a.txt")
+// readAll opens and reads name from f as the file sync does.
+func readAll(f *entriesFS, name string) (string, error) {
+	r, err := f.Open(name)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer r.Close()
-	if b, _ := io.ReadAll(r); string(b) != "hello" {
-		t.Errorf("lib/a.txt reads %q", b)
+	b, err := io.ReadAll(r)
+	return string(b), err
+}
+
+func TestEntriesFSOpen(t *testing.T) {
+	_, entries := testEntries(t)
+	f := newFS(entries)
+	if b, err := readAll(f, "lib/a.txt"); b != "hello" || err != nil {
+		t.Errorf("lib/a.txt reads %q, %v", b, err)
 	}
 	for _, name := range []string{"lib", "missing", "lib/link"} {
 		if _, err := f.Open(name); !os.IsNotExist(err) {
 			t.Errorf("Open(%s): %v, want not exist", name, err)
 		}
 	}
+	if err := f.Changed(); err != nil {
+		t.Errorf("an unchanged context: Changed() = %v", err)
+	}
+}
+
+// A file changed after it was hashed fails its read, whatever the change: same size, other
+// size, gone. The FS keeps the first change for the build's error.
+func TestEntriesFSOpenChanged(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(p string) error
+	}{
+		{"same size", func(p string) error { return os.WriteFile(p, []byte("HELLO"), 0o640) }},
+		{"longer", func(p string) error { return os.WriteFile(p, []byte("hello, world"), 0o640) }},
+		{"shorter", func(p string) error { return os.WriteFile(p, []byte("hell"), 0o640) }},
+		{"removed", os.Remove},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, entries := testEntries(t)
+			f := newFS(entries)
+			if err := tc.change(filepath.Join(dir, "lib", "a.txt")); err != nil {
+				t.Fatal(err)
+			}
+			_, err := readAll(f, "lib/a.txt")
+			if !errors.Is(err, ErrChanged) {
+				t.Fatalf("read after a change: %v, want ErrChanged", err)
+			}
+			if want := "lib/a.txt changed while building; run again (" + filepath.Join(dir, "lib", "a.txt"); !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error %q, want it to start with %q", err, want)
+			}
+			if got := changedFile(map[string]fsutil.FS{"context": f}); got != err {
+				t.Errorf("changedFile = %v, want the read's error", got)
+			}
+			if b, err := readAll(f, "z/b"); b != "b" || err != nil {
+				t.Errorf("an unchanged file after a changed one: %q, %v", b, err)
+			}
+		})
+	}
+}
+
+// Walk serves a file with the size and time it was hashed at: a builder that holds bytes for
+// that stat holds the hashed bytes; one that does not asks for the file, whose read fails.
+func TestEntriesFSWalkServesHashedStat(t *testing.T) {
+	dir, entries := testEntries(t)
+	p := filepath.Join(dir, "lib", "a.txt")
+	before, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("hello, world"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	later := before.ModTime().Add(time.Hour)
+	if err := os.Chtimes(p, later, later); err != nil {
+		t.Fatal(err)
+	}
+	var got *fstypes.Stat
+	err = newFS(entries).Walk(context.Background(), "lib/a.txt", func(_ string, d fs.DirEntry, _ error) error {
+		fi, err := d.Info()
+		got = fi.Sys().(*fstypes.Stat)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Size != 5 || got.ModTime != before.ModTime().UnixNano() {
+		t.Errorf("stat served: size %d, time %d; want 5 and the hashed time %d", got.Size, got.ModTime, before.ModTime().UnixNano())
+	}
+}
+
+// A file entry with no known hash (never digested, or changed while it was hashed) fails the
+// walk, before the builder asks for anything.
+func TestEntriesFSWalkUnhashed(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "a")
+	if err := os.WriteFile(src, []byte("a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := newFS([]inputs.Entry{{Name: "a", Src: src, Mode: 0o644, Size: 1}})
+	err := f.Walk(context.Background(), "", func(string, fs.DirEntry, error) error { return nil })
+	if !errors.Is(err, ErrChanged) || f.Changed() == nil {
+		t.Errorf("walk of an unhashed file: %v, Changed() %v; want ErrChanged", err, f.Changed())
+	}
+	if _, err := readAll(f, "a"); !errors.Is(err, ErrChanged) {
+		t.Errorf("read of an unhashed file: %v, want ErrChanged", err)
+	}
+}
+
+// settle waits for a file written this instant until a new write would change its time, and
+// not for an older one.
+func TestSettle(t *testing.T) {
+	now := time.Now()
+	mtime := now.UnixNano() | 1 // a fraction of a second: a file system with fine times
+	start := time.Now()
+	settle(mtime, now)
+	if d := time.Since(start); d < fineGranularity-time.Millisecond {
+		t.Errorf("settle of a file written now returned after %v, want %v", d, fineGranularity)
+	}
+	start = time.Now()
+	settle(now.Add(-time.Second).UnixNano()|1, now)
+	settle(now.Add(time.Hour).UnixNano(), now) // a time in the future: waiting would not help
+	if d := time.Since(start); d > 5*time.Millisecond {
+		t.Errorf("settle of an old or future time waited %v", d)
+	}
+}
+
+// served lists what a local serves at or below prefix, as walk does, without a walk: the
+// entries here are made by hand, with no hash.
+func served(l fsutil.FS, prefix string) []string {
+	var out []string
+	for _, e := range l.(*entriesFS).entries {
+		if prefix == "" || e.Name == prefix || strings.HasPrefix(e.Name, prefix+"/") {
+			out = append(out, e.Name+" "+e.Mode.String()+" "+e.Link)
+		}
+	}
+	return out
 }
 
 // A Dockerfile outside the context is in the entries under inputs.DockerfileDir: BuildKit
@@ -103,10 +250,10 @@ func TestLocalMountsDockerfileOutside(t *testing.T) {
 		t.Errorf("filename = %q", got)
 	}
 	m := localMounts(req)
-	if got, want := walk(t, m["context"].(*entriesFS), "", ""), []string{"a -rw-r--r-- "}; !reflect.DeepEqual(got, want) {
+	if got, want := served(m["context"], ""), []string{"a -rw-r--r-- "}; !reflect.DeepEqual(got, want) {
 		t.Errorf("context local: %q, want %q", got, want)
 	}
-	if got := walk(t, m["dockerfile"].(*entriesFS), ".imagemake-dockerfile", ""); len(got) != 2 {
+	if got := served(m["dockerfile"], ".imagemake-dockerfile"); len(got) != 2 {
 		t.Errorf("dockerfile local under .imagemake-dockerfile: %q", got)
 	}
 	// A Dockerfile the context holds (a folder named like DockerfileDir included): one local.
@@ -123,10 +270,10 @@ func TestLocalMountsDockerfileOutside(t *testing.T) {
 		{Name: "build/Dockerfile", Mode: 0o644, DockerfileOnly: true},
 	}}
 	m = localMounts(req)
-	if got, want := walk(t, m["context"].(*entriesFS), "", ""), []string{"a -rw-r--r-- "}; !reflect.DeepEqual(got, want) {
+	if got, want := served(m["context"], ""), []string{"a -rw-r--r-- "}; !reflect.DeepEqual(got, want) {
 		t.Errorf("context local with an excluded Dockerfile: %q, want %q", got, want)
 	}
-	if got := walk(t, m["dockerfile"].(*entriesFS), "build", ""); len(got) != 2 {
+	if got := served(m["dockerfile"], "build"); len(got) != 2 {
 		t.Errorf("dockerfile local under build: %q", got)
 	}
 }
