@@ -150,7 +150,7 @@ func (s *Run) assign(j *schedule.Job, pi *plan.Image, o Options) workFunc {
 		return s.tagWork(pi, d.Push)
 	case Reuse:
 		j.Action, j.Reason = "reusing", "inputs found in registry as "+d.From
-		return s.reuseWork(pi, d.From, d.Push)
+		return s.reuseWork(pi, d.From, d.Push, s.buildWork(pi, o))
 	case Build:
 		return s.buildWork(pi, o)
 	}
@@ -180,10 +180,12 @@ func (s *Run) tagWork(pi *plan.Image, push bool) workFunc {
 	}
 }
 
-func (s *Run) reuseWork(pi *plan.Image, from string, push bool) workFunc {
+// reuseWork reuses what the registry holds; build, when not nil, builds the image instead if
+// the registry's image turns out not to be reusable (its tag replaced or deleted since).
+func (s *Run) reuseWork(pi *plan.Image, from string, push bool, build workFunc) workFunc {
 	return func(ctx context.Context, logs func(string)) (schedule.Status, error) {
 		if err := s.reuse(ctx, pi, from, push, logs); err != nil {
-			return "", err
+			return orBuild(ctx, build, logs, err)
 		}
 		return schedule.Reused, s.State.Record(pi.Manifest, true)
 	}

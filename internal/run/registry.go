@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -51,7 +52,10 @@ func (s *Run) findInRegistry(ctx context.Context, want []*plan.Image) error {
 	return s.checkLabels(ctx, want, found)
 }
 
-// checkLabels keeps the found images whose label really is the digest its tag names.
+// checkLabels keeps the found images whose label really is the digest its tag names. The
+// label is read through the digest the lookup saw, and that digest is what is kept (the
+// ref pinned, name:tag@sha256:…): what is reused or retagged later is the very manifest whose
+// label was read here, however the tag moves in between.
 func (s *Run) checkLabels(ctx context.Context, want []*plan.Image, found []*registry.Found) error {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -72,7 +76,7 @@ func (s *Run) checkLabels(ctx context.Context, want []*plan.Image, found []*regi
 			case err == nil && label == pi.Manifest.Digest:
 				s.inRegistry[pi.Name] = ref
 			}
-		}(want[i], f.Ref)
+		}(want[i], f.Pinned())
 	}
 	wg.Wait()
 	return firstErr
@@ -94,25 +98,27 @@ func (s *Run) CacheFrom(ctx context.Context, pi *plan.Image) (string, error) {
 	return f.Ref, nil
 }
 
-// reuse takes the image built elsewhere: with push, its refs are added to the registry's
-// manifest without pulling anything; otherwise the engine pulls it and tags it.
+// reuse takes the image built elsewhere, the manifest whose label was read (from is pinned
+// by digest): with push, its refs and inputs tag are added to that manifest in the registry
+// without pulling anything; otherwise the engine pulls that digest and tags it. When the
+// registry no longer holds it, or it holds other inputs, the error is a *notReusable.
 func (s *Run) reuse(ctx context.Context, pi *plan.Image, from string, push bool, logs func(string)) error {
 	refs := pi.Config.Refs()
 	if push && sameRegistry(from, refs) {
-		logs("adding " + fmt.Sprint(refs) + " to " + from + " in the registry")
-		return s.reg.Retag(ctx, from, refs...)
+		return s.retag(ctx, pi, from, logs)
 	}
-	if err := s.engine.Pull(ctx, from, logs); err != nil {
+	pulled := byDigest(from)
+	if err := s.engine.Pull(ctx, pulled, logs); err != nil {
 		return err
 	}
-	// The tag may have been replaced since it was looked up: take only the inputs planned.
-	if got, err := s.engine.Inputs(ctx, from); err != nil {
+	// Pulled by digest, it is what was looked up; the engine's label is checked all the same.
+	if got, err := s.engine.Inputs(ctx, pulled); err != nil {
 		return err
 	} else if got != pi.Manifest.Digest {
-		return fmt.Errorf("%s now holds an image with other inputs (%q, want %s): not reused", from, got, pi.Manifest.Digest)
+		return &notReusable{fmt.Errorf("%s holds an image with other inputs (%q, want %s)", from, got, pi.Manifest.Digest)}
 	}
 	for _, ref := range refs {
-		if err := s.engine.Tag(ctx, from, ref); err != nil {
+		if err := s.engine.Tag(ctx, pulled, ref); err != nil {
 			return err
 		}
 	}
@@ -120,6 +126,52 @@ func (s *Run) reuse(ctx context.Context, pi *plan.Image, from string, push bool,
 		return s.pushRefs(ctx, pi, logs)
 	}
 	return nil
+}
+
+// retag gives the registry's manifest from (pinned by digest) the refs of pi and its inputs
+// tag, once the registry confirmed it holds pi's inputs (RetagInputs).
+func (s *Run) retag(ctx context.Context, pi *plan.Image, from string, logs func(string)) error {
+	refs := pi.Config.Refs()
+	if tag := s.inputsTag(pi); sameRegistry(from, []string{tag}) {
+		refs = append(refs, tag) // the tag may have moved since the lookup: it names these inputs
+	}
+	logs("adding " + fmt.Sprint(pi.Config.Refs()) + " to " + from + " in the registry")
+	err := s.reg.RetagInputs(ctx, from, pi.Manifest.Digest, refs...)
+	if errors.Is(err, registry.ErrOtherInputs) || errors.Is(err, registry.ErrNotFound) {
+		return &notReusable{err}
+	}
+	return err
+}
+
+// notReusable says why an image found in the registry could not be reused after all: its tag
+// was replaced or deleted since the lookup. The image is then built (or pushed) instead.
+type notReusable struct{ err error }
+
+func (e *notReusable) Error() string { return "not reused: " + e.err.Error() }
+func (e *notReusable) Unwrap() error { return e.err }
+
+// orBuild is what a reuse that failed with err comes to: build (nil: the run may not build),
+// saying why, when the registry's image was not reusable; err otherwise.
+func orBuild(ctx context.Context, build workFunc, logs func(string), err error) (schedule.Status, error) {
+	var nr *notReusable
+	if !errors.As(err, &nr) || build == nil {
+		return "", err
+	}
+	logs(nr.Error() + "; building it instead")
+	return build(ctx, logs)
+}
+
+// byDigest is a pinned ref without its tag (name@sha256:…), which every engine pulls and tags
+// from; any other ref as it is.
+func byDigest(ref string) string {
+	n, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ref
+	}
+	if c, ok := n.(reference.Canonical); ok {
+		return reference.TrimNamed(n).Name() + "@" + c.Digest().String()
+	}
+	return ref
 }
 
 // pushRefs pushes every ref of the image and its inputs-digest tag from the engine.
@@ -140,10 +192,14 @@ func (s *Run) pushRefs(ctx context.Context, pi *plan.Image, logs func(string)) e
 }
 
 // publish makes sure the registry holds an up-to-date image under every ref: a retag when its
-// inputs tag is there already, a push otherwise.
+// inputs tag is there already (and still holds those inputs), a push otherwise.
 func (s *Run) publish(ctx context.Context, pi *plan.Image, logs func(string)) error {
 	if from, ok := s.inRegistry[pi.Name]; ok && sameRegistry(from, pi.Config.Refs()) {
-		return s.reg.Retag(ctx, from, pi.Config.Refs()...)
+		err := s.retag(ctx, pi, from, logs)
+		if nr := (*notReusable)(nil); !errors.As(err, &nr) {
+			return err
+		}
+		logs(err.Error() + "; pushing the engine's image instead")
 	}
 	return s.pushRefs(ctx, pi, logs)
 }

@@ -48,7 +48,7 @@ type Registry interface {
 	LookupAll(ctx context.Context, refs []string, parallel int) ([]*registry.Found, error)
 	FirstExisting(ctx context.Context, refs []string) (*registry.Found, error)
 	InputsFor(ctx context.Context, ref, platform string) (string, error)
-	Retag(ctx context.Context, from string, refs ...string) error
+	RetagInputs(ctx context.Context, from, inputs string, refs ...string) error
 }
 
 var _ Registry = (*registry.Client)(nil)
