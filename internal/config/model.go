@@ -91,6 +91,10 @@ type Task struct {
 	Run   string
 	Dir   string // project-relative working directory; "." = root
 	Env   map[string]string
+	// Restart is how `imagemake watch TASK` restarts the task after a round that changed an
+	// image: "" stops the command (SIGINT to its process group) and starts it again; "compose"
+	// runs `docker compose up -d --no-deps` for the services of the changed images.
+	Restart string
 }
 
 // Pos is a position in the config file.

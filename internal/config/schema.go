@@ -118,10 +118,11 @@ func (d *decoder) include(inc *Include, n ast.Node, field string) {
 func (d *decoder) task(name string, n ast.Node, field string) *Task {
 	t := &Task{Name: name}
 	d.fields(n, field, map[string]fieldFunc{
-		"needs": d.strs(&t.Needs),
-		"run":   d.str(&t.Run),
-		"dir":   d.str(&t.Dir),
-		"env":   d.strMap(&t.Env),
+		"needs":   d.strs(&t.Needs),
+		"run":     d.str(&t.Run),
+		"dir":     d.str(&t.Dir),
+		"env":     d.strMap(&t.Env),
+		"restart": d.str(&t.Restart),
 	})
 	return t
 }

@@ -378,6 +378,9 @@ func (d *decoder) checkTasks(p *Project) {
 		for i, need := range t.Needs {
 			d.checkNeed(p, fmt.Sprintf("%s.needs[%d]", f, i), name, need)
 		}
+		if t.Restart != "" && t.Restart != "compose" && !d.bad[f+".restart"] {
+			d.errField(f+".restart", "unknown restart %q; want compose, or none to restart the command", t.Restart)
+		}
 	}
 }
 
