@@ -68,8 +68,9 @@ type Stats struct {
 }
 
 // NewScanner opens the stat cache of the project (.imagemake/statcache at p.Root). A missing
-// or foreign cache (written for another root or by another version) is ignored; a corrupt
-// one too, with a warning in Warnings.
+// or foreign cache (written for another root or by another version) is ignored; a damaged
+// one (corrupt, truncated, a folder, unreadable) too, with a warning in Warnings, and Save
+// replaces it.
 func NewScanner(p *config.Project, opts ...Option) (*Scanner, error) {
 	root, err := filepath.Abs(p.Root)
 	if err != nil {
@@ -86,9 +87,13 @@ func NewScanner(p *config.Project, opts ...Option) (*Scanner, error) {
 		reads:    map[string]*readsCell{},
 	}
 	recs, digests, err := loadCache(s.cacheFile(), root)
-	if errors.Is(err, errCorrupt) {
-		s.warnings = append(s.warnings, fmt.Sprintf("stat cache %s is corrupt and was discarded: every file is read again", s.cacheFile()))
-	} else if err != nil {
+	var damaged *damagedError
+	switch {
+	case errors.Is(err, errCorrupt):
+		s.warnings = append(s.warnings, damageWarning(root, s.cacheFile(), errors.New("corrupt: every file is read again")))
+	case errors.As(err, &damaged):
+		s.warnings = append(s.warnings, damageWarning(root, damaged.file, fmt.Errorf("%w: every file is read again", damaged.err)))
+	case err != nil:
 		return nil, fmt.Errorf("reading the stat cache: %w", err)
 	}
 	s.cache = newStatCache(root, recs)
@@ -139,7 +144,7 @@ func (s *Scanner) Save() error {
 		return nil
 	}
 	data := encodeCache(s.root, s.cache.merged(s.dirs), digests)
-	if err := writeAtomic(s.cacheFile(), data); err != nil {
+	if err := writeStateFile(s.stateDir, s.cacheFile(), data); err != nil {
 		return fmt.Errorf("saving the stat cache: %w", err)
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -26,6 +27,10 @@ import (
 // is written atomically. Record is safe for concurrent use on different images.
 type State struct {
 	dir string
+
+	mu       sync.Mutex
+	damaged  map[string]bool // state files found damaged: ignored, and rewritten when recorded
+	warnings []string
 }
 
 // MaxManifests is how many manifests State keeps per image.
@@ -49,20 +54,25 @@ func (s *State) file(image, digest string) string {
 }
 
 // Load returns the recorded manifest of image with that digest; nil and no error when there
-// is none, or when the file does not decode (state is a convenience, never a reason to fail).
+// is none, or when the file is damaged (state is a convenience, never a reason to fail): a
+// folder in its place, unreadable, not what it should hold. A damaged file draws a warning
+// (Warnings) and is rewritten when the manifest is recorded again.
 func (s *State) Load(image, digest string) (*Manifest, error) {
 	if !validDigest(digest) {
 		return nil, nil
 	}
-	data, err := os.ReadFile(s.file(image, digest))
-	if errors.Is(err, fs.ErrNotExist) {
+	file := s.file(image, digest)
+	data, ok := s.read(file)
+	if !ok {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading recorded inputs of %q: %w", image, err)
-	}
 	m, err := decodeManifest(data)
-	if err != nil || m.Digest != digest {
+	switch {
+	case err != nil:
+		s.damage(file, err)
+		return nil, nil
+	case m.Digest != digest:
+		s.damage(file, fmt.Errorf("it holds the inputs %s", m.Digest))
 		return nil, nil
 	}
 	return m, nil
@@ -80,8 +90,8 @@ func (s *State) Record(m *Manifest, seen bool) error {
 		return fmt.Errorf("recording inputs of %q: bad digest %q", m.Image, m.Digest)
 	}
 	added, err := s.store(m)
-	if err == nil && seen && s.lastSeen(m.Image) != m.Digest {
-		err = writeAtomic(filepath.Join(s.imageDir(m.Image), "last"), []byte(m.Digest+"\n"))
+	if last := filepath.Join(s.imageDir(m.Image), "last"); err == nil && seen && (s.lastSeen(m.Image) != m.Digest || s.isDamaged(last)) {
+		err = s.write(last, []byte(m.Digest+"\n"))
 	}
 	if err == nil && added {
 		err = s.prune(m.Image, m.Digest)
@@ -98,22 +108,85 @@ func (s *State) LastSeenDigest(image string) string { return s.lastSeen(image) }
 
 // lastSeen returns the digest recorded as last seen for image, "" when there is none.
 func (s *State) lastSeen(image string) string {
-	data, _ := os.ReadFile(filepath.Join(s.imageDir(image), "last"))
-	return strings.TrimSpace(string(data))
+	file := filepath.Join(s.imageDir(image), "last")
+	data, ok := s.read(file)
+	if !ok {
+		return ""
+	}
+	d := strings.TrimSpace(string(data))
+	if !validDigest(d) {
+		s.damage(file, errors.New("it holds no digest"))
+		return ""
+	}
+	return d
 }
 
-// store writes m unless it is there already, which it then marks recently used.
+// store writes m unless it is there already (and sound), which it then marks recently used.
 func (s *State) store(m *Manifest) (added bool, err error) {
 	file := s.file(m.Image, m.Digest)
 	now := time.Now()
-	if err := os.Chtimes(file, now, now); err == nil {
-		return false, nil
+	if !s.isDamaged(file) {
+		if fi, err := os.Lstat(file); err == nil && fi.Mode().IsRegular() && os.Chtimes(file, now, now) == nil {
+			return false, nil
+		}
 	}
 	data, err := encodeManifest(m)
 	if err != nil {
 		return false, err
 	}
-	return true, writeAtomic(file, data)
+	return true, s.write(file, data)
+}
+
+// write replaces a state file (see writeStateFile), which is sound from then on.
+func (s *State) write(file string, data []byte) error {
+	if err := writeStateFile(filepath.Dir(s.dir), file, data); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	delete(s.damaged, file)
+	s.mu.Unlock()
+	return nil
+}
+
+// read reads a state file; false when it is not there or damaged (see damage).
+func (s *State) read(file string) ([]byte, bool) {
+	data, err := readStateFile(filepath.Dir(s.dir), file)
+	var d *damagedError
+	switch {
+	case errors.As(err, &d):
+		s.damage(d.file, d.err)
+		return nil, false
+	case err != nil:
+		return nil, false
+	}
+	return data, true
+}
+
+// damage notes a damaged state file, with a warning the first time.
+func (s *State) damage(file string, why error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.damaged[file] {
+		return
+	}
+	if s.damaged == nil {
+		s.damaged = map[string]bool{}
+	}
+	s.damaged[file] = true
+	s.warnings = append(s.warnings, damageWarning(filepath.Dir(filepath.Dir(s.dir)), file, why))
+}
+
+func (s *State) isDamaged(file string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.damaged[file]
+}
+
+// Warnings are one line per damaged state file found so far (see damageWarning).
+func (s *State) Warnings() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.warnings)
 }
 
 // prune keeps the MaxManifests most recently recorded manifests of image, the just recorded
@@ -141,7 +214,7 @@ func (s *State) prune(image, recorded string) error {
 	}
 	for i, r := range recs {
 		if i >= MaxManifests && !keep[r.name] {
-			if err := os.Remove(filepath.Join(dir, r.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := os.RemoveAll(filepath.Join(dir, r.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
 		}

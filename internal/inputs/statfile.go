@@ -101,9 +101,10 @@ func (f *folder) each(fn func(name []byte, st *fileStat, sum *[32]byte)) {
 }
 
 // loadCache reads the cache file (folders and digests); a missing, foreign or other-version file
-// gives an empty cache and a nil error, a corrupt one an empty cache and errCorrupt.
+// gives an empty cache and a nil error, a corrupt one an empty cache and errCorrupt, one that
+// cannot be read (a folder, unreadable) an empty cache and a *damagedError.
 func loadCache(file, root string) (map[string]*folder, map[string]digestRec, error) {
-	data, err := os.ReadFile(file)
+	data, err := readStateFile(filepath.Join(root, StateDir), file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]*folder{}, map[string]digestRec{}, nil
 	}
