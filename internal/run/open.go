@@ -124,6 +124,9 @@ func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
 	} else if err != nil {
 		return fail(failed(err))
 	}
+	for _, w := range s.State.Warnings() { // damaged state files, taken as absent
+		o.warn(w)
+	}
 	if err := s.Scanner.Save(); err != nil {
 		return fail(failed(err))
 	}
