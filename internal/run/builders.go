@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/imagemake/imagemake/internal/engine/buildkit"
+	"github.com/imagemake/imagemake/internal/gitinfo"
 	"github.com/imagemake/imagemake/internal/plan"
 	"github.com/imagemake/imagemake/internal/schedule"
 )
@@ -42,8 +43,9 @@ func (s *Run) backend(ctx context.Context, o Options, env map[string]string) err
 	s.bk = &builders{}
 	var list []*buildkit.Builder
 	var errs []string
+	opts := s.daemonOptions(ctx, o)
 	for _, addr := range addrs {
-		b, err := buildkit.Dial(ctx, addr, s.daemonOptions(o)...)
+		b, err := buildkit.Dial(ctx, addr, opts...)
 		if err != nil {
 			errs = append(errs, err.Error())
 			continue
@@ -70,9 +72,13 @@ func (s *Run) engineBackend(ctx context.Context, o Options) error {
 	return nil
 }
 
-// daemonOptions: TLS, the values of secrets named by variable, and loads into the engine.
-func (s *Run) daemonOptions(o Options) []buildkit.Option {
+// daemonOptions: TLS, the values of secrets named by variable, loads into the engine, and the
+// git annotations of what a daemon pushes (git_annotations).
+func (s *Run) daemonOptions(ctx context.Context, o Options) []buildkit.Option {
 	opts := []buildkit.Option{buildkit.WithTLS(o.TLS), buildkit.WithEnv(s.Model.Project.Env)}
+	if s.Model.Project.GitAnnotations && o.Push {
+		opts = append(opts, buildkit.WithAnnotations(gitinfo.Annotations(ctx, s.Model.Root)))
+	}
 	if s.engine != nil {
 		opts = append(opts, buildkit.WithLoader(s.engine.Load))
 	}
@@ -200,6 +206,7 @@ func (s *Run) buildRequest(ctx context.Context, pi *plan.Image, o Options, logs 
 	if err != nil {
 		return req, err
 	}
+	req.Platforms = pi.Config.Platforms
 	if o.Push {
 		req.Push = append(pi.Config.Refs(), s.inputsTag(pi))
 	}

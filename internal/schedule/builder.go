@@ -19,10 +19,13 @@ type Request struct {
 	Args     map[string]string // build args
 	Target   string            // stage to build; "" = last
 	Platform string            // "" = the builder's
-	Network  string            // "" = the builder's default
-	Labels   map[string]string // labels, imagemake.inputs included
-	Refs     []string          // every ref the image gets (first one is the main ref)
-	NoCache  bool              // do not use the builder's cache
+	// Platforms, when set, are the platforms of one image index built for them all (Platform
+	// is then ""): the builder must push it, since an engine keeps one platform per image.
+	Platforms []string
+	Network   string            // "" = the builder's default
+	Labels    map[string]string // labels, imagemake.inputs included
+	Refs      []string          // every ref the image gets (first one is the main ref)
+	NoCache   bool              // do not use the builder's cache
 	// RawProgress asks for the builder's progress as BuildKit's raw status JSON (one object
 	// per line, as `--progress rawjson` prints it) instead of `--progress plain` lines.
 	RawProgress bool

@@ -31,6 +31,13 @@ func (b *Builder) Build(ctx context.Context, req schedule.Request, logs func(str
 	if logs == nil {
 		logs = func(string) {}
 	}
+	if err := b.CheckPlatforms(req); err != nil {
+		return "", err
+	}
+	if u := b.unrunnable(req); len(u) > 0 {
+		logs(fmt.Sprintf("imagemake: warning: %s does not list %s among its platforms: a RUN step for it fails unless QEMU's binfmt handler runs it (scripts/qemu.sh)",
+			b.name(), strings.Join(u, ", ")))
+	}
 	opt, err := b.solveOpt(req, logs)
 	if err != nil {
 		return "", fmt.Errorf("building %s: %w", req.Image, err)
@@ -55,6 +62,9 @@ func (b *Builder) Build(ctx context.Context, req schedule.Request, logs func(str
 	if err := eg.Wait(); err != nil {
 		if outer.Err() != nil {
 			return "", outer.Err()
+		}
+		if changed := changedFile(opt.LocalMounts); changed != nil { // BuildKit's error only says the sync failed
+			return "", fmt.Errorf("building %s: %w", req.Image, changed)
 		}
 		if b.engine != nil { // the default builder: the error alone, as docker build prints it
 			return "", err
@@ -145,8 +155,9 @@ func (b *Builder) exports(req schedule.Request) []client.ExportEntry {
 	if len(req.Push) == 0 {
 		return nil
 	}
-	return []client.ExportEntry{{Type: client.ExporterImage,
-		Attrs: map[string]string{"name": strings.Join(req.Push, ","), "push": "true"}}}
+	attrs := annotationAttrs(b.opts.annotations, multi(req))
+	attrs["name"], attrs["push"] = strings.Join(req.Push, ","), "true"
+	return []client.ExportEntry{{Type: client.ExporterImage, Attrs: attrs}}
 }
 
 // frontendAttrs are the Dockerfile frontend's options, as `buildctl build --frontend
@@ -159,7 +170,7 @@ func frontendAttrs(req schedule.Request) map[string]string {
 		}
 	}
 	set("target", req.Target)
-	set("platform", req.Platform)
+	set("platform", platformAttr(req))
 	set("force-network-mode", req.Network)
 	if req.NoCache {
 		attrs["no-cache"] = ""

@@ -58,8 +58,9 @@ type Builder struct {
 	// engine: the Docker engine's BuildKit, whose images land in the engine (moby exporter)
 	// and are pushed by the engine.
 	engine      *Engine
-	platform    ocispecs.Platform // the first worker's
-	cacheExport bool              // exports cache to a registry
+	platform    ocispecs.Platform   // the first worker's
+	platforms   []ocispecs.Platform // all the first worker's: what its RUN steps can run
+	cacheExport bool                // exports cache to a registry
 }
 
 var _ schedule.Builder = (*Builder)(nil)
@@ -81,6 +82,9 @@ type options struct {
 	env  map[string]string                                               // secrets given by variable name
 	load func(ctx context.Context, r io.Reader, logs func(string)) error // a daemon's images into the engine
 	auth session.Attachable                                              // registry credentials
+	// annotations are set on the images and indexes a daemon pushes (the engine's moby
+	// exporter has none to set).
+	annotations map[string]string
 }
 
 // WithTLS connects with mTLS (daemons only).
@@ -98,6 +102,12 @@ func WithLoader(load func(ctx context.Context, r io.Reader, logs func(string)) e
 // WithAuth serves registry credentials to the builder; default: the docker config's
 // (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).
 func WithAuth(a session.Attachable) Option { return func(o *options) { o.auth = a } }
+
+// WithAnnotations sets OCI annotations (such as gitinfo.Annotations) on every image, and
+// every index, a daemon pushes. They are no build input: the same build with other
+// annotations is the same image config, and the inputs digest does not see them. The Docker
+// engine's moby exporter stores no annotations: there, they are not set.
+func WithAnnotations(a map[string]string) Option { return func(o *options) { o.annotations = a } }
 
 // Dial connects to the daemon at addr, addressed as buildctl addresses it: tcp://host:port,
 // unix:///path, docker-container://NAME, kube-pod://NAME, ssh://user@host; it checks that the
@@ -143,11 +153,11 @@ func (b *Builder) start(ctx context.Context) error {
 		_ = b.c.Close()
 		return err
 	}
-	if len(w.Platforms) > 0 {
-		b.platform = w.Platforms[0]
-	} else {
-		b.platform = platforms.DefaultSpec()
+	b.platforms = w.Platforms
+	if len(w.Platforms) == 0 {
+		b.platforms = []ocispecs.Platform{platforms.DefaultSpec()}
 	}
+	b.platform = b.platforms[0]
 	_, containerd := w.Labels[snapshotterLabel]
 	b.cacheExport = b.engine == nil || containerd
 	return nil

@@ -116,7 +116,7 @@ func command(req schedule.Request, d Solve) []string {
 		flag("--build-arg", "BUILDKIT_INLINE_CACHE=1")
 	}
 	flag("--target", req.Target)
-	flag("--platform", req.Platform)
+	flag("--platform", platformAttr(req))
 	flag("--network", req.Network)
 	for _, k := range slices.Sorted(maps.Keys(req.Labels)) {
 		flag("--label", k+"="+req.Labels[k])
