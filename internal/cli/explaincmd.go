@@ -60,6 +60,7 @@ type explanation struct {
 	Inputs      string            `json:"inputs"`
 	Files       int               `json:"files"`
 	LastSeen    string            `json:"last_seen,omitempty"`
+	SeenAt      string            `json:"seen_at,omitempty"` // the commit pushed with LastSeen, read from the registry
 	Changes     []inputs.Change   `json:"changes"`
 	CacheFrom   string            `json:"cache_from"`
 	CacheNote   string            `json:"cache_note,omitempty"`
@@ -89,13 +90,14 @@ func (g *global) explain(ctx context.Context, name string) (*explanation, error)
 	}
 	defer s.Close()
 	pi := s.Images[slices.IndexFunc(s.Images, func(pi *plan.Image) bool { return pi.Name == name })]
+	remote := s.ReasonsFromRegistry(ctx, func(w string) { fmt.Fprintln(g.io.Err, "imagemake: warning: "+w) })[name]
 	e := &explanation{Image: name, Refs: pi.Config.Refs(), Status: pi.Status, Reason: pi.Reason,
 		Inputs: pi.Manifest.Digest, Files: pi.Context.Len(), Changes: []inputs.Change{}, Upstream: pi.Manifest.Upstream,
 		Builders: m.Builders}
 	if s.EngineErr != nil {
 		e.EngineError = oneLine(s.EngineErr)
 	}
-	if err := e.since(s, pi); err != nil {
+	if err := e.since(s, pi, remote); err != nil {
 		return nil, err
 	}
 	if err := e.cache(ctx, s, pi); err != nil {
@@ -113,9 +115,15 @@ func (g *global) explain(ctx context.Context, name string) (*explanation, error)
 	return e, nil
 }
 
-// since lists every change since the inputs last seen.
-func (e *explanation) since(s *imagerun.Run, pi *plan.Image) error {
+// since lists every change since the inputs last seen; never seen here, since the inputs of
+// the image pushed at the nearest commit (remote, from the registry), if any.
+func (e *explanation) since(s *imagerun.Run, pi *plan.Image, remote imagerun.Since) error {
 	seen, err := s.State.LastSeen(pi.Name)
+	if err == nil && seen == nil && remote.Manifest != nil {
+		e.LastSeen, e.SeenAt = remote.Manifest.Digest, remote.Commit
+		e.Changes = append(e.Changes, remote.Diff(pi.Manifest, plan.SourcePath(pi.Config))...)
+		return nil
+	}
 	if err != nil || seen == nil {
 		return failedErrOrNil(err)
 	}
@@ -175,7 +183,11 @@ func (e *explanation) text(w io.Writer) {
 		if len(e.Changes) == 1 {
 			noun = "change"
 		}
-		fmt.Fprintf(w, "last seen  %s; %d %s since:\n", e.LastSeen, len(e.Changes), noun)
+		at := ""
+		if e.SeenAt != "" {
+			at = " (pushed at " + e.SeenAt + ", in the registry)"
+		}
+		fmt.Fprintf(w, "last seen  %s%s; %d %s since:\n", e.LastSeen, at, len(e.Changes), noun)
 		for _, c := range e.Changes {
 			fmt.Fprintln(w, "  "+c.String())
 		}
