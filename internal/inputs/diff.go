@@ -50,9 +50,10 @@ func Diff(old, cur *Manifest, source func(name string) string) []Change {
 	return append(out, keyChanges("secret", idSet(old.Secrets), idSet(cur.Secrets), "changed")...)
 }
 
-// baseChanges lists the external bases removed, then those added.
+// baseChanges lists the external bases that moved upstream (--pull), then those removed, then
+// those added.
 func baseChanges(old, cur []string) []Change {
-	var out []Change
+	out, old, cur := upstreamMoves(old, cur) // pinned.go: bases --pull found moved
 	for _, b := range old {
 		if !slices.Contains(cur, b) {
 			out = append(out, Change{"FROM", b, "removed"})

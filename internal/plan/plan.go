@@ -39,6 +39,10 @@ type Options struct {
 	// unknown. It is called once, after the inputs are computed, so the two can overlap.
 	Engine  func() map[string]EngineImage
 	Rebuild bool // -B: every planned image is stale
+	// Pull, when set, resolves every external base to its registry digest (--pull), which
+	// then counts in the inputs digest. Without it a base counts as written, or as the digest
+	// the engine's image was built from when that was recorded pinned (see repin).
+	Pull Puller
 }
 
 // Image is the plan of one image.
@@ -64,10 +68,20 @@ func Compute(m *project.Model, sc *inputs.Scanner, st *inputs.State, opt Options
 	}
 	digests := map[string]string{}
 	owners := refOwners(m)
+	closure := m.Graph.Closure(opt.Names)
+	builds := make(map[string]inputs.Build, len(closure))
+	for _, name := range closure {
+		builds[name] = resolved(m, name, owners)
+	}
+	if opt.Pull != nil {
+		if err := pinBases(m, closure, builds, opt.Pull); err != nil {
+			return nil, err
+		}
+	}
 	var out []*Image
-	for _, name := range m.Graph.Closure(opt.Names) {
+	for _, name := range closure {
 		pi := &Image{Name: name, Config: m.Image(name), Requested: requested[name]}
-		if err := computeInputs(m, sc, pi, digests, owners); err != nil {
+		if err := computeInputs(m, sc, pi, builds[name], digests); err != nil {
 			return nil, err
 		}
 		out = append(out, pi)
@@ -78,15 +92,15 @@ func Compute(m *project.Model, sc *inputs.Scanner, st *inputs.State, opt Options
 	}
 	byDigest := indexByDigest(engine)
 	for _, pi := range out {
-		if err := decide(st, pi, engine, opt.Rebuild, byDigest); err != nil {
+		if err := decide(st, pi, engine, opt, byDigest, digests); err != nil {
 			return nil, err
 		}
+		digests[pi.Name] = pi.Manifest.Digest
 	}
 	return out, nil
 }
 
-func computeInputs(m *project.Model, sc *inputs.Scanner, pi *Image, digests, owners map[string]string) error {
-	b := resolved(m, pi.Name, owners)
+func computeInputs(m *project.Model, sc *inputs.Scanner, pi *Image, b inputs.Build, digests map[string]string) error {
 	b.Upstream = map[string]string{}
 	for _, d := range m.Graph.DepNames(pi.Name) {
 		b.Upstream[d] = digests[d]
@@ -108,16 +122,33 @@ func indexByDigest(engine map[string]EngineImage) map[string]EngineImage {
 	return out
 }
 
-func decide(st *inputs.State, pi *Image, engine map[string]EngineImage, rebuild bool, byDigest map[string]EngineImage) error {
+// decide sets pi's status and reason. Without --pull, pi's bases are first taken as the
+// manifest of the engine's image recorded them (repin), and the images it builds on as they
+// were decided (digests).
+func decide(st *inputs.State, pi *Image, engine map[string]EngineImage, opt Options, byDigest map[string]EngineImage, digests map[string]string) error {
+	repinning := opt.Pull == nil
+	if repinning {
+		pi.Manifest = repin(pi.Manifest, nil, digests)
+	}
 	if engine == nil {
 		pi.Status = Unknown
-		return sinceLastSeen(st, pi)
+		return sinceLastSeen(st, pi, repinning, digests)
 	}
 	pi.Status = Stale
-	digest := pi.Manifest.Digest
 	main, found := engine[normalize(pi.Config.Ref)]
+	var old *inputs.Manifest // the manifest of the engine's image, when it has other inputs
+	if found && main.Inputs != pi.Manifest.Digest {
+		var err error
+		if old, err = st.Load(pi.Name, main.Inputs); err != nil {
+			return err
+		}
+		if repinning {
+			pi.Manifest = repin(pi.Manifest, old, digests)
+		}
+	}
+	digest := pi.Manifest.Digest
 	switch {
-	case rebuild:
+	case opt.Rebuild:
 		pi.Reason = "rebuild requested (-B)"
 	case found && main.Inputs == digest:
 		if missing := missingRefs(pi, engine); len(missing) > 0 {
@@ -126,7 +157,7 @@ func decide(st *inputs.State, pi *Image, engine map[string]EngineImage, rebuild 
 		}
 		pi.Status, pi.Reason = UpToDate, "inputs unchanged"
 	case found:
-		return changedSince(st, pi, main.Inputs)
+		changedSince(pi, old, main.Inputs)
 	default:
 		if same, ok := byDigest[digest]; ok {
 			pi.Reason, pi.SameAs = "ref "+pi.Config.Ref+" missing from engine; same inputs built as "+short(same.ID), same.ID
@@ -147,17 +178,14 @@ func missingRefs(pi *Image, engine map[string]EngineImage) []string {
 	return out
 }
 
-func changedSince(st *inputs.State, pi *Image, engineDigest string) error {
-	old, err := st.Load(pi.Name, engineDigest)
-	if err != nil {
-		return err
-	}
+// changedSince says what changed since old, the recorded manifest of the engine's image
+// (nil: not recorded here).
+func changedSince(pi *Image, old *inputs.Manifest, engineDigest string) {
 	if old == nil {
 		pi.Reason = "inputs changed since the engine's image was built (" + short(engineDigest) + ", built elsewhere)"
-		return nil
+		return
 	}
 	pi.Reason = join(inputs.ExplainAt(old, pi.Manifest, SourcePath(pi.Config)))
-	return nil
 }
 
 func missing(st *inputs.State, pi *Image) error {
@@ -172,17 +200,22 @@ func missing(st *inputs.State, pi *Image) error {
 	return nil
 }
 
-func sinceLastSeen(st *inputs.State, pi *Image) error {
+func sinceLastSeen(st *inputs.State, pi *Image, repinning bool, digests map[string]string) error {
 	if st.LastSeenDigest(pi.Name) == pi.Manifest.Digest {
 		pi.Reason = "inputs unchanged since the last plan or build" // without reading the recorded manifest
 		return nil
 	}
 	seen, err := st.LastSeen(pi.Name)
+	if err == nil && seen != nil && repinning {
+		pi.Manifest = repin(pi.Manifest, seen, digests)
+	}
 	switch {
 	case err != nil:
 		return err
 	case seen == nil:
 		pi.Reason = "never seen before"
+	case seen.Digest == pi.Manifest.Digest:
+		pi.Reason = "inputs unchanged since the last plan or build"
 	default:
 		pi.Reason = join(inputs.ExplainAt(seen, pi.Manifest, SourcePath(pi.Config)))
 	}
