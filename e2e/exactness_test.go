@@ -4,7 +4,9 @@ import (
 	"archive/tar"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,4 +77,78 @@ func tarNames(t *testing.T, archive string) []string {
 		}
 		names = append(names, h.Name)
 	}
+}
+
+// TestDamagedStateNeverFails damages each kind of state file in turn — a folder in place of
+// the stat cache, an unreadable stat cache, a folder in place of a recorded manifest, garbage
+// in the last-seen digest, a file in place of an image's folder — and runs plan (as root
+// without CAP_DAC_OVERRIDE, so that mode 000 stops a read) and build: both succeed, plan warns
+// once naming the file and imagemake clean, and the run after says nothing: it was rewritten.
+func TestDamagedStateNeverFails(t *testing.T) {
+	r := newProject(t, map[string]string{
+		"imagemake.yaml": "version: 1\nrepo: ${DOCKER_REPO}\ntag: ${DOCKER_TAG}\nimages:\n  app: {context: app}\n",
+		"app/Dockerfile": "FROM scratch\nCOPY a.txt /\n",
+	})
+	state := filepath.Join(r.dir, ".imagemake")
+	cases := []struct {
+		name, file string // file: the one the warning names, under .imagemake
+		damage     func(t *testing.T, lastSeen string)
+	}{
+		{"stat cache is a folder", "statcache", func(t *testing.T, _ string) {
+			replaceWithFolder(t, filepath.Join(state, "statcache"))
+		}},
+		{"stat cache is unreadable", "statcache", func(t *testing.T, _ string) {
+			chmod(t, filepath.Join(state, "statcache"), 0)
+		}},
+		{"manifest is a folder", "manifests/app/", func(t *testing.T, last string) {
+			replaceWithFolder(t, filepath.Join(state, "manifests", "app", strings.TrimPrefix(last, "sha256:")+".json.gz"))
+		}},
+		{"last seen holds garbage", "manifests/app/last", func(t *testing.T, _ string) {
+			write(t, filepath.Join(state, "manifests", "app", "last"), "\x1b[2Jgarbage", 0o644)
+			r.removeImages() // plan reads the last seen digest of an image the engine lacks
+		}},
+		{"image folder is a file", "manifests/app is damaged (it is not a folder)", func(t *testing.T, _ string) {
+			dir := filepath.Join(state, "manifests", "app")
+			if err := os.RemoveAll(dir); err != nil {
+				t.Fatal(err)
+			}
+			write(t, dir, "x", 0o644)
+		}},
+	}
+	for i, c := range cases {
+		write(t, filepath.Join(r.dir, "app", "a.txt"), fmt.Sprint(r.prefix, i), 0o644)
+		if got := r.build(0); got["app"].Status != "built" {
+			t.Fatalf("%s: the build before: %v", c.name, got)
+		}
+		last := strings.TrimSpace(readFile(t, filepath.Join(state, "manifests", "app", "last")))
+		write(t, filepath.Join(r.dir, "app", "a.txt"), fmt.Sprint(r.prefix, i, "changed"), 0o644)
+		c.damage(t, last)
+		code, stderr := r.runWithoutDACOverride("plan")
+		warning := "state file .imagemake/" + c.file
+		if code != 0 || strings.Count(stderr, warning) != 1 || strings.Count(stderr, "warning") != 1 ||
+			!strings.Contains(stderr, "`imagemake clean`") || strings.Contains(stderr, "\x1b") {
+			t.Errorf("%s: plan exit %d, want 0 and one warning naming %s and imagemake clean:\n%s", c.name, code, warning, stderr)
+		}
+		if got := r.build(0); got["app"].Status != "built" {
+			t.Errorf("%s: build after the damage: %v", c.name, got)
+		}
+		if code, stderr := r.runWithoutDACOverride("plan"); code != 0 || strings.Contains(stderr, "warning") {
+			t.Errorf("%s: plan after the build: exit %d, want 0 and no warning (the state rewritten):\n%s", c.name, code, stderr)
+		}
+	}
+}
+
+// runWithoutDACOverride runs the imagemake binary as root without the capabilities that
+// bypass file permissions (see runBad), and returns its exit code and stderr.
+func (r *repo) runWithoutDACOverride(args ...string) (int, string) {
+	r.t.Helper()
+	return r.runBad(badCase{noDACOverride: true}, args)
+}
+
+func replaceWithFolder(t *testing.T, file string) {
+	t.Helper()
+	if err := os.RemoveAll(file); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(file, "inside"), "x", 0o644)
 }
