@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 
 	"github.com/imagemake/imagemake/internal/gitinfo"
@@ -67,7 +69,7 @@ func (s *Run) checkLabels(ctx context.Context, want []*plan.Image, found []*regi
 		wg.Add(1)
 		go func(pi *plan.Image, ref string) {
 			defer wg.Done()
-			label, err := s.reg.InputsFor(ctx, ref, pi.Config.Platform)
+			label, err := s.labelOf(ctx, ref, pi.Config)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -233,4 +235,29 @@ func sameRegistry(from string, refs []string) bool {
 		}
 	}
 	return true
+}
+
+// basePuller is plan's Puller when pull is set: the external bases are resolved with a
+// registry client of their own (a base is wherever its ref says, Docker Hub included), one
+// request per base, in parallel. A base is read for the platform its image builds for; "" is
+// this machine's, which the Docker engine builds for. A multi-platform image counts the tag's
+// own digest, its index.
+func basePuller(ctx context.Context, pull bool) plan.Puller {
+	if !pull {
+		return nil
+	}
+	c := registry.New()
+	return func(bases []plan.Base) ([]string, []error) {
+		asked := make([]registry.Base, len(bases))
+		for i, b := range bases {
+			asked[i] = registry.Base{Ref: b.Ref, Platform: b.Platform}
+			switch {
+			case b.Platform == "":
+				asked[i].Platform = platforms.DefaultString()
+			case strings.Contains(b.Platform, ","):
+				asked[i].Platform = ""
+			}
+		}
+		return c.ResolveAll(ctx, asked, registry.DefaultParallel)
+	}
 }

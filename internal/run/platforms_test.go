@@ -1,0 +1,48 @@
+package run
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/imagemake/imagemake/internal/config"
+)
+
+// platformRegistry answers InputsFor per platform, as an image index does.
+type platformRegistry struct {
+	fakeRegistry
+	labels map[string]string // platform ("" = the client's) -> label
+	asked  []string
+}
+
+func (f *platformRegistry) InputsFor(_ context.Context, _, platform string) (string, error) {
+	f.asked = append(f.asked, platform)
+	return f.labels[platform], nil
+}
+
+func TestLabelOfEveryPlatform(t *testing.T) {
+	multi := &config.Image{Name: "app", Platforms: []string{"linux/amd64", "linux/arm64"}}
+	for _, tt := range []struct {
+		name   string
+		img    *config.Image
+		labels map[string]string
+		want   string
+		asked  []string
+	}{
+		{"every platform's image carries it", multi, map[string]string{"linux/amd64": "d", "linux/arm64": "d"}, "d",
+			[]string{"linux/amd64", "linux/arm64"}},
+		{"one platform's image built from other inputs", multi, map[string]string{"linux/amd64": "d", "linux/arm64": "other"}, "",
+			[]string{"linux/amd64", "linux/arm64"}},
+		{"one platform given as a list", &config.Image{Platforms: []string{"linux/arm64"}}, map[string]string{"linux/arm64": "d"}, "d",
+			[]string{"linux/arm64"}},
+		{"the image's platform", &config.Image{Platform: "linux/arm64"}, map[string]string{"linux/arm64": "d"}, "d", []string{"linux/arm64"}},
+		{"the builder's", &config.Image{}, map[string]string{"": "d"}, "d", []string{""}},
+	} {
+		reg := &platformRegistry{labels: tt.labels}
+		s := &Run{reg: reg}
+		got, err := s.labelOf(context.Background(), "reg.example/app:in-1", tt.img)
+		if err != nil || got != tt.want || !slices.Equal(reg.asked, tt.asked) {
+			t.Errorf("%s: label %q (%v), platforms asked %q; want %q, %q", tt.name, got, err, reg.asked, tt.want, tt.asked)
+		}
+	}
+}
