@@ -20,7 +20,7 @@ func (c Change) String() string {
 	if c.Name == "" {
 		return c.What + " " + c.How
 	}
-	return c.What + " " + c.Name + " " + c.How
+	return c.What + " " + QuotePath(c.Name) + " " + c.How
 }
 
 // Diff is every difference between old and cur, in full: each file added, removed or changed

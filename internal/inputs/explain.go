@@ -178,7 +178,7 @@ func fileReasons(old, cur Files, dockerfile string, source func(string) string) 
 	})
 	var r []string
 	if dfChanged {
-		r = append(r, "Dockerfile changed: "+source(dockerfile))
+		r = append(r, "Dockerfile changed: "+QuotePath(source(dockerfile)))
 	}
 	for _, g := range []struct {
 		names []string
@@ -195,7 +195,8 @@ func fileReasons(old, cur Files, dockerfile string, source func(string) string) 
 }
 
 // group words one kind of difference, e.g. "file changed: a/b.lua", "3 files added under a",
-// "mode changed on 2 files: x, y". Folders are counted only when nothing else differs.
+// "mode changed on 2 files: x, y". Folders are counted only when nothing else differs. A
+// name that would not print as itself is quoted (QuotePath).
 func (d fileDiff) group(names []string, verb string) string {
 	noun := "file"
 	if files := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return d.dirs[n] }); len(files) > 0 {
@@ -204,15 +205,15 @@ func (d fileDiff) group(names []string, verb string) string {
 		noun = "folder"
 	}
 	if len(names) == 1 && verb == "mode" {
-		return "mode changed: " + names[0]
+		return "mode changed: " + QuotePath(names[0])
 	}
 	if len(names) == 1 {
-		return noun + " " + verb + ": " + names[0]
+		return noun + " " + verb + ": " + QuotePath(names[0])
 	}
 	count := fmt.Sprintf("%d %ss", len(names), noun)
-	where := ": " + strings.Join(names[:2], ", ")
+	where := ": " + QuotePath(names[0]) + ", " + QuotePath(names[1])
 	if dir := commonDir(names); dir != "" {
-		where = " under " + dir
+		where = " under " + QuotePath(dir)
 	} else if len(names) > 2 {
 		where += fmt.Sprintf(" and %d more", len(names)-2)
 	}

@@ -2,10 +2,13 @@ package inputs
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
+	"unicode/utf8"
 )
 
 // File is one entry of a manifest: its name in the context and its value (see
@@ -36,7 +39,9 @@ func (fs Files) Get(name string) (string, bool) {
 	return fs[i].Value, true
 }
 
-// MarshalJSON writes the files as one object, in order.
+// MarshalJSON writes the files as one object, in order. A name that is not UTF-8, which
+// JSON cannot hold, is written as the key "\u0000base64:" and its bytes in base64 (a file
+// name never holds a NUL byte, so no name reads as one), so that it reads back byte-exact.
 func (fs Files) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
@@ -44,7 +49,7 @@ func (fs Files) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		name, _ := json.Marshal(f.Name)
+		name, _ := json.Marshal(jsonName(f.Name))
 		value, _ := json.Marshal(f.Value)
 		b.Write(name)
 		b.WriteByte(':')
@@ -60,6 +65,38 @@ func (fs *Files) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return fmt.Errorf("files: %w", err)
 	}
-	*fs = FilesOf(m)
+	exact := make(map[string]string, len(m))
+	for k, v := range m {
+		name, err := nameOfJSON(k)
+		if err != nil {
+			return fmt.Errorf("files: %w", err)
+		}
+		exact[name] = v
+	}
+	*fs = FilesOf(exact)
 	return nil
+}
+
+// base64Name is how a JSON key holding a name that is not UTF-8 starts (see MarshalJSON).
+const base64Name = "\x00base64:"
+
+// jsonName is name as a JSON key of Files.
+func jsonName(name string) string {
+	if utf8.ValidString(name) {
+		return name
+	}
+	return base64Name + base64.StdEncoding.EncodeToString([]byte(name))
+}
+
+// nameOfJSON reads a key jsonName wrote.
+func nameOfJSON(key string) (string, error) {
+	enc, ok := strings.CutPrefix(key, base64Name)
+	if !ok {
+		return key, nil
+	}
+	b, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		return "", fmt.Errorf("name %q: %w", key, err)
+	}
+	return string(b), nil
 }

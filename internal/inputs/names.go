@@ -1,6 +1,9 @@
 package inputs
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -43,4 +46,41 @@ func printable(s string) bool {
 		i += size
 	}
 	return true
+}
+
+// changeJSON is Change as JSON: its fields, and name_base64 when Name is not UTF-8.
+type changeJSON struct {
+	changeFields
+	NameBase64 string `json:"name_base64,omitempty"`
+}
+
+// changeFields has the fields of Change but not its methods.
+type changeFields Change
+
+// MarshalJSON writes the change. A Name that is not UTF-8 (a file name's bytes) cannot be a
+// JSON string: "name" holds it with U+FFFD for each byte that is no UTF-8, and "name_base64"
+// its exact bytes in base64; the key is absent otherwise.
+func (c Change) MarshalJSON() ([]byte, error) {
+	j := changeJSON{changeFields: changeFields(c)}
+	if !utf8.ValidString(c.Name) {
+		j.NameBase64 = base64.StdEncoding.EncodeToString([]byte(c.Name))
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes, Name byte-exact.
+func (c *Change) UnmarshalJSON(data []byte) error {
+	var j changeJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*c = Change(j.changeFields)
+	if j.NameBase64 != "" {
+		b, err := base64.StdEncoding.DecodeString(j.NameBase64)
+		if err != nil {
+			return fmt.Errorf("name_base64: %w", err)
+		}
+		c.Name = string(b)
+	}
+	return nil
 }
