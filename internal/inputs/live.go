@@ -36,8 +36,10 @@ func (s *Scanner) Forget(paths []string) {
 			s.dirs.relist(dir, s.start)
 		}
 	}
-	for key := range s.trees {
-		if touches(paths, treeSrc(key)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, t := range s.trees {
+		if touches(paths, t.src) {
 			delete(s.trees, key) // a walk elsewhere read none of the folders listed again
 		}
 	}
@@ -47,6 +49,8 @@ func (s *Scanner) Forget(paths []string) {
 // file changed): p and the Dockerfiles parsed with it replace the old ones, and every walk and
 // parse is made again, from the listings and hashes kept in memory.
 func (s *Scanner) Renew(p *config.Project, parsed map[string]*dockerfile.Info) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.project, s.parsed = p, parsed
 	s.trees = map[string]*tree{}
 	s.reads = map[string]*readsCell{}
@@ -83,8 +87,8 @@ func (s *Scanner) Sources() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	seen := map[string]bool{}
-	for key := range s.trees {
-		seen[treeSrc(key)] = true
+	for _, t := range s.trees {
+		seen[t.src] = true
 	}
 	out := make([]string, 0, len(seen))
 	for src := range seen {
@@ -106,9 +110,8 @@ func (s *Scanner) Matters(p string) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for key, t := range s.trees {
-		src := treeSrc(key)
-		if p == src || isUnder(src, p) {
+	for _, t := range s.trees {
+		if p == t.src || isUnder(t.src, p) {
 			return true
 		}
 		if slices.ContainsFunc(t.entries, func(e Entry) bool { return e.Src == p }) {
@@ -117,13 +120,6 @@ func (s *Scanner) Matters(p string) bool {
 	}
 	ents, listed := s.dirs.peek(filepath.Dir(p))
 	return listed && !hasName(ents, filepath.Base(p))
-}
-
-// treeSrc is the path on disk a walk's key names (see walked).
-func treeSrc(key string) string {
-	_, rest, _ := strings.Cut(key, "\x00")
-	src, _, _ := strings.Cut(rest, "\x00")
-	return src
 }
 
 // touches tells whether a change to one of paths can change the walk from src: a path at,

@@ -15,7 +15,7 @@ func liveProject(t *testing.T) (string, *Scanner, []*Manifest, func() []*Manifes
 	root := t.TempDir()
 	mkTree(t, root, "a/Dockerfile=FROM scratch\nCOPY . /\n", "b/Dockerfile=FROM scratch\nCOPY . /\n",
 		"shared/x.txt=x", "shared/y.txt=y", "shared/notes.md=n", "other/z.txt=z")
-	p := testProject(root, "*.md")
+	p := testProject(root, "*.md", "__pycache__") // two patterns: a walk's key holds a NUL between them
 	imgs := []*config.Image{image("a", "a"), image("b", "b")}
 	for _, img := range imgs {
 		img.Include = []config.Include{{From: "shared", To: "shared"}}

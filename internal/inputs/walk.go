@@ -22,6 +22,7 @@ type source struct {
 
 // tree is the memoized result of walking one source with one set of patterns.
 type tree struct {
+	src     string // the source's path on disk (watch forgets the walks a change touches)
 	once    sync.Once
 	entries []Entry // in path order
 	err     error
@@ -45,7 +46,7 @@ func (s *Scanner) walked(m *matcher, src source) *tree {
 	s.mu.Lock()
 	t, ok := s.trees[key]
 	if !ok {
-		t = &tree{}
+		t = &tree{src: src.src}
 		s.trees[key] = t
 	}
 	s.mu.Unlock()
@@ -240,7 +241,7 @@ func (w *walker) dir(n *node, abs, name string, info matchInfo, excluded bool) {
 		return // BuildKit too skips an excluded folder it cannot read
 	}
 	if err != nil {
-		w.fail(fmt.Errorf("reading folder %s: %w", orDot(name), err))
+		w.fail(fmt.Errorf("reading folder %s: %w", QuotePath(orDot(name)), quoteErrPath(err)))
 		return
 	}
 	type visit struct {
@@ -291,7 +292,7 @@ func (w *walker) judge(name string, d *dirent, info matchInfo) (c child, enter b
 	}
 	isDir := d.st.mode.IsDir()
 	if c.excluded, c.info, err = w.m.match(c.Name, info, isDir); err != nil {
-		return c, false, fmt.Errorf("matching %s: %w", c.Name, err)
+		return c, false, fmt.Errorf("matching %s: %w", QuotePath(c.Name), err)
 	}
 	if isDir && (c.Src == w.s.stateDir || (c.excluded && w.m.prunable(c.Name))) {
 		c.excluded = true
