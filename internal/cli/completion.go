@@ -16,7 +16,7 @@ type argKind int
 
 const (
 	imageArgs        argKind = iota // one image (context, explain)
-	imageOrGroupArgs                // images and groups, several (build, plan, push)
+	imageOrGroupArgs                // images and groups, several (build, plan, push, pull)
 	taskArgs                        // one task (run)
 )
 
@@ -59,7 +59,7 @@ func namesOf(m *project.Model, kind argKind) []string {
 
 // completeArgs makes the commands that take names complete them.
 func completeArgs(root *cobra.Command, g *global) {
-	kinds := map[string]argKind{"build": imageOrGroupArgs, "plan": imageOrGroupArgs, "push": imageOrGroupArgs,
+	kinds := map[string]argKind{"build": imageOrGroupArgs, "plan": imageOrGroupArgs, "push": imageOrGroupArgs, "pull": imageOrGroupArgs,
 		"context": imageArgs, "explain": imageArgs, "run": taskArgs}
 	for _, c := range root.Commands() {
 		if kind, ok := kinds[c.Name()]; ok {

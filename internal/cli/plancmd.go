@@ -26,7 +26,10 @@ func newPlan(g *global) *cobra.Command {
 		Long: `plan computes the inputs digest of every image (Dockerfile, build context after exclusions,
 build args, target, platform, base images) and asks the engine, once, which images it holds with
 that digest. Without a reachable engine every image is "unknown", and the reason says what changed
-since imagemake last saw the image.`,
+since imagemake last saw the image. An image the engine lacks but the registry holds with its
+inputs (built and pushed elsewhere, or reused there by build --push) is "in-registry": a build
+or run reuses it, pull fetches it, push tags it; plan --check counts it as up to date, since
+nothing would build it.`,
 		Example: `  imagemake plan
   imagemake plan api worker --format json
   imagemake plan --check || echo "something needs a build"`,
@@ -43,6 +46,13 @@ since imagemake last saw the image.`,
 			if s.EngineErr != nil && !o.asJSON {
 				fmt.Fprintf(g.io.Err, "imagemake: engine unreachable, status unknown: %v\n", oneLine(s.EngineErr))
 			}
+			regErr := s.FindInRegistry(cmd.Context(), false)
+			if regErr != nil && !o.asJSON {
+				fmt.Fprintf(g.io.Err, "imagemake: registry unreachable, images the engine lacks are shown stale: %v\n", oneLine(regErr))
+			}
+			if regErr == nil { // what changed since the nearest commit's pushed image (run/reasons.go)
+				s.ReasonsFromRegistry(cmd.Context(), func(w string) { fmt.Fprintln(g.io.Err, "imagemake: warning: "+w) })
+			}
 			if err := s.RecordSeen(); err != nil {
 				return err
 			}
@@ -53,7 +63,7 @@ since imagemake last saw the image.`,
 				}
 			}
 			if o.asJSON {
-				err = writeJSON(g.io.Out, planJSON(s, caches))
+				err = writeJSON(g.io.Out, planJSON(s, caches, regErr))
 			} else {
 				planText(g.io.Out, s.Images, caches)
 			}
@@ -69,7 +79,7 @@ since imagemake last saw the image.`,
 		},
 	}
 	addFormatFlag(cmd.Flags(), &o.format, &o.asJSON)
-	cmd.Flags().BoolVar(&o.check, "check", false, "exit 1 when any image is not up to date")
+	cmd.Flags().BoolVar(&o.check, "check", false, "exit 1 when any image would build (not up to date in the engine or the registry)")
 	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "also show each image's inputs digest, file count and the cache source a build would use")
 	return cmd
 }
@@ -84,14 +94,18 @@ type planImageJSON struct {
 }
 
 type planOutputJSON struct {
-	Images      []planImageJSON `json:"images"`
-	EngineError string          `json:"engine_error,omitempty"`
+	Images        []planImageJSON `json:"images"`
+	EngineError   string          `json:"engine_error,omitempty"`
+	RegistryError string          `json:"registry_error,omitempty"`
 }
 
-func planJSON(s *imagerun.Run, caches map[string]string) planOutputJSON {
+func planJSON(s *imagerun.Run, caches map[string]string, regErr error) planOutputJSON {
 	out := planOutputJSON{Images: []planImageJSON{}}
 	if s.EngineErr != nil {
 		out.EngineError = oneLine(s.EngineErr)
+	}
+	if regErr != nil {
+		out.RegistryError = oneLine(regErr)
 	}
 	for _, pi := range s.Images {
 		if pi.Requested {
@@ -124,9 +138,11 @@ func planText(w io.Writer, images []*plan.Image, caches map[string]string) {
 	tw.Flush()
 }
 
+// allUpToDate tells whether nothing requested would build: every image is up to date in the
+// engine, or in the registry (a run reuses it).
 func allUpToDate(images []*plan.Image) bool {
 	for _, pi := range images {
-		if pi.Requested && pi.Status != plan.UpToDate {
+		if pi.Requested && pi.Status != plan.UpToDate && pi.Status != plan.InRegistry {
 			return false
 		}
 	}

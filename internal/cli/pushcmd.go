@@ -14,7 +14,9 @@ func newPush(g *global) *cobra.Command {
 		Long: `push sends every ref of each named image (all images when none is named) and its
 inputs-digest tag {cache.repo or repo}/{name}:in-<digest> to the registry. Images the registry
 already holds under their inputs tag are tagged there, without sending layers. Every image must
-be up to date in the engine: run imagemake build first (or build --push).`,
+be up to date in the engine, or in the registry (plan's "in-registry": built and pushed elsewhere,
+or reused there by build --push), which push tags there without pulling it: run imagemake build
+first (or build --push).`,
 		Example: `  imagemake push
   imagemake push api worker`,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -155,7 +155,7 @@ engine itself says what is up to date.`,
 	root.PersistentFlags().StringVarP(&g.dir, "directory", "C", "", "run as if started in `DIR`")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	root.AddCommand(newLs(g), newGraph(g), newPlan(g), newContext(g), newClean(g), newBuild(g), newPush(g), newRun(g), newInit(g))
-	root.AddCommand(newExplain(g), newSchema(g), newVersion(g))
+	root.AddCommand(newExplain(g), newSchema(g), newVersion(g), newPull(g))
 	completeArgs(root, g)
 	return root
 }

@@ -23,7 +23,8 @@ func newRun(g *global) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run TASK [-- ARGS...]",
 		Short: "Build what a task needs, then run it",
-		Long: `run builds every image the task needs (through its groups and the tasks it needs), then runs
+		Long: `run builds every image the task needs (through its groups and the tasks it needs), pulling
+instead the ones the registry holds with their current inputs (never building them), then runs
 the tasks it needs, each once, in order, and the task itself: its run: command with sh -c in the
 project root (or its dir:), with the environment plus its env:, DOCKER_REPO, DOCKER_TAG and
 IMAGEMAKE_IMAGE_<NAME> = each image's ref. ARGS are appended to the task's command, quoted.

@@ -59,35 +59,41 @@ func (s *Run) Build(ctx context.Context, o Options, report func(schedule.Event))
 	if err := s.checkPush(o); err != nil {
 		return nil, err
 	}
-	if err := s.findInRegistry(ctx, s.registryCandidates(o)); err != nil {
+	if err := s.lookInRegistry(ctx, s.registryCandidates(o)); err != nil {
 		return nil, err
 	}
 	return s.schedule(ctx, o, report), nil
 }
 
-// Push pushes every planned image, each of which must be up to date in the engine.
+// Push pushes every planned image, each of which must be up to date in the engine or in the
+// registry: one the registry holds under its inputs tag (or its ref) is tagged there, with no
+// layer sent and nothing pulled.
 func (s *Run) Push(ctx context.Context, o Options, report func(schedule.Event)) ([]schedule.Result, error) {
 	o.Push = true
 	if s.EngineErr != nil {
 		return nil, failed(fmt.Errorf("cannot push: %w", s.EngineErr))
 	}
+	s.OpenRegistry(ctx, false)
+	if s.reg != nil {
+		if err := s.lookInRegistry(ctx, s.Images); err != nil {
+			return nil, err
+		}
+	}
 	if stale := notUpToDate(s.Images); len(stale) > 0 {
 		return nil, failed(fmt.Errorf("not up to date, build first: %s", strings.Join(stale, "; ")))
 	}
-	s.OpenRegistry(ctx, false)
 	if err := s.checkPush(o); err != nil {
-		return nil, err
-	}
-	if err := s.findInRegistry(ctx, s.Images); err != nil {
 		return nil, err
 	}
 	return s.schedule(ctx, o, report), nil
 }
 
+// notUpToDate names, with their reasons, the images neither the engine nor the registry
+// holds up to date.
 func notUpToDate(images []*plan.Image) []string {
 	var out []string
 	for _, pi := range images {
-		if pi.Status != plan.UpToDate {
+		if pi.Status != plan.UpToDate && pi.Status != plan.InRegistry {
 			out = append(out, pi.Name+" ("+pi.Reason+")")
 		}
 	}
@@ -97,21 +103,31 @@ func notUpToDate(images []*plan.Image) []string {
 // schedule runs the plan's jobs, the garbage collector back on, reporting to report.
 func (s *Run) schedule(ctx context.Context, o Options, report func(schedule.Event)) []schedule.Result {
 	s.restoreGC()
-	report(schedule.Event{Kind: schedule.Message, Line: runHeader(s, o.Push)})
+	report(schedule.Event{Kind: schedule.Message, Line: runHeader(s, o)})
 	report = s.watch(report, o.KeepGoing)
 	s.bk.listen(report)
 	return schedule.Schedule(ctx, s.jobs(o, report), schedule.Options{Jobs: s.bk.jobs(o.Jobs), KeepGoing: o.KeepGoing}, report)
 }
 
-func runHeader(s *Run, push bool) string {
-	stale := 0
+func runHeader(s *Run, o Options) string {
+	stale, held := 0, 0
 	for _, pi := range s.Images {
-		if pi.Status != plan.UpToDate {
+		switch pi.Status {
+		case plan.UpToDate:
+		case plan.InRegistry:
+			held++
+		default:
 			stale++
 		}
 	}
+	if o.fetch {
+		return fmt.Sprintf("imagemake: %d of %d images to pull into %s", held, len(s.Images), s.engine.Endpoint())
+	}
 	header := fmt.Sprintf("imagemake: %d of %d images to build on %s", stale, len(s.Images), s.where())
-	if push {
+	if held > 0 {
+		header += fmt.Sprintf(", %d in the registry", held)
+	}
+	if o.Push {
 		header += "; pushing to the registry"
 	}
 	return header
@@ -123,6 +139,9 @@ func (s *Run) jobs(o Options, report func(schedule.Event)) []*schedule.Job {
 	for _, pi := range s.Images {
 		j := &schedule.Job{Name: pi.Name, Deps: s.Model.Graph.DepNames(pi.Name),
 			Height: s.Model.Graph.Height(pi.Name), Status: schedule.UpToDate, Reason: pi.Reason}
+		if o.fetch { // pulls wait for nothing; Pull schedules the requested images only
+			j.Deps = nil
+		}
 		if w := s.assign(j, pi, o); w != nil {
 			logs := func(line string) { report(schedule.Event{Kind: schedule.Log, Image: pi.Name, Line: line}) }
 			j.Work = func(ctx context.Context) (schedule.Status, error) { return w(ctx, logs) }
@@ -139,8 +158,7 @@ type workFunc func(ctx context.Context, logs func(string)) (schedule.Status, err
 // engine holds, reuse what the registry holds, build, or (with --push) publish an image that is
 // up to date.
 func (s *Run) assign(j *schedule.Job, pi *plan.Image, o Options) workFunc {
-	d := Decide(Facts{UpToDate: pi.Status == plan.UpToDate, SameAs: pi.SameAs,
-		InRegistry: s.inRegistry[pi.Name], Push: o.Push, Rebuild: o.Rebuild})
+	d := s.decide(pi, o)
 	switch d.Action {
 	case Publish:
 		j.Action = "pushing"
@@ -150,7 +168,11 @@ func (s *Run) assign(j *schedule.Job, pi *plan.Image, o Options) workFunc {
 		return s.tagWork(pi, d.Push)
 	case Reuse:
 		j.Action, j.Reason = "reusing", "inputs found in registry as "+d.From
-		return s.reuseWork(pi, d.From, d.Push, s.buildWork(pi, o))
+		var build workFunc // when the registry's image is not reusable after all
+		if !o.fetch {
+			build = s.buildWork(pi, o)
+		}
+		return s.reuseWork(pi, d.From, d.Push, build)
 	case Build:
 		return s.buildWork(pi, o)
 	}

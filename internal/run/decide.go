@@ -20,6 +20,8 @@ const (
 	Reuse
 	// Build: nothing holds the image's inputs; it is built.
 	Build
+	// Unavailable: nothing holds the image's inputs and the run may not build (imagemake pull).
+	Unavailable
 )
 
 func (a Action) String() string {
@@ -34,6 +36,8 @@ func (a Action) String() string {
 		return "reuse"
 	case Build:
 		return "build"
+	case Unavailable:
+		return "unavailable"
 	}
 	return fmt.Sprintf("Action(%d)", int(a))
 }
@@ -46,6 +50,9 @@ type Facts struct {
 	InRegistry string // the ref of the image's inputs tag found in the registry ("" = none)
 	Push       bool   // --push
 	Rebuild    bool   // --always-make: build even when an image of the same inputs exists
+	// Fetch: the run only brings images into the engine (imagemake pull): it tags or pulls
+	// what the engine or the registry holds and never builds.
+	Fetch bool
 }
 
 // Decision is what the run does with one image: Action, and the image it starts from (the
@@ -58,8 +65,13 @@ type Decision struct {
 
 // Decide is the decision for one image. An up-to-date image is left alone, or with --push
 // published; an image whose inputs the engine or the registry already holds is tagged or
-// reused unless --always-make asks for a build; anything else is built.
+// reused unless --always-make asks for a build; anything else is built, unless the run only
+// fetches: then it is unavailable. Reuse with Push retags in the registry and pulls nothing
+// (when the refs are in the registry the inputs tag is in); Reuse without it pulls.
 func Decide(f Facts) Decision {
+	if f.Fetch {
+		f.Push, f.Rebuild = false, false // pull neither pushes nor builds
+	}
 	switch {
 	case f.UpToDate && f.Push:
 		return Decision{Action: Publish, Push: true}
@@ -69,6 +81,8 @@ func Decide(f Facts) Decision {
 		return Decision{Action: Tag, From: f.SameAs, Push: f.Push}
 	case f.InRegistry != "" && !f.Rebuild:
 		return Decision{Action: Reuse, From: f.InRegistry, Push: f.Push}
+	case f.Fetch:
+		return Decision{Action: Unavailable}
 	default:
 		return Decision{Action: Build, Push: f.Push}
 	}

@@ -21,6 +21,12 @@ func TestDecide(t *testing.T) {
 		{"registry holds them, --always-make", Facts{InRegistry: "r/a:x", Rebuild: true}, Decision{Action: Build}},
 		{"nothing holds them", Facts{}, Decision{Action: Build}},
 		{"nothing holds them, --push", Facts{Push: true}, Decision{Action: Build, Push: true}},
+		{"pull, up to date", Facts{UpToDate: true, Fetch: true}, Decision{Action: Nothing}},
+		{"pull, engine holds the inputs", Facts{SameAs: "a:1", InRegistry: "r/a:x", Fetch: true}, Decision{Action: Tag, From: "a:1"}},
+		{"pull, registry holds them", Facts{InRegistry: "r/a:x", Fetch: true}, Decision{Action: Reuse, From: "r/a:x"}},
+		{"pull never pushes nor rebuilds", Facts{InRegistry: "r/a:x", Fetch: true, Push: true, Rebuild: true}, Decision{Action: Reuse, From: "r/a:x"}},
+		{"pull, up to date, never publishes", Facts{UpToDate: true, Fetch: true, Push: true}, Decision{Action: Nothing}},
+		{"pull, nothing holds them", Facts{Fetch: true}, Decision{Action: Unavailable}},
 	} {
 		if got := Decide(tc.f); got != tc.want {
 			t.Errorf("%s: Decide(%+v) = %+v (%s), want %+v (%s)", tc.name, tc.f, got, got.Action, tc.want, tc.want.Action)
@@ -29,7 +35,7 @@ func TestDecide(t *testing.T) {
 }
 
 func TestActionString(t *testing.T) {
-	for a, want := range map[Action]string{Nothing: "up to date", Publish: "publish", Tag: "tag", Reuse: "reuse", Build: "build", Action(9): "Action(9)"} {
+	for a, want := range map[Action]string{Nothing: "up to date", Publish: "publish", Tag: "tag", Reuse: "reuse", Build: "build", Unavailable: "unavailable", Action(9): "Action(9)"} {
 		if got := a.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", int(a), got, want)
 		}

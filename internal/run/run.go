@@ -25,6 +25,7 @@ type Options struct {
 	Builders []string
 	TLS      buildkit.TLS
 	Load     bool // with Builders and Push: also load every image into the engine
+	fetch    bool // imagemake pull: tag or pull the requested images, build nothing (Run.Pull)
 }
 
 // Engine is what a run asks of the Docker engine.

@@ -7,9 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/imagemake/imagemake/internal/config"
 	"github.com/imagemake/imagemake/internal/plan"
+	"github.com/imagemake/imagemake/internal/project"
 	"github.com/imagemake/imagemake/internal/schedule"
 )
+
+// noRegistry is a project whose repo names no registry: nothing is asked of one.
+var noRegistry = &project.Model{Project: &config.Project{Repo: "acme"}}
 
 func TestPushRefusesBeforeAnythingRuns(t *testing.T) {
 	stale := &plan.Image{Name: "api", Status: plan.Stale, Reason: "never built"}
@@ -20,7 +25,7 @@ func TestPushRefusesBeforeAnythingRuns(t *testing.T) {
 		want string
 	}{
 		{"no engine", &Run{Images: []*plan.Image{fresh}, EngineErr: errors.New("no socket")}, "cannot push: no socket"},
-		{"a stale image", &Run{Images: []*plan.Image{fresh, stale}}, "not up to date, build first: api (never built)"},
+		{"a stale image", &Run{Model: noRegistry, Images: []*plan.Image{fresh, stale}}, "not up to date, build first: api (never built)"},
 	} {
 		events := 0
 		results, err := c.run.Push(context.Background(), Options{}, func(schedule.Event) { events++ })
