@@ -178,11 +178,13 @@ func isDir(dir string) error {
 	return err
 }
 
+// rel is abs as messages name it: from the project root when inside it, quoted when it would
+// not print as itself (QuotePath).
 func (s *Scanner) rel(abs string) string {
 	if r, err := filepath.Rel(s.root, abs); err == nil && !strings.HasPrefix(r, "..") {
-		return filepath.ToSlash(r)
+		return QuotePath(filepath.ToSlash(r))
 	}
-	return abs
+	return QuotePath(abs)
 }
 
 // contextMatcher combines the ignore file of dir with the project's and the image's excludes.

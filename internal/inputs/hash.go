@@ -129,7 +129,7 @@ func (s *Scanner) eachCell(entries []Entry, set func(i int, c *hashCell)) error 
 				cl := c.claim.Load() // made by s.claim above
 				<-cl.done
 				if cl.err != nil {
-					return fmt.Errorf("%s: %w", e.Name, cl.err)
+					return fmt.Errorf("%s: %w", QuotePath(e.Name), quoteErrPath(cl.err))
 				}
 			}
 		}

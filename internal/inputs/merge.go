@@ -124,7 +124,7 @@ func runBefore(lists [][]Entry, first int) int {
 }
 
 func conflict(a, b Entry) error {
-	return fmt.Errorf("%s is a %s in %s but a %s in %s", a.Name, kind(a), a.Src, kind(b), b.Src)
+	return fmt.Errorf("%s is a %s in %s but a %s in %s", QuotePath(a.Name), kind(a), QuotePath(a.Src), kind(b), QuotePath(b.Src))
 }
 
 func kind(e Entry) string {
@@ -179,7 +179,7 @@ func parents(trees [][]Entry, add []Entry, name, ctxDir string) ([]Entry, error)
 	for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
 		if e, ok := lookup(trees, dir); ok {
 			if !e.IsDir() {
-				return nil, fmt.Errorf("%s lands below %s, which is a %s in the context", name, dir, kind(e))
+				return nil, fmt.Errorf("%s lands below %s, which is a %s in the context", QuotePath(name), QuotePath(dir), kind(e))
 			}
 			continue
 		}

@@ -3,7 +3,9 @@ package inputs
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -83,4 +85,14 @@ func (c *Change) UnmarshalJSON(data []byte) error {
 		c.Name = string(b)
 	}
 	return nil
+}
+
+// quoteErrPath returns err with the path of an *fs.PathError it is quoted (QuotePath), so the
+// message prints as itself; err as it is otherwise.
+func quoteErrPath(err error) error {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || printable(pe.Path) || pe != err {
+		return err
+	}
+	return &fs.PathError{Op: pe.Op, Path: QuotePath(pe.Path), Err: pe.Err}
 }

@@ -53,10 +53,10 @@ func writeMember(tw *tar.Writer, e Entry, buf []byte) error {
 	case e.IsFile():
 		hdr.Typeflag, hdr.Size = tar.TypeReg, e.Size
 	default:
-		return fmt.Errorf("%s: cannot archive mode %s", e.Name, e.Mode)
+		return fmt.Errorf("%s: cannot archive mode %s", QuotePath(e.Name), e.Mode)
 	}
 	if err := tw.WriteHeader(hdr); err != nil {
-		return fmt.Errorf("%s: %w", e.Name, err)
+		return fmt.Errorf("%s: %w", QuotePath(e.Name), quoteErrPath(err))
 	}
 	if !e.IsFile() {
 		return nil
@@ -69,15 +69,15 @@ var errChanged = errors.New("changed while being sent")
 func copyFile(tw *tar.Writer, e Entry, buf []byte) error {
 	f, err := os.Open(e.Src)
 	if err != nil {
-		return fmt.Errorf("%s: %w", e.Name, err)
+		return fmt.Errorf("%s: %w", QuotePath(e.Name), quoteErrPath(err))
 	}
 	defer f.Close()
 	n, err := io.CopyBuffer(tw, io.LimitReader(f, e.Size), buf)
 	if err != nil {
-		return fmt.Errorf("%s: %w", e.Name, err)
+		return fmt.Errorf("%s: %w", QuotePath(e.Name), quoteErrPath(err))
 	}
 	if more, _ := f.Read(buf[:1]); n != e.Size || more > 0 {
-		return fmt.Errorf("%s (%s): %w", e.Name, e.Src, errChanged)
+		return fmt.Errorf("%s (%s): %w", QuotePath(e.Name), QuotePath(e.Src), errChanged)
 	}
 	return nil
 }

@@ -241,7 +241,7 @@ func (w *walker) dir(n *node, abs, name string, info matchInfo, excluded bool) {
 		return // BuildKit too skips an excluded folder it cannot read
 	}
 	if err != nil {
-		w.fail(fmt.Errorf("reading folder %s: %w", orDot(name), err))
+		w.fail(fmt.Errorf("reading folder %s: %w", QuotePath(orDot(name)), quoteErrPath(err)))
 		return
 	}
 	type visit struct {
@@ -292,7 +292,7 @@ func (w *walker) judge(name string, d *dirent, info matchInfo) (c child, enter b
 	}
 	isDir := d.st.mode.IsDir()
 	if c.excluded, c.info, err = w.m.match(c.Name, info, isDir); err != nil {
-		return c, false, fmt.Errorf("matching %s: %w", c.Name, err)
+		return c, false, fmt.Errorf("matching %s: %w", QuotePath(c.Name), err)
 	}
 	if isDir && (c.Src == w.s.stateDir || (c.excluded && w.m.prunable(c.Name))) {
 		c.excluded = true

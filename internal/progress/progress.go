@@ -89,7 +89,7 @@ func (r *Reporter) Event(e schedule.Event) {
 		return
 	case r.mode == "quiet" && e.Kind == schedule.Message:
 		if strings.HasPrefix(e.Line, "imagemake: warning") {
-			fmt.Fprintln(r.w, e.Line)
+			fmt.Fprintln(r.w, printable(e.Line))
 		}
 		return
 	case r.mode == "quiet" && e.Kind == schedule.Started:
@@ -100,9 +100,9 @@ func (r *Reporter) Event(e schedule.Event) {
 	}
 	switch e.Kind {
 	case schedule.Message:
-		fmt.Fprintln(r.w, e.Line)
+		fmt.Fprintln(r.w, printable(e.Line))
 	case schedule.Started:
-		r.line(e.Image, e.Action+": "+e.Reason)
+		r.line(e.Image, e.Action+": "+printable(e.Reason))
 	case schedule.Log:
 		r.keep(e.Image, e.Line)
 		if r.mode == "line" {
@@ -139,7 +139,7 @@ func (r *Reporter) finished(res *schedule.Result) {
 		msg += " in " + Duration(res.Duration)
 	}
 	if res.Status != schedule.Built {
-		msg += ": " + res.Reason
+		msg += ": " + printable(res.Reason)
 	}
 	r.line(res.Name, msg)
 }
@@ -218,7 +218,7 @@ func Table(w io.Writer, results []schedule.Result) {
 		if res.Duration > 0 {
 			d = Duration(res.Duration)
 		}
-		fmt.Fprintf(w, "%-*s  %-10s  %8s  %s\n", width, res.Name, res.Status, d, firstLine(res.Reason))
+		fmt.Fprintf(w, "%-*s  %-10s  %8s  %s\n", width, res.Name, res.Status, d, printable(firstLine(res.Reason)))
 	}
 }
 

@@ -64,7 +64,7 @@ func newTTY(w io.Writer, names []string, size func() (int, int), colour bool, no
 func (t *tty) event(e schedule.Event, logTail []string) {
 	switch e.Kind {
 	case schedule.Message:
-		t.above = append(t.above, e.Line)
+		t.above = append(t.above, printable(e.Line))
 	case schedule.Started:
 		t.state.running = append(t.state.running, &runner{name: e.Image, step: e.Action, start: t.now(), seen: map[string]bool{}})
 	case schedule.Log:

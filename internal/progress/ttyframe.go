@@ -170,7 +170,7 @@ func finishedLine(st style, res *schedule.Result, nameWidth, cols int) string {
 	}
 	why := ""
 	if r := firstLine(res.Reason); r != "" {
-		why = " · " + r
+		why = " · " + printable(r)
 	}
 	m := marks[res.Status]
 	return fit(st, cols, seg{m.text + " ", m.ansi}, seg{fmt.Sprintf("%-*s  ", nameWidth, res.Name), nil},
