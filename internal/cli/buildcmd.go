@@ -58,6 +58,7 @@ image is up to date when the engine holds its ref labelled with its current inpu
 	f.BoolVar(&o.noReuse, "no-reuse", false, "do not look in the registry for images or cache built elsewhere")
 	f.BoolVar(&g.noWait, "no-wait", false, "fail (exit 1) instead of waiting when another imagemake builds this project")
 	addBuilderFlags(f, &o.bk)
+	addPullFlag(f, g)
 	f.StringVar(&o.report, "report", "", "write the run as a self-contained HTML page `FILE`.html (timeline, table, reasons) and FILE.json")
 	addProgressFlags(f, &o)
 	return cmd

@@ -48,6 +48,7 @@ It builds nothing and records nothing.`,
 		},
 	}
 	addFormatFlag(cmd.Flags(), &format, &asJSON)
+	addPullFlag(cmd.Flags(), g)
 	return cmd
 }
 

@@ -79,6 +79,7 @@ nothing would build it.`,
 		},
 	}
 	addFormatFlag(cmd.Flags(), &o.format, &o.asJSON)
+	addPullFlag(cmd.Flags(), g)
 	cmd.Flags().BoolVar(&o.check, "check", false, "exit 1 when any image would build (not up to date in the engine or the registry)")
 	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "also show each image's inputs digest, file count and the cache source a build would use")
 	return cmd

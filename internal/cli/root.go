@@ -72,6 +72,7 @@ type global struct {
 	// run); noWait fails instead of waiting for another process's lock.
 	lockAs string
 	noWait bool
+	pull   pullFlag       // --pull (pullflag.go): overrides the config's pull:
 	model  *project.Model // loaded once per run (run loads it, then build)
 }
 
@@ -156,7 +157,6 @@ engine itself says what is up to date.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	root.AddCommand(newLs(g), newGraph(g), newPlan(g), newContext(g), newClean(g), newBuild(g), newPush(g), newRun(g), newInit(g))
 	root.AddCommand(newExplain(g), newSchema(g), newVersion(g), newPull(g))
-	root.AddCommand(newWatch(g))
 	completeArgs(root, g)
 	return root
 }

@@ -237,6 +237,7 @@ func (s *Run) namedContexts(pi *plan.Image) (map[string]schedule.NamedContext, e
 			out[name] = schedule.NamedContext{Entries: entries, Dir: v}
 		}
 	}
+	pinBases(out, pi.Manifest) // registry.go: a base --pull resolved is built FROM that digest
 	return out, nil
 }
 

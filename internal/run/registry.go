@@ -11,6 +11,7 @@ import (
 	"github.com/distribution/reference"
 
 	"github.com/imagemake/imagemake/internal/gitinfo"
+	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/plan"
 	"github.com/imagemake/imagemake/internal/registry"
 	"github.com/imagemake/imagemake/internal/schedule"
@@ -259,5 +260,27 @@ func basePuller(ctx context.Context, pull bool) plan.Puller {
 			}
 		}
 		return c.ResolveAll(ctx, asked, registry.DefaultParallel)
+	}
+}
+
+// pinBases makes each base --pull resolved (see inputs.SplitPinned) a named context of that
+// digest, so that the build starts FROM exactly the image whose digest its inputs count,
+// however the tag moved since and whatever the engine holds under it. A named context of the
+// config wins; a ref resolved to two digests (FROM --platform twice) is left as written.
+func pinBases(contexts map[string]schedule.NamedContext, m *inputs.Manifest) {
+	pinned := map[string]string{}
+	for _, b := range m.Bases {
+		written, digest := inputs.SplitPinned(b)
+		ref, _, _ := strings.Cut(written, " --platform=")
+		if prev, seen := pinned[ref]; digest == "" || (seen && prev != digest) {
+			pinned[ref] = ""
+			continue
+		}
+		pinned[ref] = digest
+	}
+	for ref, digest := range pinned {
+		if _, named := contexts[ref]; !named && digest != "" {
+			contexts[ref] = schedule.NamedContext{Source: "docker-image://" + ref + "@" + digest}
+		}
 	}
 }

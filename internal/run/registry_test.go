@@ -135,3 +135,24 @@ func TestPublishPushesWhenTheRegistryCopyMoved(t *testing.T) {
 		t.Errorf("engine calls %q, want the image tagged and pushed", eng.calls)
 	}
 }
+
+func TestPinBasesNamesEachResolvedBaseByItsDigest(t *testing.T) {
+	d1, d2 := "sha256:"+strings.Repeat("1", 64), "sha256:"+strings.Repeat("2", 64)
+	m := &inputs.Manifest{Bases: []string{
+		"python:3.12@" + d1,
+		"node:22@" + d1 + " --platform=linux/amd64", "node:22@" + d2 + " --platform=linux/arm64", // two digests: as written
+		"busybox", "busybox@" + d2, // resolved and not: as written
+		"golang:1.24@" + d2, // the config names it
+	}}
+	contexts := map[string]schedule.NamedContext{"golang:1.24": {Source: "docker-image://golang:1.23"}}
+	pinBases(contexts, m)
+	want := map[string]string{"python:3.12": "docker-image://python:3.12@" + d1, "golang:1.24": "docker-image://golang:1.23"}
+	if len(contexts) != len(want) {
+		t.Errorf("contexts %v, want %v", contexts, want)
+	}
+	for name, src := range want {
+		if contexts[name].Source != src {
+			t.Errorf("context %s = %q, want %q", name, contexts[name].Source, src)
+		}
+	}
+}
