@@ -4,12 +4,15 @@ import (
 	"archive/tar"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/imagemake/imagemake/internal/inputs"
 )
 
 // TestSecretInsideTheContextIsNotContext builds an image whose context holds the file of one
@@ -151,4 +154,51 @@ func replaceWithFolder(t *testing.T, file string) {
 		t.Fatal(err)
 	}
 	write(t, filepath.Join(file, "inside"), "x", 0o644)
+}
+
+// TestFileNamesWithEscapesAndBadUTF8 changes a file whose name holds escape sequences and
+// adds one whose name holds a byte that is no UTF-8 (BuildKit cannot send such a name: its
+// file-sync protocol carries names as protobuf strings, so the test only plans it): plan
+// names them quoted, no raw escape reaching the output, and explain --json gives the exact
+// bytes of each name.
+func TestFileNamesWithEscapesAndBadUTF8(t *testing.T) {
+	esc, latin1 := "red\x1b[31m\u202etxt", "caf\xe9.txt"
+	r := newProject(t, map[string]string{
+		"imagemake.yaml": "version: 1\nrepo: ${DOCKER_REPO}\ntag: ${DOCKER_TAG}\nimages:\n  app: {context: app}\n",
+		"app/Dockerfile": "FROM scratch\nCOPY . /\n",
+		"app/" + esc:     "1",
+		"app/run-id.txt": randomHex(8),
+	})
+	if got := r.build(0); got["app"].Status != "built" {
+		t.Fatalf("build: %v", got)
+	}
+	write(t, filepath.Join(r.dir, "app", esc), "2", 0o644)
+	write(t, filepath.Join(r.dir, "app", latin1), "1", 0o644)
+	code, out, errOut := r.run("plan")
+	for _, want := range []string{`file changed: "app/red\x1b[31m\u202etxt"`, `file added: "app/caf\xe9.txt"`} {
+		if code != 0 || !strings.Contains(out+errOut, want) {
+			t.Errorf("plan: exit %d, want the reason %s:\n%q\n%q", code, want, out, errOut)
+		}
+	}
+	if strings.ContainsAny(out+errOut, "\x1b\u202e\xe9") {
+		t.Errorf("plan printed a raw escape:\n%q\n%q", out, errOut)
+	}
+	code, out, errOut = r.run("explain", "app", "--format", "json")
+	if code != 0 {
+		t.Fatalf("explain: exit %d\n%s", code, errOut)
+	}
+	var e struct{ Changes []inputs.Change }
+	if err := json.Unmarshal([]byte(out), &e); err != nil {
+		t.Fatalf("explain --json: %v\n%s", err, out)
+	}
+	names := map[string]bool{}
+	for _, c := range e.Changes {
+		names[c.Name] = true
+	}
+	if !names["app/"+esc] || !names["app/"+latin1] {
+		t.Errorf("explain --json changes %+v, want the exact names %q and %q", e.Changes, "app/"+esc, "app/"+latin1)
+	}
+	if !strings.Contains(out, `"name_base64": "YXBwL2NhZukudHh0"`) {
+		t.Errorf("explain --json has no name_base64 for the name that is no UTF-8:\n%s", out)
+	}
 }
