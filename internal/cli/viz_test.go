@@ -19,7 +19,7 @@ func TestCompleteNames(t *testing.T) {
 	}{
 		{[]string{"build", ""}, []string{"api", "luabase", "notifier", "openresty", "pybase", "worker", "python", "services"}},
 		{[]string{"plan", "api", "p"}, []string{"pybase", "python"}},
-		{[]string{"run", ""}, []string{"smoke", "test"}},
+		{[]string{"run", ""}, []string{"dev", "smoke", "test"}},
 		{[]string{"run", "test", ""}, nil},
 		{[]string{"explain", "o"}, []string{"openresty"}},
 		{[]string{"context", ""}, []string{"api", "luabase", "notifier", "openresty", "pybase", "worker"}},
