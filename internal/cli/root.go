@@ -157,6 +157,7 @@ engine itself says what is up to date.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	root.AddCommand(newLs(g), newGraph(g), newPlan(g), newContext(g), newClean(g), newBuild(g), newPush(g), newRun(g), newInit(g))
 	root.AddCommand(newExplain(g), newSchema(g), newVersion(g), newPull(g))
+	root.AddCommand(newWatch(g))
 	completeArgs(root, g)
 	return root
 }
