@@ -149,6 +149,48 @@ func TestPlatformsRefusedOnEngine(t *testing.T) {
 	}
 }
 
+// TestPlatformArm64OnEngine builds an image of platform: linux/arm64 on the Docker engine, its
+// RUN step under QEMU. The Dockerfile is read for arm64 as the build runs it: COPY
+// bin/${TARGETARCH}/app reads bin/arm64 only, so a change to bin/amd64 rebuilds nothing and
+// one to bin/arm64 does.
+func TestPlatformArm64OnEngine(t *testing.T) {
+	prefix := "e2e" + randomHex(4)
+	r := &repo{t: t, dir: t.TempDir(), prefix: prefix, docker: engine(t), env: map[string]string{
+		"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "DOCKER_REPO": prefix, "DOCKER_TAG": "t1"}}
+	t.Cleanup(r.removeImages)
+	write(t, filepath.Join(r.dir, "imagemake.yaml"), "version: 1\nrepo: ${DOCKER_REPO}\ntag: ${DOCKER_TAG}\n"+
+		"images:\n  app:\n    context: app\n    platform: linux/arm64\n    network: none\n", 0o644)
+	write(t, filepath.Join(r.dir, "app/Dockerfile"), `FROM scratch
+ARG TARGETARCH
+COPY busybox-${TARGETARCH} /bin/busybox
+COPY bin/${TARGETARCH}/app /app
+RUN ["/bin/busybox", "sh", "-c", "test \"$(/bin/busybox uname -m)\" = aarch64 && /bin/busybox cat /app"]
+`, 0o644)
+	write(t, filepath.Join(r.dir, "app/busybox-arm64"), readFile(t, arm64Busybox(t)), 0o755)
+	write(t, filepath.Join(r.dir, "app/busybox-amd64"), readFile(t, "/bin/busybox"), 0o755)
+	write(t, filepath.Join(r.dir, "app/bin/arm64/app"), prefix, 0o644)
+	write(t, filepath.Join(r.dir, "app/bin/amd64/app"), prefix, 0o644)
+
+	if got := r.build(0)["app"]; got.Status != "built" {
+		t.Fatalf("app %+v, want built", got)
+	}
+	img, err := r.docker.ImageInspect(context.Background(), r.ref("app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Os+"/"+img.Architecture != "linux/arm64" {
+		t.Errorf("the engine holds a %s/%s image, want linux/arm64", img.Os, img.Architecture)
+	}
+	write(t, filepath.Join(r.dir, "app/bin/amd64/app"), "changed", 0o644)
+	if got := r.build(0)["app"]; got.Status != "up-to-date" {
+		t.Errorf("after bin/amd64/app changed: app %+v, want up-to-date (an arm64 build does not read it)", got)
+	}
+	write(t, filepath.Join(r.dir, "app/bin/arm64/app"), "changed", 0o644)
+	if got := r.build(0)["app"]; got.Status != "built" || !strings.Contains(got.Reason, "bin/arm64/app") {
+		t.Errorf("after bin/arm64/app changed: app %+v, want built naming the file", got)
+	}
+}
+
 // workerRuns tells whether the daemon's worker lists platform.
 func workerRuns(t *testing.T, d *bkDaemon, platform string) bool {
 	t.Helper()
