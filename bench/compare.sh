@@ -28,10 +28,12 @@ top=$PWD
 work=${BENCH_DIR:-/tmp/imagemake-bench-compare}
 rounds=${BENCH_ROUNDS:-3}
 rm -rf "$work" && mkdir -p "$work/bin"
+new=$(git rev-parse HEAD)
 git worktree add -q --detach "$work/old" "$old"
-trap 'git -C "$top" worktree remove --force "$work/old"' EXIT
+git worktree add -q --detach "$work/new" "$new" # what is committed, not the edits in progress
+trap 'git -C "$top" worktree remove --force "$work/old"; git -C "$top" worktree remove --force "$work/new"' EXIT
 (cd "$work/old" && go build -o "$work/bin/old" ./cmd/imagemake)
-go build -o "$work/bin/new" ./cmd/imagemake
+(cd "$work/new" && go build -o "$work/bin/new" ./cmd/imagemake)
 go run ./bench/gen -out "$work/repo" "$@" >&2
 (cd "$work/repo" && printf '.build/\n.imagemake/\n' > .gitignore &&
 	(cd "$top" && go run ./bench/makefile -C "$work/repo") > Makefile &&
@@ -54,7 +56,7 @@ fi
 
 cd "$work/repo"
 changed=$(git ls-files src/shared/luamods | awk 'NR==1')
-echo "tree: $(git ls-files | wc -l) files; changed file: $changed; old binary: $(git -C "$top" rev-parse --short "$old"); new: $(git -C "$top" rev-parse --short HEAD)" >&2
+echo "tree: $(git ls-files | wc -l) files; changed file: $changed; old binary: $(git -C "$top" rev-parse --short "$old"); new: $(git -C "$top" rev-parse --short "$new")" >&2
 echo "engine: $(/usr/bin/docker version --format '{{.Server.Version}}'); $(nproc) cores; load at start: $(cat /proc/loadavg)" >&2
 
 # The Makefile's dependency scan by itself: its finds, run as make runs them (sh -c, one per rule).
