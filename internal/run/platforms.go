@@ -2,8 +2,11 @@ package run
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/imagemake/imagemake/internal/config"
+	"github.com/imagemake/imagemake/internal/plan"
 )
 
 // labelOf is the imagemake.inputs label of the image ref names, read as img is built: of a
@@ -27,4 +30,15 @@ func (s *Run) labelOf(ctx context.Context, ref string, img *config.Image) (strin
 		label = l
 	}
 	return label, nil
+}
+
+// engineCannotPush refuses to push a multi-platform image from the engine: it holds one
+// platform's image of it (pulled from the index), and pushing that under the image's refs and
+// inputs tag would put one platform where the index belongs.
+func engineCannotPush(pi *plan.Image) error {
+	if len(pi.Config.Platforms) < 2 {
+		return nil
+	}
+	return fmt.Errorf("image %s: platforms %s: the Docker engine holds one platform's image of it and cannot push an image index; "+
+		"build it on a BuildKit daemon (builders: in imagemake.yaml, or --builder) with --push", pi.Name, strings.Join(pi.Config.Platforms, ", "))
 }

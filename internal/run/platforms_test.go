@@ -3,9 +3,11 @@ package run
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/imagemake/imagemake/internal/config"
+	"github.com/imagemake/imagemake/internal/plan"
 )
 
 // platformRegistry answers InputsFor per platform, as an image index does.
@@ -43,6 +45,25 @@ func TestLabelOfEveryPlatform(t *testing.T) {
 		got, err := s.labelOf(context.Background(), "reg.example/app:in-1", tt.img)
 		if err != nil || got != tt.want || !slices.Equal(reg.asked, tt.asked) {
 			t.Errorf("%s: label %q (%v), platforms asked %q; want %q, %q", tt.name, got, err, reg.asked, tt.want, tt.asked)
+		}
+	}
+}
+
+// The engine holds one platform of a multi-platform image: it never pushes it over the index.
+func TestEngineCannotPushAnIndex(t *testing.T) {
+	eng := &fakeEngine{}
+	s, pi := registryRun(t, eng, &fakeRegistry{})
+	pi.Config.Platforms = []string{"linux/amd64", "linux/arm64"}
+	err := s.pushRefs(context.Background(), pi, func(string) {})
+	if err == nil || !strings.Contains(err.Error(), "image api: platforms linux/amd64, linux/arm64: the Docker engine holds one platform's image") {
+		t.Errorf("err = %v", err)
+	}
+	if len(eng.calls) != 0 {
+		t.Errorf("engine calls %q, want none", eng.calls)
+	}
+	for _, one := range [][]string{nil, {"linux/arm64"}} {
+		if err := engineCannotPush(&plan.Image{Name: "x", Config: &config.Image{Platforms: one}}); err != nil {
+			t.Errorf("platforms %q: %v", one, err)
 		}
 	}
 }

@@ -182,6 +182,9 @@ func (s *Run) pushRefs(ctx context.Context, pi *plan.Image, logs func(string)) e
 	if s.stopping() {
 		return errNotPushed
 	}
+	if err := engineCannotPush(pi); err != nil {
+		return err
+	}
 	tag := s.inputsTag(pi)
 	if err := s.engine.Tag(ctx, pi.Config.Ref, tag); err != nil {
 		return err
