@@ -65,6 +65,9 @@ type Info struct {
 
 	frontend      string // the syntax directive or BUILDKIT_SYNTAX when it names another frontend than BuildKit's Dockerfile one
 	targetOnbuild bool   // the target stage has ONBUILD triggers that may read a context
+	// platformDependent: a FROM line or a context source read a platform arg whose value was
+	// guessed (no platform, no builder's platform given).
+	platformDependent bool
 
 	needs     [][]int    // for each stage, the stages it reads from
 	base      []int      // for each stage, the stage it is built FROM, or -1

@@ -22,6 +22,7 @@ func resolveAll(f *file, opts Options, escape rune) (*Info, error) {
 			continue
 		}
 		all.merge(r.info)
+		all.platformDependent = all.platformDependent || r.info.platformDependent
 	}
 	return all, nil
 }
@@ -47,3 +48,10 @@ func (i *Info) merge(o *Info) {
 		}
 	}
 }
+
+// PlatformDependent tells whether reading the Dockerfile depended on a platform it was not
+// given: a FROM line (or FROM --platform) or a context path of some stage used an automatic
+// platform arg that neither Options.Platform(s), Options.BuildPlatform nor a build arg set.
+// Read again with the builder's platform (Options.BuildPlatform), it names the bases and the
+// context paths that builder's build reads.
+func (i *Info) PlatformDependent() bool { return i.platformDependent }

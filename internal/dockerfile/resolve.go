@@ -110,6 +110,7 @@ func (r *resolver) from(i int, st stage) error {
 	if name == "" {
 		return errorf(st.line, "FROM %s expands to nothing%s", st.base, r.hint(res))
 	}
+	r.noteGuessed(res)
 	platform, err := r.platform(st)
 	if err != nil {
 		return err
@@ -145,6 +146,7 @@ func (r *resolver) platform(st stage) (string, error) {
 	if _, err := platforms.Parse(res.Result); err != nil {
 		return "", errorf(st.line, "FROM --platform=%s: %v", st.platform, err)
 	}
+	r.noteGuessed(res)
 	return res.Result, nil
 }
 

@@ -176,6 +176,7 @@ func (r *resolver) expand(word string, e env) (value, why string) {
 	}
 	for n := range res.Matched {
 		if e.guessed[n] {
+			r.info.platformDependent = true
 			return res.Result, "$" + n + " is not known before the build"
 		}
 	}
@@ -334,6 +335,14 @@ func (r *resolver) markGuessed(buildKnown, targetKnown bool, args map[string]str
 		if (!buildKnown && strings.HasPrefix(k, "BUILD")) || (!targetKnown && strings.HasPrefix(k, "TARGET") && k != "TARGETSTAGE") {
 			r.guessedGlobal[k] = true
 		}
+	}
+}
+
+// noteGuessed records that a FROM line read a guessed global arg: the Dockerfile reads
+// differently on a builder of another platform.
+func (r *resolver) noteGuessed(res shell.ProcessWordResult) {
+	if r.usesGuessed(res) {
+		r.info.platformDependent = true
 	}
 }
 

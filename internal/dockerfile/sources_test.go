@@ -157,3 +157,30 @@ func TestPlatformsBadOne(t *testing.T) {
 		t.Errorf("err = %v, want one naming the bad platform", err)
 	}
 }
+
+func TestPlatformDependent(t *testing.T) {
+	for _, tt := range []struct {
+		src  string
+		opts Options
+		want bool
+	}{
+		{"FROM scratch\nCOPY a /a\n", Options{}, false},
+		{"FROM scratch\nARG TARGETARCH\nCOPY bin/$TARGETARCH /b\n", Options{}, true},
+		{"FROM scratch\nARG TARGETARCH\nCOPY bin/$TARGETARCH /b\n", Options{Platform: "linux/arm64"}, false},
+		{"FROM scratch\nARG TARGETARCH\nCOPY bin/$TARGETARCH /b\n", Options{BuildPlatform: "linux/arm64"}, false},
+		{"FROM scratch\nARG BUILDARCH\nCOPY tools/$BUILDARCH /b\n", Options{Platform: "linux/arm64"}, true},
+		{"FROM example.com/base-${TARGETARCH}\n", Options{}, true},
+		{"FROM --platform=$BUILDPLATFORM alpine AS b\nFROM scratch\nCOPY --from=b / /\n", Options{}, true},
+		{"FROM --platform=$BUILDPLATFORM alpine AS b\nFROM scratch\nCOPY --from=b / /\n", Options{BuildPlatform: "linux/amd64"}, false},
+		{"FROM scratch\nARG TARGETARCH\nRUN echo $TARGETARCH\n", Options{}, false}, // a RUN step is not read here
+		{"FROM scratch\nARG TARGETARCH\nCOPY bin/$TARGETARCH /b\n", Options{Platforms: []string{"linux/amd64", "linux/arm64"}}, false},
+	} {
+		info, err := ParseOptions([]byte(tt.src), tt.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.PlatformDependent(); got != tt.want {
+			t.Errorf("%q %+v: PlatformDependent = %v, want %v", tt.src, tt.opts, got, tt.want)
+		}
+	}
+}
