@@ -53,6 +53,9 @@ type Facts struct {
 	// Fetch: the run only brings images into the engine (imagemake pull): it tags or pulls
 	// what the engine or the registry holds and never builds.
 	Fetch bool
+	// Aside: the image is planned only as a dependency of the named ones and no image of the
+	// run builds on it, so the engine need not hold it: held in the registry, it is not pulled.
+	Aside bool
 }
 
 // Decision is what the run does with one image: Action, and the image it starts from (the
@@ -67,7 +70,8 @@ type Decision struct {
 // published; an image whose inputs the engine or the registry already holds is tagged or
 // reused unless --always-make asks for a build; anything else is built, unless the run only
 // fetches: then it is unavailable. Reuse with Push retags in the registry and pulls nothing
-// (when the refs are in the registry the inputs tag is in); Reuse without it pulls.
+// (when the refs are in the registry the inputs tag is in); Reuse without it pulls, so an
+// image set aside that the registry holds is left there.
 func Decide(f Facts) Decision {
 	if f.Fetch {
 		f.Push, f.Rebuild = false, false // pull neither pushes nor builds
@@ -79,6 +83,8 @@ func Decide(f Facts) Decision {
 		return Decision{Action: Nothing}
 	case f.SameAs != "" && !f.Rebuild:
 		return Decision{Action: Tag, From: f.SameAs, Push: f.Push}
+	case f.InRegistry != "" && !f.Rebuild && f.Aside && !f.Push:
+		return Decision{Action: Nothing}
 	case f.InRegistry != "" && !f.Rebuild:
 		return Decision{Action: Reuse, From: f.InRegistry, Push: f.Push}
 	case f.Fetch:

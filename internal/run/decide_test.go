@@ -27,6 +27,11 @@ func TestDecide(t *testing.T) {
 		{"pull never pushes nor rebuilds", Facts{InRegistry: "r/a:x", Fetch: true, Push: true, Rebuild: true}, Decision{Action: Reuse, From: "r/a:x"}},
 		{"pull, up to date, never publishes", Facts{UpToDate: true, Fetch: true, Push: true}, Decision{Action: Nothing}},
 		{"pull, nothing holds them", Facts{Fetch: true}, Decision{Action: Unavailable}},
+		{"a dependency in the registry nothing builds on: left there", Facts{InRegistry: "r/a:x", Aside: true}, Decision{Action: Nothing}},
+		{"a dependency in the registry, --push: retagged", Facts{InRegistry: "r/a:x", Aside: true, Push: true}, Decision{Action: Reuse, From: "r/a:x", Push: true}},
+		{"a dependency in the registry, --always-make", Facts{InRegistry: "r/a:x", Aside: true, Rebuild: true}, Decision{Action: Build}},
+		{"a dependency the engine holds under another ref: tagged", Facts{SameAs: "a:1", Aside: true}, Decision{Action: Tag, From: "a:1"}},
+		{"a dependency nothing holds: built", Facts{Aside: true}, Decision{Action: Build}},
 	} {
 		if got := Decide(tc.f); got != tc.want {
 			t.Errorf("%s: Decide(%+v) = %+v (%s), want %+v (%s)", tc.name, tc.f, got, got.Action, tc.want, tc.want.Action)

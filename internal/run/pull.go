@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/imagemake/imagemake/internal/plan"
@@ -118,5 +119,24 @@ func (s *Run) nowhere() string {
 // decide is Decide on what the plan and the registry say of pi, for a run with o.
 func (s *Run) decide(pi *plan.Image, o Options) Decision {
 	return Decide(Facts{UpToDate: pi.Status == plan.UpToDate, SameAs: pi.SameAs,
-		InRegistry: s.inRegistry[pi.Name], Push: o.Push, Rebuild: o.Rebuild, Fetch: o.fetch})
+		InRegistry: s.inRegistry[pi.Name], Push: o.Push, Rebuild: o.Rebuild, Fetch: o.fetch,
+		Aside: o.aside[pi.Name]})
+}
+
+// setAside returns the images the engine need not hold: those planned only as dependencies of
+// the named images, on which no image of the run builds (a build needs its bases in the
+// engine; an image pulled or tagged does not).
+func (s *Run) setAside(o Options) map[string]bool {
+	o.aside = nil
+	builds := map[string]bool{}
+	for _, pi := range s.Images {
+		builds[pi.Name] = s.decide(pi, o).Action == Build
+	}
+	aside := map[string]bool{}
+	for _, pi := range s.Images {
+		if !pi.Requested {
+			aside[pi.Name] = !slices.ContainsFunc(s.Model.Graph.Dependents(pi.Name), func(d string) bool { return builds[d] })
+		}
+	}
+	return aside
 }

@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -133,5 +134,33 @@ func TestPull(t *testing.T) {
 	want := "neither in the engine nor in the registry, build first: worker (never built)"
 	if KindOf(err) != Failed || !strings.Contains(fmt.Sprint(err), want) || results != nil {
 		t.Errorf("pull of worker: %v, %v; want a Failed error %q", results, err, want)
+	}
+}
+
+// A dependency of the named images is set aside unless an image of the run builds on it.
+func TestSetAside(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		labels map[string]string // what the registry holds besides base
+		want   bool              // base set aside
+	}{
+		{"api reused: base stays in the registry", map[string]string{"reg.example/team/api:c2": digest}, true},
+		{"api built: base pulled for it", nil, false},
+	} {
+		labels := map[string]string{"reg.example/team/base:c2": digest}
+		maps.Copy(labels, c.labels)
+		s := heldRun(t, &heldRegistry{labels: labels}, "api")
+		s.Images = []*plan.Image{s.Images[0], s.Images[2]} // the closure of api
+		s.Images[0].Status = plan.Stale                    // base: not in the engine
+		if err := s.FindInRegistry(context.Background(), false); err != nil {
+			t.Fatal(err)
+		}
+		aside := s.setAside(Options{})
+		if aside["base"] != c.want || aside["api"] {
+			t.Errorf("%s: set aside %v, want base %v and never api (named)", c.name, aside, c.want)
+		}
+		if got := s.decide(s.Images[0], Options{aside: aside}).Action; (got == Nothing) != c.want {
+			t.Errorf("%s: base's action %s", c.name, got)
+		}
 	}
 }

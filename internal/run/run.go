@@ -26,6 +26,8 @@ type Options struct {
 	TLS      buildkit.TLS
 	Load     bool // with Builders and Push: also load every image into the engine
 	fetch    bool // imagemake pull: tag or pull the requested images, build nothing (Run.Pull)
+	// aside are the images the engine need not hold (Facts.Aside), set when the jobs are made.
+	aside map[string]bool
 }
 
 // Engine is what a run asks of the Docker engine.
