@@ -30,7 +30,11 @@ type Model struct {
 	*config.Project
 	Graph       *graph.Graph
 	Dockerfiles map[string]*dockerfile.Info // by image name
-	Warnings    []string                    // problems that do not stop the run
+	// BuildPlatform is the builder's platform the Dockerfiles were read for (ForBuilder); "":
+	// not known, linux/amd64 assumed, and a context path made from a platform arg counts the
+	// whole context.
+	BuildPlatform string
+	Warnings      []string // problems that do not stop the run
 }
 
 // Load reads and validates the config, parses every Dockerfile and builds the graph. Every
@@ -62,7 +66,7 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 	m := &Model{Project: p, Dockerfiles: map[string]*dockerfile.Info{}}
 	refs := map[string][]dockerfile.Ref{}
 	for _, img := range p.Images {
-		info, err := parseDockerfile(p, img)
+		info, err := parseDockerfile(p, img, "")
 		if err != nil {
 			return nil, err
 		}
@@ -178,10 +182,11 @@ func (m *Model) ImplicitArgs(img *config.Image) map[string]string {
 // Model.BuildArgs, its platform and its target. It is what Load keeps in Model.Dockerfiles;
 // inputs reads it again to know which paths of the context the build reads.
 func ParseDockerfile(p *config.Project, img *config.Image) (*dockerfile.Info, error) {
-	return parseDockerfile(p, img)
+	return parseDockerfile(p, img, "")
 }
 
-func parseDockerfile(p *config.Project, img *config.Image) (*dockerfile.Info, error) {
+// parseDockerfile reads img's Dockerfile, on a builder of platform buildPlatform ("": not known).
+func parseDockerfile(p *config.Project, img *config.Image, buildPlatform string) (*dockerfile.Info, error) {
 	rel := filepath.ToSlash(filepath.Join(img.Context, img.Dockerfile))
 	src, err := os.ReadFile(filepath.Join(p.Root, rel))
 	if err != nil {
@@ -191,7 +196,8 @@ func parseDockerfile(p *config.Project, img *config.Image) (*dockerfile.Info, er
 	for k, v := range img.Args {
 		args[k] = v
 	}
-	info, err := dockerfile.ParseOptions(src, dockerfile.Options{Args: args, Platform: img.Platform, Platforms: img.Platforms, Target: img.Target})
+	info, err := dockerfile.ParseOptions(src, dockerfile.Options{Args: args, Platform: img.Platform, Platforms: img.Platforms,
+		BuildPlatform: buildPlatform, Target: img.Target})
 	if err != nil {
 		return nil, p.ImageError(img, "dockerfile", rel+": "+err.Error())
 	}
