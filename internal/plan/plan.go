@@ -26,7 +26,8 @@ const (
 	InRegistry Status = "in-registry"
 )
 
-// EngineImage is an image the engine holds with an imagemake.inputs label.
+// EngineImage is an image the engine holds under a ref; Inputs is its imagemake.inputs label,
+// "" when it has none (an image imagemake did not build).
 type EngineImage struct {
 	ID     string
 	Inputs string
@@ -151,11 +152,13 @@ func decide(st *inputs.State, pi *Image, engine map[string]EngineImage, opt Opti
 	case opt.Rebuild:
 		pi.Reason = "rebuild requested (-B)"
 	case found && main.Inputs == digest:
-		if missing := missingRefs(pi, engine); len(missing) > 0 {
-			pi.Reason, pi.SameAs = "ref "+missing[0]+" missing from engine", main.ID
+		if why := refsReason(pi, engine); why != "" {
+			pi.Reason, pi.SameAs = why, main.ID
 			return nil
 		}
 		pi.Status, pi.Reason = UpToDate, "inputs unchanged"
+	case found && main.Inputs == "":
+		pi.Reason = refReason(pi.Config.Ref, main, true, digest)
 	case found:
 		changedSince(pi, old, main.Inputs)
 	default:
@@ -166,16 +169,6 @@ func decide(st *inputs.State, pi *Image, engine map[string]EngineImage, opt Opti
 		return missing(st, pi)
 	}
 	return nil
-}
-
-func missingRefs(pi *Image, engine map[string]EngineImage) []string {
-	var out []string
-	for _, r := range pi.Config.Refs() {
-		if e, ok := engine[normalize(r)]; !ok || e.Inputs != pi.Manifest.Digest {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // changedSince says what changed since old, the recorded manifest of the engine's image

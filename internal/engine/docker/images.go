@@ -12,17 +12,18 @@ import (
 // InputsLabel is the label every image imagemake builds carries: the digest of its inputs.
 const InputsLabel = "imagemake.inputs"
 
-// Image is an image of the engine that imagemake built.
+// Image is an image of the engine under a ref: one imagemake built, or another one.
 type Image struct {
 	ID     string // sha256:...
-	Inputs string // the value of its InputsLabel
+	Inputs string // the value of its InputsLabel; "" for an image without it
 }
 
-// Images returns every image of the engine carrying InputsLabel, under each of its refs in
-// normalised form (dockerfile.Normalize: "pybase" is "docker.io/library/pybase:latest").
+// Images returns every tagged image of the engine, under each of its refs in normalised form
+// (dockerfile.Normalize: "pybase" is "docker.io/library/pybase:latest"), those without
+// InputsLabel too (Inputs ""), so that a ref holding another image is told from a missing one.
 func (e *Engine) Images(ctx context.Context) (map[string]Image, error) {
 	list, err := e.api.ImageList(ctx, image.ListOptions{
-		Filters: filters.NewArgs(filters.Arg("label", InputsLabel)),
+		Filters: filters.NewArgs(filters.Arg("dangling", "false")),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("listing images: %w", e.wrap(err))

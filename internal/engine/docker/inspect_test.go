@@ -27,3 +27,25 @@ func TestInputs(t *testing.T) {
 		t.Errorf("Inputs of a missing image: %v, want an error naming it", err)
 	}
 }
+
+// TestImagesHoldsRefsOfOtherImages: a ref on an image without the inputs label is listed, with
+// no inputs, so that the plan says what the ref holds instead of calling it missing.
+func TestImagesHoldsRefsOfOtherImages(t *testing.T) {
+	e := testEngine(t)
+	ref := testRef(t, e, "unlabelled")
+	id, err := testBuilder(t, e).Build(context.Background(), schedule.Request{
+		Dockerfile: "Dockerfile",
+		Context:    testContext(t, busyboxBase),
+		Refs:       []string{ref},
+	}, nil)
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	images, err := e.Images(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := images["docker.io/"+ref], (Image{ID: id}); got != want {
+		t.Errorf("Images()[%q] = %+v, want %+v", "docker.io/"+ref, got, want)
+	}
+}
