@@ -91,7 +91,9 @@ func planOf(t *testing.T, r *repo, image string, args ...string) result {
 	if code != 0 {
 		t.Fatalf("plan %v: exit %d\n%s\n%s", args, code, out, errOut)
 	}
-	var p struct{ Images []struct{ Name, Status, Reason string } }
+	var p struct {
+		Images []struct{ Name, Status, Reason string }
+	}
 	if err := json.Unmarshal([]byte(out), &p); err != nil {
 		t.Fatalf("plan %v: %v\n%s", args, err, out)
 	}
