@@ -80,19 +80,24 @@ func toPull(written string, img *config.Image) (Base, bool) {
 // --pull an external base is taken as it was when the engine's image was built. It returns cur
 // itself when that changes nothing.
 func repin(cur, old *inputs.Manifest, digests map[string]string) *inputs.Manifest {
-	was := map[string]string{}
+	var was map[string]string // base as written -> the digest old pinned it to
 	if old != nil {
 		for _, b := range old.Bases {
 			if w, d := inputs.SplitPinned(b); d != "" {
+				if was == nil {
+					was = map[string]string{}
+				}
 				was[w] = d
 			}
 		}
 	}
-	bases, pinned := make([]string, len(cur.Bases)), false
+	bases, pinned := cur.Bases, false
 	for i, b := range cur.Bases {
-		bases[i] = b
 		if d, ok := was[b]; ok {
-			bases[i], pinned = inputs.Pin(b, d), true
+			if !pinned {
+				bases, pinned = slices.Clone(cur.Bases), true
+			}
+			bases[i] = inputs.Pin(b, d)
 		}
 	}
 	upstream, moved := upstreamOf(cur, digests)
