@@ -159,6 +159,9 @@ func decide(st *inputs.State, pi *Image, engine map[string]EngineImage, opt Opti
 		pi.Status, pi.Reason = UpToDate, "inputs unchanged"
 	case found && main.Inputs == "":
 		pi.Reason = refReason(pi.Config.Ref, main, true, digest)
+		if same, ok := byDigest[digest]; ok {
+			pi.Reason, pi.SameAs = pi.Reason+"; same inputs built as "+short(same.ID), same.ID
+		}
 	case found:
 		changedSince(pi, old, main.Inputs)
 	default:

@@ -32,6 +32,9 @@ func TestWhatARefHoldsInstead(t *testing.T) {
 			Stale, "ref acme/api:latest holds an image without the imagemake.inputs label (cccccccccccc)"},
 		{"main ref on an image imagemake did not build", map[string]EngineImage{"docker.io/acme/api:dev": {ID: "sha256:dddddddddddd0"}},
 			Stale, "ref acme/api:dev holds an image without the imagemake.inputs label (dddddddddddd)"},
+		{"main ref on an image imagemake did not build, same inputs under another ref", map[string]EngineImage{
+			"docker.io/acme/api:dev": {ID: "sha256:dddddddddddd0"}, "docker.io/acme/api:old": mine},
+			Stale, "ref acme/api:dev holds an image without the imagemake.inputs label (dddddddddddd); same inputs built as aaaaaaaaaaaa"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
