@@ -262,7 +262,7 @@ func Summary(reasons []string) string {
 // as ExplainAt names them.
 func ExplainSince(old, cur *Manifest, source func(name string) string, commit string) string {
 	if old.Digest == cur.Digest {
-		return "not in the engine; the image pushed at " + commit + " has the same inputs"
+		return "the image pushed at " + commit + " has the same inputs"
 	}
 	return Summary(ExplainAt(old, cur, source)) + " (since " + commit + ")"
 }

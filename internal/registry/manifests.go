@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -201,53 +199,31 @@ func readInputsBlob(blob v1.Layer) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// FetchFirstInputs lists the tags of repo once and reads the inputs manifest of the first of
-// tags it holds: that tag and its JSON; "" and nil when the registry holds none of them (or
-// no such repository).
+// FetchFirstInputs reads the inputs manifest of the first of tags that repo holds, trying
+// them in order: one manifest request per tag until one is there, then its blob. It returns
+// that tag and its JSON; "" and nil when repo holds none of them, or when the registry has no
+// such repository (it stops at the first answer saying so). Not a tag listing: a repository
+// of a long history holds thousands of tags, which registries list a page at a time.
 func (c *Client) FetchFirstInputs(ctx context.Context, repo string, tags []string) (string, []byte, error) {
-	if err := c.ready(ctx); err != nil {
-		return "", nil, err
-	}
-	held, err := c.listTags(ctx, repo)
-	if err != nil {
-		return "", nil, err
-	}
 	for _, t := range tags {
-		if held[t] {
-			doc, err := c.FetchInputs(ctx, repo+":"+t)
-			return t, doc, err
+		doc, err := c.FetchInputs(ctx, repo+":"+t)
+		switch {
+		case err == nil:
+			return t, doc, nil
+		case isUnknownRepo(err):
+			return "", nil, nil
+		case !errors.Is(err, ErrNotFound):
+			return "", nil, err
 		}
 	}
 	return "", nil, nil
 }
 
-// listTags is the set of tags of repo, empty when the registry has no such repository.
-func (c *Client) listTags(ctx context.Context, repo string) (map[string]bool, error) {
-	r, err := c.parse(repo + ":latest")
-	if err != nil {
-		return nil, err
-	}
-	list, err := c.puller.List(ctx, r.Context())
-	if isUnknownRepo(err) {
-		return map[string]bool{}, nil
-	} else if err != nil {
-		return nil, describe("listing the tags of", repo, r, err)
-	}
-	held := make(map[string]bool, len(list))
-	for _, t := range list {
-		held[t] = true
-	}
-	return held, nil
-}
-
-// isUnknownRepo is the registry saying, to a tag listing, that the repository does not exist.
+// isUnknownRepo is the registry saying the repository does not exist (NAME_UNKNOWN).
 func isUnknownRepo(err error) bool {
 	var terr *transport.Error
-	if !errors.As(err, &terr) || terr.Request == nil || !strings.HasSuffix(terr.Request.URL.Path, "/tags/list") {
+	if !errors.Is(err, ErrNotFound) || !errors.As(err, &terr) {
 		return false
-	}
-	if terr.StatusCode == http.StatusNotFound {
-		return true
 	}
 	for _, d := range terr.Errors {
 		if d.Code == transport.NameUnknownErrorCode {

@@ -144,8 +144,9 @@ func descriptor(t *testing.T, l v1.Layer) v1.Descriptor {
 	return v1.Descriptor{MediaType: mt, Size: size, Digest: d}
 }
 
-// A registry failing is an error, never "nothing stored"; one listing and one artifact read is
-// all FetchFirstInputs asks.
+// FetchFirstInputs asks one manifest per tag until one is there, then its blob, and stops at
+// the first answer saying the repository does not exist; a registry failing is an error, never
+// "nothing stored".
 func TestFetchFirstInputsRequests(t *testing.T) {
 	f, host := serve(t)
 	ctx := context.Background()
@@ -156,13 +157,20 @@ func TestFetchFirstInputsRequests(t *testing.T) {
 	if tag, _, err := client().FetchFirstInputs(ctx, host+"/api", []string{"c3.inputs", "c2.inputs", "c1.inputs"}); err != nil || tag != "c2.inputs" {
 		t.Fatalf("FetchFirstInputs = %q, %v", tag, err)
 	}
-	if lists, gets, blobs := f.count("GET", "/tags/list"), f.count("GET", "/manifests/"), f.count("GET", "/blobs/"); lists != 1 || gets != 1 || blobs != 1 {
-		t.Errorf("requests: %d listings, %d manifest and %d blob reads; want one each:\n%s", lists, gets, blobs, f.log())
+	if lists, gets, blobs := f.count("", "/tags/list"), f.count("GET", "/manifests/"), f.count("GET", "/blobs/"); lists != 0 || gets != 2 || blobs != 1 {
+		t.Errorf("requests: %d listings, %d manifest and %d blob reads; want none, 2 (c3, c2) and 1:\n%s", lists, gets, blobs, f.log())
 	}
-	f.inject(fault{method: "GET", path: "/tags/list", status: 500})
-	_, _, err := client(registry.WithRetries(0, 0)).FetchFirstInputs(ctx, host+"/api", []string{"c2.inputs"})
-	if err == nil || errors.Is(err, registry.ErrNotFound) || !strings.Contains(err.Error(), host+"/api") {
-		t.Errorf("FetchFirstInputs with the listing failing: %v; want an error naming the repository", err)
+	f.reset()
+	if tag, _, err := client().FetchFirstInputs(ctx, host+"/never-pushed", []string{"c3.inputs", "c2.inputs", "c1.inputs"}); err != nil || tag != "" {
+		t.Fatalf("FetchFirstInputs in a repository the registry lacks = %q, %v", tag, err)
+	}
+	if gets := f.count("GET", "/manifests/"); gets != 1 {
+		t.Errorf("a repository the registry lacks: %d manifest reads, want 1:\n%s", gets, f.log())
+	}
+	f.inject(fault{method: "GET", path: "/manifests/c3.inputs", status: 500})
+	_, _, err := client(registry.WithRetries(0, 0)).FetchFirstInputs(ctx, host+"/api", []string{"c3.inputs", "c2.inputs"})
+	if err == nil || errors.Is(err, registry.ErrNotFound) || !strings.Contains(err.Error(), host+"/api:c3.inputs") {
+		t.Errorf("FetchFirstInputs with the registry failing: %v; want an error naming the tag", err)
 	}
 	if err := client().StoreInputs(ctx, nil, host+"/api:x.inputs", host+"/other:x.inputs"); err == nil || !strings.Contains(err.Error(), "not in the repository") {
 		t.Errorf("StoreInputs across repositories: %v", err)

@@ -21,8 +21,8 @@ import (
 // registry, tagged {cache.repo or repo}/NAME:in-<16 hex>.inputs (its inputs tag's) and
 // NAME:<commit>.inputs (the commit pushed from, HEAD's short hash). A machine with no record
 // of an image names what changed against the manifest of the nearest commit of its history
-// that has one: one tag listing and one artifact read per image, none for an image up to date,
-// tagged or reused.
+// that has one, tried nearest first as the cache sources are (a manifest request each, then
+// one blob), none for an image up to date, tagged or reused.
 
 // inputsSuffix ends the tags of stored inputs manifests.
 const inputsSuffix = ".inputs"
