@@ -224,7 +224,12 @@ func (w *watcher) build(ctx context.Context, changed []string) (results []schedu
 		w.failed(err)
 		return nil, false
 	}
-	defer r.Close()
+	defer func() {
+		r.Close()
+		if err := w.scanner.Settle(); err != nil { // the next round writes the stat cache only if it learns
+			w.say("%v", err)
+		}
+	}()
 	if changed != nil && !anyStale(r.Images) {
 		return nil, false
 	}

@@ -1,6 +1,7 @@
 package inputs
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -219,4 +220,22 @@ func filledSum(old []dirent, d *dirent, racy int64) ([32]byte, bool) {
 	default:
 		return [32]byte{}, false
 	}
+}
+
+// Settle takes back, as the scanner's stat cache, what the last run saved in the stat cache
+// file (Save), so that the next run's Save writes only when that run learnt something: a
+// kept scanner's learnt hashes and stale records would otherwise make every later run write
+// the whole cache again. Call it after a run that saved, between runs.
+func (s *Scanner) Settle() error {
+	if _, added := s.digests.snapshot(); !added && !s.cache.changed() {
+		return nil
+	}
+	recs, digests, err := loadCache(s.cacheFile(), s.root)
+	if err != nil {
+		return fmt.Errorf("reading the stat cache: %w", err)
+	}
+	s.cache = newStatCache(s.root, recs)
+	s.dirs.cache = s.cache
+	s.digests = &digestCache{recs: digests}
+	return nil
 }

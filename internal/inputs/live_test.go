@@ -99,3 +99,33 @@ func TestForgetRemovedFolder(t *testing.T) {
 		t.Errorf("digest %s after the folder came back, want %s", after[0].Digest, before[0].Digest)
 	}
 }
+
+// TestSettleSavesOnlyWhatIsNew: a kept scanner that saved writes the stat cache again only when a
+// later run learnt a hash.
+func TestSettleSavesOnlyWhatIsNew(t *testing.T) {
+	root, s, _, plan := liveProject(t)
+	must(t, s.Save())
+	must(t, s.Settle())
+	file := filepath.Join(root, StateDir, cacheFile)
+	before, err := os.Stat(file)
+	must(t, err)
+	s.Forget([]string{filepath.Join(root, "other/z.txt")})
+	plan()
+	if s.cache.changed() {
+		t.Fatal("a run that learnt nothing would save the stat cache")
+	}
+	changed := filepath.Join(root, "shared/y.txt")
+	must(t, os.WriteFile(changed, []byte("changed"), 0o644))
+	s.Forget([]string{changed})
+	plan()
+	must(t, s.Save())
+	after, err := os.Stat(file)
+	must(t, err)
+	if !after.ModTime().After(before.ModTime()) && after.Size() == before.Size() {
+		t.Error("a run that hashed a changed file did not save the stat cache")
+	}
+	must(t, s.Settle())
+	if s.cache.changed() {
+		t.Error("changed after Settle")
+	}
+}
