@@ -60,7 +60,7 @@ the services of the changed images. Ctrl-C stops the task and the builds and exi
 	f.BoolVar(&o.noReuse, "no-reuse", false, "do not look in the registry for images or cache built elsewhere")
 	f.DurationVar(&o.debounce, "debounce", 20*time.Millisecond, "start a round once the files were quiet this `long` after a change")
 	f.DurationVar(&o.poll, "poll", 0, "list the watched folders every `INTERVAL` instead of being told of changes by the system (inotify)")
-	f.DurationVar(&o.grace, "grace", taskGrace, "how `long` a stopped task has after SIGINT before SIGKILL")
+	f.DurationVar(&o.grace, "grace", 5*time.Second, "how `long` a stopped task has after SIGINT before SIGKILL")
 	addProgressFlags(f, &o.buildOptions)
 	return cmd
 }
@@ -173,7 +173,7 @@ func (w *watcher) take(ctx context.Context, changed []string) bool {
 		switch {
 		case slices.Contains(files, p):
 			reload = true
-		case isIgnoreFile(p) || w.scanner.Matters(p):
+		case !matters && (isIgnoreFile(p) || w.scanner.Matters(p)): // one that matters is enough
 			matters = true
 		}
 	}
