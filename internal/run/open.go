@@ -119,7 +119,7 @@ func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
 		defer close(s.asked)
 		engine <- s.askEngine(ctx, m.Project.Env)
 	}()
-	s.Images, err = plan.Compute(m, s.Scanner, s.State, plan.Options{Names: names, Rebuild: rebuild, Pull: basePuller(ctx, o.Pull),
+	s.Images, err = plan.Compute(m, s.Scanner, s.State, plan.Options{Names: names, Rebuild: rebuild, Pull: basePuller(ctx, m, o.Pull),
 		Engine: func() map[string]plan.EngineImage { return <-engine }})
 	if ie := (*inputs.InputError)(nil); errors.As(err, &ie) {
 		return fail(badInput(err)) // the project's files are wrong, as with a bad config

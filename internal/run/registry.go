@@ -13,6 +13,7 @@ import (
 	"github.com/imagemake/imagemake/internal/gitinfo"
 	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/plan"
+	"github.com/imagemake/imagemake/internal/project"
 	"github.com/imagemake/imagemake/internal/registry"
 	"github.com/imagemake/imagemake/internal/schedule"
 )
@@ -243,27 +244,37 @@ func sameRegistry(from string, refs []string) bool {
 
 // basePuller is plan's Puller when pull is set: the external bases are resolved with a
 // registry client of their own (a base is wherever its ref says, Docker Hub included), one
-// request per base, in parallel. A base is read for the platform its image builds for; "" is
-// this machine's, which the Docker engine builds for. A multi-platform image counts the tag's
-// own digest, its index.
-func basePuller(ctx context.Context, pull bool) plan.Puller {
+// request per base, in parallel. A base is read for the platform its image builds for, else
+// for the default builder's (see builderPlatform).
+// A multi-platform image counts the tag's own digest, its index.
+func basePuller(ctx context.Context, m *project.Model, pull bool) plan.Puller {
 	if !pull {
 		return nil
 	}
 	c := registry.New()
+	builder := builderPlatform(m)
 	return func(bases []plan.Base) ([]string, []error) {
 		asked := make([]registry.Base, len(bases))
 		for i, b := range bases {
 			asked[i] = registry.Base{Ref: b.Ref, Platform: b.Platform}
 			switch {
 			case b.Platform == "":
-				asked[i].Platform = platforms.DefaultString()
+				asked[i].Platform = builder
 			case strings.Contains(b.Platform, ","):
 				asked[i].Platform = ""
 			}
 		}
 		return c.ResolveAll(ctx, asked, registry.DefaultParallel)
 	}
+}
+
+// builderPlatform is the platform of the builder a build uses by default when the project
+// read it (project.Model.BuildPlatform), else this machine's, which the Docker engine builds for.
+func builderPlatform(m *project.Model) string {
+	if m.BuildPlatform != "" {
+		return m.BuildPlatform
+	}
+	return platforms.DefaultString()
 }
 
 // pinBases makes each base --pull resolved (see inputs.SplitPinned) a named context of that
