@@ -62,6 +62,7 @@ func (s *Run) Build(ctx context.Context, o Options, report func(schedule.Event))
 	if err := s.lookInRegistry(ctx, s.registryCandidates(o)); err != nil {
 		return nil, err
 	}
+	s.travelReasons(ctx, o) // reasons.go: what changed since the nearest commit's pushed image
 	return s.schedule(ctx, o, report), nil
 }
 
@@ -143,7 +144,7 @@ func (s *Run) jobs(o Options, report func(schedule.Event)) []*schedule.Job {
 		if o.fetch { // pulls wait for nothing; Pull schedules the requested images only
 			j.Deps = nil
 		}
-		if w := s.assign(j, pi, o); w != nil {
+		if w := s.storingInputs(s.assign(j, pi, o), pi, o); w != nil { // reasons.go: with --push, the inputs stored too
 			logs := func(line string) { report(schedule.Event{Kind: schedule.Log, Image: pi.Name, Line: line}) }
 			j.Work = func(ctx context.Context) (schedule.Status, error) { return w(ctx, logs) }
 		}
