@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"archive/tar"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/docker/docker/api/types/image"
 
 	"github.com/imagemake/imagemake/internal/inputs"
 )
@@ -202,3 +205,48 @@ func TestFileNamesWithEscapesAndBadUTF8(t *testing.T) {
 		t.Errorf("explain --json has no name_base64 for the name that is no UTF-8:\n%s", out)
 	}
 }
+
+// TestRefOnAnotherImageIsNotMissing moves the extra tag of an up-to-date image onto another
+// image of the project, then onto an image imagemake did not build: plan says what the tag
+// points at instead of calling it missing, and build puts it back.
+func TestRefOnAnotherImageIsNotMissing(t *testing.T) {
+	r := newProject(t, map[string]string{
+		"imagemake.yaml": "version: 1\nrepo: ${DOCKER_REPO}\ntag: ${DOCKER_TAG}\nimages:\n" +
+			"  app: {context: app, tags: ['${DOCKER_REPO}/app:extra']}\n  other: {context: other}\n",
+		"app/Dockerfile":   "FROM scratch\nCOPY a.txt /\n",
+		"app/a.txt":        randomHex(8),
+		"other/Dockerfile": "FROM scratch\nCOPY b.txt /\n",
+		"other/b.txt":      randomHex(8),
+	})
+	if got := statuses(r.build(0)); got["app"] != "built" || got["other"] != "built" {
+		t.Fatalf("build: %v", got)
+	}
+	ctx := context.Background()
+	extra := r.prefix + "/app:extra"
+	if err := r.docker.ImageTag(ctx, r.ref("other"), extra); err != nil {
+		t.Fatal(err)
+	}
+	app, _ := r.planImage("app")
+	if app.Status != "stale" || !strings.HasPrefix(app.Reason, "ref "+extra+" points at another image (inputs ") {
+		t.Errorf("extra tag on other: %s (%s), want stale, points at another image", app.Status, app.Reason)
+	}
+	rc, err := r.docker.ImageImport(ctx, image.ImportSource{Source: strings.NewReader(emptyTar), SourceName: "-"}, extra, image.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, rc)
+	rc.Close()
+	app, _ = r.planImage("app")
+	if app.Status != "stale" || !strings.HasPrefix(app.Reason, "ref "+extra+" holds an image without the imagemake.inputs label (") {
+		t.Errorf("extra tag on an imported image: %s (%s), want stale, without the label", app.Status, app.Reason)
+	}
+	if got := statuses(r.build(0)); got["app"] != "reused" {
+		t.Errorf("build: %v, want app re-tagged (reused)", got)
+	}
+	if app, _ := r.planImage("app"); app.Status != "up-to-date" {
+		t.Errorf("after the build: %s (%s)", app.Status, app.Reason)
+	}
+}
+
+// emptyTar is a tar archive with no member: two zero blocks.
+var emptyTar = string(make([]byte, 1024))
