@@ -116,8 +116,9 @@ var pylibImages = []string{"api", "notifier", "pybase", "worker"}
 // TestMachines is issue 14's story on two engines with the registry between them: CI builds
 // commit 1 on engine A and pushes; CI builds commit 2 (a change to the shared folder src/pylib)
 // on engine B from a fresh clone; a test job on engine B runs a task on commit 2's images; a
-// developer on engine A brings commit 2 with a local edit up to date. Each step checks what
-// was built, reused, pulled and pushed, from the JSON results and the engines' image lists.
+// job on engine B pulls what it lacks; a developer on engine A brings commit 2 with a local
+// edit up to date. Each step checks what was built, reused, pulled and pushed, from the JSON
+// results and the engines' image lists.
 func TestMachines(t *testing.T) {
 	hostB, dockerB := engineB(t)
 	addr := registrytest.Start(t, registrytest.Options{})
@@ -220,6 +221,21 @@ func TestMachines(t *testing.T) {
 		}
 		if held, _ := b.holds(b.tagged("luabase", c2)); held {
 			t.Errorf("luabase was pulled though the task needs only what is built on it")
+		}
+	})
+
+	step("pull_on_engine_B", func(t *testing.T) {
+		b := cloneOn(story, a, hostB, dockerB) // a job that runs docker compose itself
+		b.t = t
+		code, out, errOut := b.run("pull", "--format", "json")
+		res, _ := jsonEvents(out)
+		if code != 0 || !reflect.DeepEqual(statuses(res), want("reused", "luabase")) {
+			t.Fatalf("pull on engine B: exit %d, %v, want only luabase pulled\n%s", code, res, errOut)
+		}
+		for name, p := range b.planJSON() {
+			if held, inputs := b.holds(b.tagged(name, c2)); !held || inputs != p.Inputs || p.Status != "up-to-date" {
+				t.Errorf("after pull, %s: held %v with inputs %s, plan %+v", name, held, inputs, p)
+			}
 		}
 	})
 
