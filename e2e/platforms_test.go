@@ -191,6 +191,55 @@ RUN ["/bin/busybox", "sh", "-c", "test \"$(/bin/busybox uname -m)\" = aarch64 &&
 	}
 }
 
+// TestPlatformOfTheBuilder builds an image without platform: on a BuildKit daemon whose worker
+// is linux/arm64 (under QEMU here): imagemake asks the builder before planning and reads the
+// Dockerfile for arm64, as the build runs it. COPY bin/${TARGETARCH}/app reads bin/arm64 only:
+// a change to bin/amd64 rebuilds nothing, one to bin/arm64 does.
+func TestPlatformOfTheBuilder(t *testing.T) {
+	addr := registrytest.Start(t, registrytest.Options{})
+	r := tinyRepo(t, addr)
+	r.env["DOCKER_TAG"] = "t1"
+	d := startBuildkitd(t, addr, "--oci-worker-platform", "linux/arm64")
+	write(t, filepath.Join(r.dir, "imagemake.yaml"), "version: 1\nrepo: ${DOCKER_REPO}\ntag: ${DOCKER_TAG}\n"+
+		"builders: ["+d.addr+"]\nimages:\n  app:\n    context: app\n", 0o644)
+	write(t, filepath.Join(r.dir, "app/Dockerfile"), `FROM scratch
+ARG TARGETARCH
+COPY busybox-${TARGETARCH} /bin/busybox
+COPY bin/${TARGETARCH}/app /app
+RUN ["/bin/busybox", "sh", "-c", "test \"$(/bin/busybox uname -m)\" = aarch64 && /bin/busybox cat /app"]
+`, 0o644)
+	write(t, filepath.Join(r.dir, "app/busybox-arm64"), readFile(t, arm64Busybox(t)), 0o755)
+	write(t, filepath.Join(r.dir, "app/busybox-amd64"), readFile(t, "/bin/busybox"), 0o755)
+	write(t, filepath.Join(r.dir, "app/bin/arm64/app"), r.prefix, 0o644)
+	write(t, filepath.Join(r.dir, "app/bin/amd64/app"), r.prefix, 0o644)
+
+	if got := r.build(0, "--push")["app"]; got.Status != "built" {
+		t.Fatalf("app %+v, want built", got)
+	}
+	nr, err := name.ParseReference(r.ref("app"), name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := remote.Image(nr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := img.ConfigFile(); err != nil || cfg.Architecture != "arm64" {
+		t.Fatalf("pushed image config %+v (%v), want arm64", cfg, err)
+	}
+	write(t, filepath.Join(r.dir, "app/bin/amd64/app"), "changed", 0o644)
+	if st := planStatus(t, r, "app"); st != "in-registry" {
+		t.Errorf("after bin/amd64/app changed: plan says %q, want in-registry (an arm64 build does not read it)", st)
+	}
+	write(t, filepath.Join(r.dir, "app/bin/arm64/app"), "changed", 0o644)
+	if st := planStatus(t, r, "app"); st != "stale" {
+		t.Errorf("after bin/arm64/app changed: plan says %q, want stale", st)
+	}
+	if got := r.build(0, "--push")["app"]; got.Status != "built" {
+		t.Errorf("after bin/arm64/app changed: app %+v, want built", got)
+	}
+}
+
 // workerRuns tells whether the daemon's worker lists platform.
 func workerRuns(t *testing.T, d *bkDaemon, platform string) bool {
 	t.Helper()

@@ -25,7 +25,8 @@ func (m *Model) PlatformDependent() []string {
 // ForBuilder reads again, for the builder's platform p (its worker's, such as linux/arm64),
 // the Dockerfiles of the images PlatformDependent names: their bases and context paths become
 // those the builder's build reads (COPY bin/${TARGETARCH}/app reads bin/arm64/app only). When a
-// base they name changed, the graph is resolved again. It sets BuildPlatform.
+// base they name changed, the graph is resolved again. It sets BuildPlatform and
+// ReadForBuilder.
 func (m *Model) ForBuilder(p string) error {
 	names := m.PlatformDependent()
 	regraph := false
@@ -38,7 +39,7 @@ func (m *Model) ForBuilder(p string) error {
 		regraph = regraph || !slices.Equal(refNames(m.Dockerfiles[name]), refNames(info))
 		m.Dockerfiles[name] = info
 	}
-	m.BuildPlatform = p
+	m.BuildPlatform, m.ReadForBuilder = p, names
 	if !regraph {
 		return nil
 	}

@@ -42,7 +42,7 @@ func TestForBuilder(t *testing.T) {
 	if got := m.Graph.DepNames("fixed"); !slices.Equal(got, []string{"base-amd64"}) {
 		t.Errorf("fixed deps %q, want [base-amd64]: its own platform", got)
 	}
-	if m.BuildPlatform != "linux/arm64" || len(m.PlatformDependent()) != 0 {
+	if m.BuildPlatform != "linux/arm64" || len(m.PlatformDependent()) != 0 || !slices.Equal(m.ReadForBuilder, []string{"app"}) {
 		t.Errorf("BuildPlatform %q, still dependent %q", m.BuildPlatform, m.PlatformDependent())
 	}
 }

@@ -33,8 +33,9 @@ type Model struct {
 	// BuildPlatform is the builder's platform the Dockerfiles were read for (ForBuilder); "":
 	// not known, linux/amd64 assumed, and a context path made from a platform arg counts the
 	// whole context.
-	BuildPlatform string
-	Warnings      []string // problems that do not stop the run
+	BuildPlatform  string
+	ReadForBuilder []string // the images ForBuilder read again for BuildPlatform
+	Warnings       []string // problems that do not stop the run
 }
 
 // Load reads and validates the config, parses every Dockerfile and builds the graph. Every

@@ -59,7 +59,7 @@ func (s *Run) backend(ctx context.Context, o Options, env map[string]string) err
 		s.bk.pending = append(s.bk.pending, e+"; building on the other builders")
 	}
 	s.bk.pool = buildkit.NewPool(list, o.Jobs, s.bk.warn)
-	return nil
+	return s.checkReadFor(s.bk.pool.Platform())
 }
 
 // engineBackend builds on the Docker engine's BuildKit, a pool of one.
@@ -69,7 +69,7 @@ func (s *Run) engineBackend(ctx context.Context, o Options) error {
 		return failed(fmt.Errorf("cannot build: %w", err))
 	}
 	s.bk = &builders{engine: true, pool: buildkit.NewPool([]*buildkit.Builder{b}, o.Jobs, nil)}
-	return nil
+	return s.checkReadFor(b.Platform())
 }
 
 // daemonOptions: TLS, the values of secrets named by variable, loads into the engine, and the

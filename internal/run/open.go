@@ -104,6 +104,10 @@ func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
 	s := &Run{Model: m, State: inputs.OpenState(m.Root), restoreGC: gcOffWhilePlanning(), release: release,
 		asked: make(chan struct{})}
 	fail := func(err error) (*Run, error) { s.Close(); return nil, err } // not only at exit: cli.Run runs in tests
+	// Before the scanner narrows with the Dockerfiles.
+	if w := readForBuilder(ctx, m); w != "" {
+		o.warn(w)
+	}
 	if s.Scanner = o.Scanner; s.Scanner == nil {
 		if s.Scanner, err = inputs.NewScanner(m.Project, inputs.WithDockerfiles(m.Dockerfiles)); err != nil {
 			return fail(failed(err))

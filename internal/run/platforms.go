@@ -6,7 +6,10 @@ import (
 	"strings"
 
 	"github.com/imagemake/imagemake/internal/config"
+	"github.com/imagemake/imagemake/internal/engine/buildkit"
+	"github.com/imagemake/imagemake/internal/engine/docker"
 	"github.com/imagemake/imagemake/internal/plan"
+	"github.com/imagemake/imagemake/internal/project"
 )
 
 // labelOf is the imagemake.inputs label of the image ref names, read as img is built: of a
@@ -41,4 +44,67 @@ func engineCannotPush(pi *plan.Image) error {
 	}
 	return fmt.Errorf("image %s: platforms %s: the Docker engine holds one platform's image of it and cannot push an image index; "+
 		"build it on a BuildKit daemon (builders: in imagemake.yaml, or --builder) with --push", pi.Name, strings.Join(pi.Config.Platforms, ", "))
+}
+
+// readForBuilder reads the Dockerfiles whose reading depends on the builder's platform
+// (project.Model.PlatformDependent: a FROM line or context path made from TARGETARCH,
+// BUILDPLATFORM... in an image without platform:) for the platform of the builder that builds
+// by default: the first of builders: (or $BUILDKIT_HOST), else the Docker engine's BuildKit.
+// The builder is asked only when such a Dockerfile exists, before anything is planned, so
+// plan, build and every machine of that platform agree on the inputs. When it does not answer,
+// the Dockerfiles stay read for linux/amd64 with their platform-dependent paths counting the
+// whole context, and the returned warning says so.
+func readForBuilder(ctx context.Context, m *project.Model) string {
+	names := m.PlatformDependent()
+	if len(names) == 0 || m.BuildPlatform != "" {
+		return ""
+	}
+	p, err := defaultBuilderPlatform(ctx, m)
+	if err == nil {
+		err = m.ForBuilder(p)
+	}
+	if err != nil {
+		return fmt.Sprintf("images %s read platform args without a platform: and the builder's platform is not known (%v): each counts its whole context",
+			strings.Join(names, ", "), err)
+	}
+	return ""
+}
+
+// defaultBuilderPlatform is the platform of the builder a build uses without --builder.
+func defaultBuilderPlatform(ctx context.Context, m *project.Model) (string, error) {
+	addrs := m.Project.Builders
+	if len(addrs) == 0 && m.Project.Env["BUILDKIT_HOST"] != "" {
+		addrs = []string{m.Project.Env["BUILDKIT_HOST"]}
+	}
+	var b *buildkit.Builder
+	if len(addrs) > 0 {
+		var err error
+		if b, err = buildkit.Dial(ctx, addrs[0]); err != nil {
+			return "", err
+		}
+	} else {
+		e, err := docker.New(ctx, m.Project.Env)
+		if err != nil {
+			return "", err
+		}
+		defer e.Close()
+		if b, err = e.BuildKit(ctx); err != nil {
+			return "", err
+		}
+	}
+	defer b.Close()
+	return b.Platform(), nil
+}
+
+// checkReadFor refuses to build on a builder of another platform than the one the
+// platform-dependent Dockerfiles were read for (--builder naming another builder than the
+// default): their inputs would not be what that build reads.
+func (s *Run) checkReadFor(builder string) error {
+	m := s.Model
+	if m.BuildPlatform == "" || m.BuildPlatform == builder || len(m.ReadForBuilder) == 0 {
+		return nil
+	}
+	return badInput(fmt.Errorf("images %s read platform args without a platform:, and were read for %s, the platform of the default builder; "+
+		"this build runs on a %s builder: give them platform: (or platforms:), or build on the default builder",
+		strings.Join(m.ReadForBuilder, ", "), m.BuildPlatform, builder))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/imagemake/imagemake/internal/config"
 	"github.com/imagemake/imagemake/internal/plan"
+	"github.com/imagemake/imagemake/internal/project"
 )
 
 // platformRegistry answers InputsFor per platform, as an image index does.
@@ -65,5 +66,22 @@ func TestEngineCannotPushAnIndex(t *testing.T) {
 		if err := engineCannotPush(&plan.Image{Name: "x", Config: &config.Image{Platforms: one}}); err != nil {
 			t.Errorf("platforms %q: %v", one, err)
 		}
+	}
+}
+
+// Dockerfiles read for the default builder's platform are not built on one of another platform.
+func TestCheckReadFor(t *testing.T) {
+	m := &project.Model{BuildPlatform: "linux/amd64", ReadForBuilder: []string{"app"}}
+	s := &Run{Model: m}
+	if err := s.checkReadFor("linux/amd64"); err != nil {
+		t.Errorf("same platform: %v", err)
+	}
+	err := s.checkReadFor("linux/arm64")
+	if KindOf(err) != BadInput || !strings.Contains(err.Error(), "images app read platform args without a platform:, and were read for linux/amd64") {
+		t.Errorf("other platform: %v", err)
+	}
+	s.Model = &project.Model{}
+	if err := s.checkReadFor("linux/arm64"); err != nil {
+		t.Errorf("nothing read for a builder: %v", err)
 	}
 }
