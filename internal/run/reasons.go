@@ -45,11 +45,11 @@ type Since struct {
 }
 
 // ReasonsFromRegistry words the reason of each planned image that is not up to date and of
-// which this machine has no record (never built here, such as in a fresh CI clone) against
-// the inputs of the image pushed at the nearest commit of the branch that stored them:
+// which this machine has no record (never built here, such as in a fresh CI clone) against the
+// inputs of the image pushed at the nearest of the last first-parent commits that stored some:
 // "file changed: src/luamods/http.lua (since a1b2c3d4e5f6)". It opens the registry when the
-// project names one. A registry error goes to warn and leaves the reason as it was; so does
-// a commit without stored inputs. It returns what it found, by image name.
+// project names one. A registry error goes to warn and leaves the reason as it was; so does no
+// commit with stored inputs. It returns what it found, by image name.
 func (s *Run) ReasonsFromRegistry(ctx context.Context, warn func(string)) map[string]Since {
 	want := s.unexplained(nil)
 	if len(want) == 0 {
@@ -75,7 +75,8 @@ func (s *Run) travelReasons(ctx context.Context, o Options) {
 	})
 }
 
-// unexplained are the images stale or unknown (not up to date, nor held in the registry), neither to be tagged nor reused, with no record.
+// unexplained are the images stale or unknown (not up to date, nor held in the registry),
+// neither to be tagged nor reused, of which this machine has no record.
 func (s *Run) unexplained(reused map[string]string) []*plan.Image {
 	var out []*plan.Image
 	for _, pi := range s.Images {
@@ -105,8 +106,12 @@ func (s *Run) explainFromRegistry(ctx context.Context, want []*plan.Image, warn 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			slots <- struct{}{}
-			defer func() { <-slots }()
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+			case <-ctx.Done():
+				return
+			}
 			since, err := s.fetchSince(ctx, store, pi, tags)
 			mu.Lock()
 			defer mu.Unlock()
