@@ -66,8 +66,8 @@ func (s *Scanner) context(img *config.Image) (_ *EntryList, err error) {
 	} else {
 		l, err = s.wholeContext(img, m, ctxDir, df)
 	}
-	if err != nil {
-		return nil, err
+	if err != nil || len(img.Secrets) == 0 {
+		return l, err
 	}
 	return withoutSecrets(l, s.secretsIn(img, s.sources(img, ctxDir))), nil
 }
