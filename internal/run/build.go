@@ -240,6 +240,7 @@ func (s *Run) Request(pi *plan.Image, o Options) (schedule.Request, error) {
 		Args:        s.Model.BuildArgs(img),
 		Target:      img.Target,
 		Platform:    img.Platform,
+		Platforms:   img.Platforms,
 		Network:     img.Network,
 		Labels:      labels,
 		Refs:        img.Refs(),

@@ -206,7 +206,6 @@ func (s *Run) buildRequest(ctx context.Context, pi *plan.Image, o Options, logs 
 	if err != nil {
 		return req, err
 	}
-	req.Platforms = pi.Config.Platforms
 	if o.Push {
 		req.Push = append(pi.Config.Refs(), s.inputsTag(pi))
 	}

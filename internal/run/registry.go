@@ -24,14 +24,18 @@ const gitCommits = 20
 // OpenRegistry sets up the registry client when the project names a registry (plan.UsesRegistry)
 // and the user did not turn reuse off. Without one, no request ever leaves the machine. Of a
 // multi-platform image it reads the image of the builder's platform (its first worker's, once
-// backend has run; linux/amd64 before) or of the image's platform:.
+// backend has run, or the default builder's when a Dockerfile needed it before planning;
+// linux/amd64 otherwise) or of the image's platform:.
 func (s *Run) OpenRegistry(ctx context.Context, noReuse bool) {
 	if noReuse || !plan.UsesRegistry(s.Model.Project) {
 		return
 	}
 	var opts []registry.Option
-	if s.bk != nil { // images in the registry are read for the builder's platform
+	switch { // images in the registry are read for the builder's platform
+	case s.bk != nil:
 		opts = append(opts, registry.WithPlatform(s.bk.pool.Platform()))
+	case s.Model.BuildPlatform != "": // asked before planning (readForBuilder)
+		opts = append(opts, registry.WithPlatform(s.Model.BuildPlatform))
 	}
 	s.reg = registry.New(opts...)
 	s.git = gitinfo.Read(ctx, s.Model.Root, gitCommits)
