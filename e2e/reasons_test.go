@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/imagemake/imagemake/internal/registry"
 	"github.com/imagemake/imagemake/internal/registry/registrytest"
 )
 
@@ -62,6 +64,16 @@ func TestReasonsTravel(t *testing.T) {
 	}
 	if got["api"].Status != "reused" {
 		t.Errorf("build: api %+v, want reused", got["api"])
+	}
+
+	// Pushed from commit 2, built here or not, each image's inputs are stored at commit 2 too.
+	second := git(t, b.dir, "rev-parse", "--short=12", "HEAD")
+	b.build(0, "--push")
+	for _, name := range []string{"openresty", "api"} {
+		ref := a.env["DOCKER_REPO"] + "/" + name + ":" + second + ".inputs"
+		if _, err := registry.New().FetchInputs(context.Background(), ref); err != nil {
+			t.Errorf("%s: inputs not stored by build --push at commit 2: %v", name, err)
+		}
 	}
 }
 
