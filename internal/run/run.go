@@ -90,13 +90,15 @@ func KindOf(err error) Kind {
 // HasRegistry tells whether OpenRegistry found a registry to ask.
 func (s *Run) HasRegistry() bool { return s.reg != nil }
 
-// CacheSources finds, for each stale image, the cache source a build would use ("" for none).
-// The map is never nil.
+// CacheSources finds, for each stale image, the cache source a build would use ("" for none);
+// an image in the registry is reused, not built. The map is never nil.
 func (s *Run) CacheSources(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
-	s.OpenRegistry(ctx, false)
+	if s.reg == nil { // FindInRegistry may have opened it
+		s.OpenRegistry(ctx, false)
+	}
 	for _, pi := range s.Images {
-		if pi.Status == plan.UpToDate {
+		if pi.Status == plan.UpToDate || pi.Status == plan.InRegistry {
 			continue
 		}
 		ref, err := s.CacheFrom(ctx, pi)
