@@ -256,14 +256,14 @@ func basePuller(ctx context.Context, m *project.Model, pull bool) plan.Puller {
 		return nil
 	}
 	c := registry.New()
-	builder := builderPlatform(m)
+	builder := sync.OnceValue(func() string { return builderPlatform(ctx, m) }) // asked only for a base without platform
 	return func(bases []plan.Base) ([]string, []error) {
 		asked := make([]registry.Base, len(bases))
 		for i, b := range bases {
 			asked[i] = registry.Base{Ref: b.Ref, Platform: b.Platform}
 			switch {
 			case b.Platform == "":
-				asked[i].Platform = builder
+				asked[i].Platform = builder()
 			case strings.Contains(b.Platform, ","):
 				asked[i].Platform = ""
 			}
@@ -272,11 +272,15 @@ func basePuller(ctx context.Context, m *project.Model, pull bool) plan.Puller {
 	}
 }
 
-// builderPlatform is the platform of the builder a build uses by default when the project
-// read it (project.Model.BuildPlatform), else this machine's, which the Docker engine builds for.
-func builderPlatform(m *project.Model) string {
+// builderPlatform is the platform of the builder a build uses by default: as the project read
+// it (project.Model.BuildPlatform), else as that builder says, else (it does not answer) this
+// machine's, which the Docker engine builds for.
+func builderPlatform(ctx context.Context, m *project.Model) string {
 	if m.BuildPlatform != "" {
 		return m.BuildPlatform
+	}
+	if p, err := defaultBuilderPlatform(ctx, m); err == nil && p != "" {
+		return p
 	}
 	return platforms.DefaultString()
 }
