@@ -278,3 +278,27 @@ func contains(lines []string, s string) bool {
 	}
 	return false
 }
+
+// TestPlanRegistryUnreachable: plan asks the registry only about the images the engine lacks,
+// and a registry it cannot reach is a warning, not a failure: those images stay stale.
+func TestPlanRegistryUnreachable(t *testing.T) {
+	r := newRepo(t, "monorepo")
+	r.env["DOCKER_REPO"] = "127.0.0.1:1/" + r.prefix // nothing listens on port 1
+	code, out, errOut := r.run("plan", "--format", "json")
+	var doc struct {
+		Images        []planned
+		RegistryError string `json:"registry_error"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); code != 0 || err != nil || !strings.Contains(doc.RegistryError, "127.0.0.1:1") {
+		t.Fatalf("plan --format json, registry unreachable: exit %d, %v, registry_error %q\n%s\n%s", code, err, doc.RegistryError, out, errOut)
+	}
+	for _, p := range doc.Images {
+		if p.Status != "stale" {
+			t.Errorf("%s: %+v, want stale", p.Name, p)
+		}
+	}
+	code, _, errOut = r.run("plan", "--check")
+	if code != 1 || !strings.Contains(errOut, "imagemake: registry unreachable, images the engine lacks are shown stale: ") {
+		t.Errorf("plan --check, registry unreachable: exit %d, want 1 and a warning\n%s", code, errOut)
+	}
+}
