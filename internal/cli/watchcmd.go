@@ -71,6 +71,7 @@ type watcher struct {
 	o       watchOptions
 	m       *project.Model // the last good project
 	scanner *inputs.Scanner
+	state   *inputs.State // the manifests, the last of each image kept in memory
 	names   []string // images and groups to build: the arguments and the task's needs
 	task    string   // the task to run and restart; "" for none
 	proc    *watch.Task
@@ -92,6 +93,7 @@ func runWatch(ctx context.Context, g *global, o watchOptions, args []string) err
 	if w.scanner, err = inputs.NewScanner(m.Project, inputs.WithDockerfiles(m.Dockerfiles)); err != nil {
 		return failedErr(err)
 	}
+	w.state = inputs.OpenState(m.Root).Keep()
 	n := w.notifier()
 	defer n.Close()
 	err = watch.Run(ctx, n, watch.Options{Debounce: o.debounce}, w.round)
@@ -213,23 +215,18 @@ func (w *watcher) reload(ctx context.Context, changed []string) bool {
 	return true
 }
 
-// build opens a run with the kept scanner and builds what is stale. After the first round a
-// run with nothing stale is silent and returns no results. ok tells that every image is up
-// to date now.
+// build opens a run with the kept scanner and state and builds what is stale. After the first
+// round a run with nothing stale is silent and returns no results. ok tells that every image
+// is up to date now. The stat cache is saved once the builds are done, not before they start.
 func (w *watcher) build(ctx context.Context, changed []string) (results []schedule.Result, ok bool) {
 	r, err := imagerun.Open(ctx, w.m, imagerun.OpenOptions{Names: w.names, LockAs: "imagemake watch",
-		Scanner: w.scanner, Warn: w.warn,
+		Scanner: w.scanner, State: w.state, NoSave: true, Warn: w.warn,
 		Waiting: func(holder string) { w.say("waiting for another imagemake on this project (%s)", holder) }})
 	if err != nil {
 		w.failed(err)
 		return nil, false
 	}
-	defer func() {
-		r.Close()
-		if err := w.scanner.Settle(); err != nil { // the next round writes the stat cache only if it learns
-			w.say("%v", err)
-		}
-	}()
+	defer w.close(r)
 	if changed != nil && !anyStale(r.Images) {
 		return nil, false
 	}
@@ -246,6 +243,19 @@ func (w *watcher) build(ctx context.Context, changed []string) (results []schedu
 		return nil, false
 	}
 	return results, buildExit(ctx, results) == nil
+}
+
+// close saves the stat cache and ends the run; the next round writes the cache only if it
+// learns a hash (Settle).
+func (w *watcher) close(r *imagerun.Run) {
+	err := w.scanner.Save()
+	r.Close()
+	if err == nil {
+		err = w.scanner.Settle()
+	}
+	if err != nil {
+		w.say("%v", err)
+	}
 }
 
 // failed reports an error of a round; the loop goes on.

@@ -31,6 +31,7 @@ type State struct {
 	mu       sync.Mutex
 	damaged  map[string]bool // state files found damaged: ignored, and rewritten when recorded
 	warnings []string
+	kept     map[string]*Manifest // with Keep: the last manifest recorded or loaded per image
 }
 
 // MaxManifests is how many manifests State keeps per image.
@@ -61,6 +62,9 @@ func (s *State) Load(image, digest string) (*Manifest, error) {
 	if !validDigest(digest) {
 		return nil, nil
 	}
+	if m := s.keptManifest(image, digest); m != nil {
+		return m, nil
+	}
 	file := s.file(image, digest)
 	data, ok := s.read(file)
 	if !ok {
@@ -75,6 +79,7 @@ func (s *State) Load(image, digest string) (*Manifest, error) {
 		s.damage(file, fmt.Errorf("it holds the inputs %s", m.Digest))
 		return nil, nil
 	}
+	s.keep(m)
 	return m, nil
 }
 
@@ -90,6 +95,7 @@ func (s *State) Record(m *Manifest, seen bool) error {
 		return fmt.Errorf("recording inputs of %q: bad digest %q", m.Image, m.Digest)
 	}
 	added, err := s.store(m)
+	s.keep(m)
 	if last := filepath.Join(s.imageDir(m.Image), "last"); err == nil && seen && (s.lastSeen(m.Image) != m.Digest || s.isDamaged(last)) {
 		err = s.write(last, []byte(m.Digest+"\n"))
 	}

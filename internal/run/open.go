@@ -67,6 +67,11 @@ type OpenOptions struct {
 	// Scanner, when set, is the scanner to plan with instead of a new one: watch keeps one,
 	// with its listings and hashes, from a round to the next (see inputs.Scanner.Forget).
 	Scanner *inputs.Scanner
+	// State, when set, is the state to plan with instead of a new one (watch keeps one, with
+	// the manifests it recorded in memory); NoSave leaves the stat cache unsaved, for the
+	// caller to save once the builds started (Scanner.Save).
+	State  *inputs.State
+	NoSave bool
 }
 
 func (o OpenOptions) warn(line string) {
@@ -101,8 +106,11 @@ func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Run{Model: m, State: inputs.OpenState(m.Root), restoreGC: gcOffWhilePlanning(), release: release,
+	s := &Run{Model: m, State: o.State, restoreGC: gcOffWhilePlanning(), release: release,
 		asked: make(chan struct{})}
+	if s.State == nil {
+		s.State = inputs.OpenState(m.Root)
+	}
 	fail := func(err error) (*Run, error) { s.Close(); return nil, err } // not only at exit: cli.Run runs in tests
 	// Before the scanner narrows with the Dockerfiles.
 	if w := readForBuilder(ctx, m); w != "" {
@@ -132,6 +140,9 @@ func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
 	}
 	for _, w := range s.State.Warnings() { // damaged state files, taken as absent
 		o.warn(w)
+	}
+	if o.NoSave {
+		return s, nil
 	}
 	if err := s.Scanner.Save(); err != nil {
 		return fail(failed(err))
