@@ -42,6 +42,9 @@ func (b *Builder) Build(ctx context.Context, req schedule.Request, logs func(str
 	if err != nil {
 		return "", fmt.Errorf("building %s: %w", req.Image, err)
 	}
+	ctx, abort := context.WithCancel(ctx)
+	defer abort()
+	abortOnChange(opt.LocalMounts, abort) // a context file changed since hashed: see changedFile below
 	eg, ctx := errgroup.WithContext(ctx)
 	done := func(error) {}
 	if req.Load && b.engine == nil {

@@ -66,6 +66,7 @@ type entriesFS struct {
 
 	mu      sync.Mutex
 	changed error
+	abort   func() // called on the first change: see abortOnChange
 }
 
 var _ fsutil.FS = (*entriesFS)(nil)
@@ -88,12 +89,17 @@ func (f *entriesFS) Changed() error {
 	return f.changed
 }
 
-// fail keeps err as the FS's change when it is the first, and returns it.
+// fail keeps err as the FS's change when it is the first, aborts the build, and returns err.
 func (f *entriesFS) fail(err error) error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.changed == nil {
+	first := f.changed == nil
+	if first {
 		f.changed = err
+	}
+	abort := f.abort
+	f.mu.Unlock()
+	if first && abort != nil {
+		abort()
 	}
 	return err
 }
@@ -247,6 +253,20 @@ func stat(e inputs.Entry) (*fstypes.Stat, error) {
 		}
 	}
 	return st, nil
+}
+
+// abortOnChange has the build's local sources call abort on the first file they find changed.
+// fsutil's sender, when a file's read fails, neither tells the builder nor ends the session:
+// the builder waits for the rest of the file and the sender for the builder's next request.
+// Cancelling the solve ends both, before anything is exported.
+func abortOnChange(locals map[string]fsutil.FS, abort func()) {
+	for _, l := range locals {
+		if f, ok := l.(*entriesFS); ok {
+			f.mu.Lock()
+			f.abort = abort
+			f.mu.Unlock()
+		}
+	}
 }
 
 // changedFile returns the first change a build's local sources found (entriesFS.Changed).

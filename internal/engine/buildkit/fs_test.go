@@ -139,6 +139,8 @@ func TestEntriesFSOpenChanged(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, entries := testEntries(t)
 			f := newFS(entries)
+			aborted := 0
+			abortOnChange(map[string]fsutil.FS{"context": f}, func() { aborted++ })
 			if err := tc.change(filepath.Join(dir, "lib", "a.txt")); err != nil {
 				t.Fatal(err)
 			}
@@ -154,6 +156,10 @@ func TestEntriesFSOpenChanged(t *testing.T) {
 			}
 			if b, err := readAll(f, "z/b"); b != "b" || err != nil {
 				t.Errorf("an unchanged file after a changed one: %q, %v", b, err)
+			}
+			readAll(f, "lib/a.txt")
+			if aborted != 1 {
+				t.Errorf("the build was aborted %d times, want once", aborted)
 			}
 		})
 	}
@@ -211,10 +217,10 @@ func TestEntriesFSWalkUnhashed(t *testing.T) {
 // not for an older one.
 func TestSettle(t *testing.T) {
 	now := time.Now()
-	mtime := now.UnixNano() | 1 // a fraction of a second: a file system with fine times
+	mtime := now.Add(-time.Millisecond).UnixNano() | 1 // a fraction of a second: a file system with fine times
 	start := time.Now()
 	settle(mtime, now)
-	if d := time.Since(start); d < fineGranularity-time.Millisecond {
+	if d := time.Since(start); d < fineGranularity-2*time.Millisecond {
 		t.Errorf("settle of a file written now returned after %v, want %v", d, fineGranularity)
 	}
 	start = time.Now()
