@@ -231,6 +231,67 @@ func TestSettle(t *testing.T) {
 	}
 }
 
+// Every local a build gets serves hashed files, whatever made their entries: a Dockerfile
+// outside the context (the "dockerfile" local), a file included alone, a named context.
+// Each reads as it was hashed, and fails once changed.
+func TestLocalsOfEveryKindAreChecked(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"df/app.Dockerfile": "FROM scratch\nCOPY . /\nCOPY --from=shared s.txt /\n",
+		"ctx/a":             "a",
+		"conf/app.conf":     "conf",
+		"shared/s.txt":      "shared",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	img := &config.Image{Name: "app", Context: "ctx", Dockerfile: "../df/app.Dockerfile",
+		Include: []config.Include{{From: "conf/app.conf", To: "etc/app.conf"}}, Contexts: map[string]string{"shared": "shared"}}
+	s, err := inputs.NewScanner(&config.Project{Root: dir, File: filepath.Join(dir, config.FileName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := s.Inputs(img, inputs.Build{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	named, err := s.NamedContext(img, "shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := schedule.Request{Dockerfile: img.Dockerfile, Context: l.Entries(), Contexts: map[string]schedule.NamedContext{"shared": {Entries: named}}}
+	locals := localMounts(req)
+	locals["named-shared"] = newFS(named)
+	cases := []struct{ local, name, src, content string }{
+		{"dockerfile", ".imagemake-dockerfile/app.Dockerfile", "df/app.Dockerfile", "FROM scratch\nCOPY . /\nCOPY --from=shared s.txt /\n"},
+		{"context", "etc/app.conf", "conf/app.conf", "conf"},
+		{"named-shared", "s.txt", "shared/s.txt", "shared"},
+	}
+	for _, c := range cases {
+		f := locals[c.local].(*entriesFS)
+		if err := f.Walk(context.Background(), "", func(string, fs.DirEntry, error) error { return nil }); err != nil {
+			t.Errorf("%s local: walk: %v", c.local, err)
+		}
+		if got, err := readAll(f, c.name); got != c.content || err != nil {
+			t.Errorf("%s local: %s reads %q, %v", c.local, c.name, got, err)
+		}
+	}
+	for _, c := range cases {
+		f := locals[c.local].(*entriesFS)
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(c.src)), []byte(strings.ToUpper(c.content)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := readAll(f, c.name); !errors.Is(err, ErrChanged) {
+			t.Errorf("%s local: %s changed reads with %v, want ErrChanged", c.local, c.name, err)
+		}
+	}
+}
+
 // served lists what a local serves at or below prefix, as walk does, without a walk: the
 // entries here are made by hand, with no hash.
 func served(l fsutil.FS, prefix string) []string {
