@@ -47,6 +47,12 @@ func (m *meddler) arm(f func()) {
 	m.armed = f
 }
 
+func (m *meddler) setVanish(digest string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.vanish = digest
+}
+
 func (m *meddler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.mu.Lock()
 	act := m.armed
@@ -179,10 +185,21 @@ func TestReuseTakesTheDigestWhoseLabelItRead(t *testing.T) {
 	pushTo(t, inputsTag, mustRemoteImage(t, repo+"@"+built)) // the tag back on the image
 	r.removeImages()
 	r.env["DOCKER_TAG"] = "t4"
-	proxy.arm(func() { proxy.mu.Lock(); proxy.vanish = built; proxy.mu.Unlock() })
+	proxy.arm(func() { proxy.setVanish(built) })
 	code, out, errOut := r.run("build", "--push", "--output", "json")
 	if code != 0 || results(t, out)["app"].Status != "built" || !strings.Contains(out, "not reused: ") {
 		t.Fatalf("build --push after the manifest vanished: exit %d, want app built saying why it was not reused\n%s\n%s", code, out, errOut)
+	}
+
+	// build when the manifest looked up is gone by the time of the pull: built instead.
+	now := digestOf(t, inputsTag) // the build above pushed it (the same image: its build is cached)
+	proxy.setVanish("")
+	r.removeImages()
+	r.env["DOCKER_TAG"] = "t5"
+	proxy.arm(func() { proxy.setVanish(now) })
+	code, out, errOut = r.run("build", "--output", "json")
+	if code != 0 || results(t, out)["app"].Status != "built" || !strings.Contains(out, "not reused: ") {
+		t.Fatalf("build after the manifest vanished: exit %d, want app built saying why it was not reused\n%s\n%s", code, out, errOut)
 	}
 }
 

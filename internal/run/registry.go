@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 
@@ -79,6 +80,7 @@ func (s *Run) checkLabels(ctx context.Context, want []*plan.Image, found []*regi
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
+			case errors.Is(err, registry.ErrNotFound): // deleted since the lookup: not there
 			case err != nil && firstErr == nil:
 				firstErr = failed(fmt.Errorf("reading the labels of %s: %w", ref, err))
 			case err == nil && label == pi.Manifest.Digest:
@@ -116,7 +118,9 @@ func (s *Run) reuse(ctx context.Context, pi *plan.Image, from string, push bool,
 		return s.retag(ctx, pi, from, logs)
 	}
 	pulled := byDigest(from)
-	if err := s.engine.Pull(ctx, pulled, logs); err != nil {
+	if err := s.engine.Pull(ctx, pulled, logs); cerrdefs.IsNotFound(err) {
+		return &notReusable{err} // deleted since the lookup
+	} else if err != nil {
 		return err
 	}
 	// Pulled by digest, it is what was looked up; the engine's label is checked all the same.

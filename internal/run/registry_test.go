@@ -18,9 +18,10 @@ import (
 // fakeRegistry answers a run's questions as a registry whose tags moved would: inputs is the
 // label InputsFor reads; retagErr is what RetagInputs returns.
 type fakeRegistry struct {
-	inputs   string
-	retagErr error
-	calls    []string
+	inputs    string
+	inputsErr error
+	retagErr  error
+	calls     []string
 }
 
 var _ Registry = (*fakeRegistry)(nil)
@@ -38,7 +39,7 @@ func (f *fakeRegistry) FirstExisting(context.Context, []string) (*registry.Found
 }
 func (f *fakeRegistry) InputsFor(_ context.Context, ref, _ string) (string, error) {
 	f.calls = append(f.calls, "inputs "+ref)
-	return f.inputs, nil
+	return f.inputs, f.inputsErr
 }
 func (f *fakeRegistry) RetagInputs(_ context.Context, from, inputs string, refs ...string) error {
 	f.calls = append(f.calls, fmt.Sprintf("retag %s %s %s", from, inputs, strings.Join(refs, " ")))
@@ -68,6 +69,21 @@ func TestFindInRegistryKeepsTheDigestWhoseLabelItRead(t *testing.T) {
 	}
 	if want := []string{"inputs " + pinned}; !slices.Equal(reg.calls, want) {
 		t.Errorf("registry calls %q, want %q", reg.calls, want)
+	}
+}
+
+// A manifest deleted between the lookup and the label's read is not there; any other failure
+// to read the label fails the run (it is never taken as "not found").
+func TestFindInRegistryOfAManifestDeletedSince(t *testing.T) {
+	for _, c := range []struct {
+		err     error
+		wantErr bool
+	}{{fmt.Errorf("reading x: %w", registry.ErrNotFound), false}, {fmt.Errorf("reading x: 503"), true}} {
+		s, pi := registryRun(t, &fakeEngine{}, &fakeRegistry{inputsErr: c.err})
+		err := s.findInRegistry(context.Background(), []*plan.Image{pi})
+		if (err != nil) != c.wantErr || s.inRegistry["api"] != "" {
+			t.Errorf("label read failing with %v: err %v, inRegistry %q; want error %v and nothing kept", c.err, err, s.inRegistry["api"], c.wantErr)
+		}
 	}
 }
 
