@@ -76,7 +76,7 @@ func platformsRepo(t *testing.T, registryAddr string) *repo {
 // TestPlatformsIndex builds one image for linux/amd64 and linux/arm64 on a BuildKit daemon,
 // its arm64 RUN step under QEMU, and pushes it as one image index carrying the git
 // annotations; a new commit that changes nothing the build reads reuses it; plan checks the
-// label of every platform's image.
+// label of every platform's image; git_annotations: false pushes none.
 func TestPlatformsIndex(t *testing.T) {
 	addr := registrytest.Start(t, registrytest.Options{})
 	r := platformsRepo(t, addr)
@@ -121,9 +121,18 @@ func TestPlatformsIndex(t *testing.T) {
 	if st := planStatus(t, r, "app"); st != "stale" {
 		t.Errorf("plan after the arm64 label changed: app %q, want stale", st)
 	}
+	// Built again, with git_annotations: false (no input: the plan is the same): no annotations.
+	cfg := filepath.Join(r.dir, "imagemake.yaml")
+	write(t, cfg, readFile(t, cfg)+"git_annotations: false\n", 0o644)
 	if got := r.build(0, "--push", "--builder", d.addr)["app"]; got.Status != "built" {
-		t.Errorf("after the arm64 label changed: app %+v, want built", got)
+		t.Fatalf("after the arm64 label changed: app %+v, want built", got)
 	}
+	idx3 := pulledIndex(t, r.ref("app"))
+	if checkIndex(t, idx3, nil) != label {
+		t.Errorf("the index built again holds other inputs")
+	}
+	checkAnnotations(t, idx3, map[string]string{"org.opencontainers.image.revision": "", "org.opencontainers.image.source": "",
+		"org.opencontainers.image.created": ""})
 }
 
 // TestPlatformsRefusedOnEngine: the Docker engine's moby exporter keeps one platform per image
