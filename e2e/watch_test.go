@@ -141,3 +141,35 @@ func builtIn(round string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestWatchRestartsTask: a task without restart: keeps running; a change that rebuilds its
+// image restarts it (SIGINT to its process group, which its trap answers), and Ctrl-C stops it
+// and exits 130.
+func TestWatchRestartsTask(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is missing")
+	}
+	c := engine(t)
+	dir := t.TempDir()
+	prefix := "e2e" + randomHex(4)
+	write(t, filepath.Join(dir, "app/Dockerfile"), "FROM scratch\nCOPY v /v\n", 0o644)
+	write(t, filepath.Join(dir, "app/v"), prefix+" 1\n", 0o644)
+	write(t, filepath.Join(dir, "imagemake.yaml"), "version: 1\nrepo: "+prefix+"\ntag: t1\nimages:\n  app: {context: app}\n"+
+		"tasks:\n  serve:\n    needs: [app]\n    run: >-\n      echo \"serving $$IMAGEMAKE_IMAGE_APP $$(cut -d' ' -f2 app/v)\";\n"+
+		"      trap 'echo stopping; exit 0' INT; while :; do sleep 1; done\n", 0o644)
+	r := &repo{t: t, dir: dir, prefix: prefix, docker: c, env: map[string]string{"DOCKER_REPO": prefix}}
+	t.Cleanup(r.removeImages)
+	p := startPane(t, r, "", "watch", "--progress", "plain", "serve")
+	p.waitFor("the task started", func(s string) bool { return strings.Contains(s, "serving "+prefix+"/app:t1 1") })
+	write(t, filepath.Join(dir, "app/v"), prefix+" 2\n", 0o644)
+	s := p.waitFor("the task restarted", func(s string) bool { return strings.Contains(s, "serving "+prefix+"/app:t1 2") })
+	if round := since(s, "app/v changed"); !regexp.MustCompile(`app +\| built in`).MatchString(round) ||
+		!regexp.MustCompile(`task serve: restarting\nstopping\n(?s:.*)serving`).MatchString(round) {
+		t.Errorf("no build of app, then the task stopped by SIGINT and started again:\n%s", round)
+	}
+	p.tmux("send-keys", "-t", "view", "C-c")
+	end := p.waitFor("exit 130", func(s string) bool { return strings.Contains(s, "\nexit 130") })
+	if got := len(regexp.MustCompile(`(?m)^(\^C)?stopping$`).FindAllString(end, -1)); got != 2 {
+		t.Errorf("the task was stopped %d times, want 2 (the restart, Ctrl-C):\n%s", got, end)
+	}
+}
