@@ -56,6 +56,7 @@ type lsImage struct {
 	Args         map[string]string `json:"args,omitempty"`
 	Target       string            `json:"target,omitempty"`
 	Platform     string            `json:"platform,omitempty"`
+	Platforms    []string          `json:"platforms,omitempty"`
 	Contexts     map[string]string `json:"contexts,omitempty"`
 }
 
@@ -85,7 +86,7 @@ func lsJSON(m *project.Model) lsOutput {
 	for _, img := range m.Images {
 		li := lsImage{Name: img.Name, Ref: img.Ref, Tags: nonNil(img.Tags), Context: img.Context,
 			Dockerfile: img.Dockerfile, DependsOn: nonNil(m.Graph.DepNames(img.Name)), Dependencies: []lsDep{}, Args: img.Args,
-			Target: img.Target, Platform: img.Platform, Contexts: img.Contexts}
+			Target: img.Target, Platform: img.Platform, Platforms: img.Platforms, Contexts: img.Contexts}
 		for _, d := range m.Graph.Deps(img.Name) {
 			li.Dependencies = append(li.Dependencies, lsDep(d))
 		}
