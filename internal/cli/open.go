@@ -15,7 +15,7 @@ func (g *global) open(ctx context.Context, names []string, rebuild bool) (*image
 		return nil, err
 	}
 	return imagerun.Open(ctx, m, imagerun.OpenOptions{Names: names, Rebuild: rebuild, LockAs: g.lockAs, NoWait: g.noWait,
-		Pull: g.pull.or(m.Project.Pull),
+		Pull: g.pull.value(),
 		Warn: func(w string) { fmt.Fprintln(g.io.Err, "imagemake: warning: "+w) },
 		Waiting: func(holder string) {
 			fmt.Fprintf(g.io.Err, "imagemake: waiting for another imagemake on this project (%s)\n", holder)

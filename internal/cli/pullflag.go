@@ -21,12 +21,12 @@ func (p *pullFlag) Set(s string) error {
 	return nil
 }
 
-// or is the flag's value when it was given, config's otherwise.
-func (p *pullFlag) or(config bool) bool {
-	if p.set {
-		return p.on
+// value is the flag's value when it was given, nil otherwise (the config's pull: decides).
+func (p *pullFlag) value() *bool {
+	if !p.set {
+		return nil
 	}
-	return config
+	return &p.on
 }
 
 // addPullFlag adds --pull, bound to g (every command that plans reads it in g.open).

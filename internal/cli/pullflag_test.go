@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	imagerun "github.com/imagemake/imagemake/internal/run"
 )
 
 func TestPullFlagOverridesTheConfigEitherWay(t *testing.T) {
@@ -24,7 +26,7 @@ func TestPullFlagOverridesTheConfigEitherWay(t *testing.T) {
 		if err := f.Parse(c.args); err != nil {
 			t.Fatalf("%v: %v", c.args, err)
 		}
-		if got := g.pull.or(c.config); got != c.want {
+		if got := imagerun.Pulling(g.pull.value(), c.config); got != c.want {
 			t.Errorf("%v with pull: %v in the config: %v, want %v", c.args, c.config, got, c.want)
 		}
 	}

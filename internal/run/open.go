@@ -59,8 +59,9 @@ type OpenOptions struct {
 	// fails instead of waiting for another process's lock.
 	LockAs string
 	NoWait bool
-	// Pull resolves the external bases to their registry digests (--pull, pull: true).
-	Pull bool
+	// Pull says whether to resolve the external bases to their registry digests (--pull,
+	// --pull=false); nil leaves it to the config's pull:.
+	Pull *bool
 	Warn func(string) // warnings, one line each, before a run's events start
 	// Waiting is told once, with who holds it, when the lock is held by another process.
 	Waiting func(holder string)
@@ -131,7 +132,7 @@ func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
 		defer close(s.asked)
 		engine <- s.askEngine(ctx, m.Project.Env)
 	}()
-	s.Images, err = plan.Compute(m, s.Scanner, s.State, plan.Options{Names: names, Rebuild: rebuild, Pull: basePuller(ctx, m, o.Pull),
+	s.Images, err = plan.Compute(m, s.Scanner, s.State, plan.Options{Names: names, Rebuild: rebuild, Pull: basePuller(ctx, m, Pulling(o.Pull, m.Project.Pull)),
 		Engine: func() map[string]plan.EngineImage { return <-engine }})
 	if ie := (*inputs.InputError)(nil); errors.As(err, &ie) {
 		return fail(badInput(err)) // the project's files are wrong, as with a bad config

@@ -250,6 +250,15 @@ func sameRegistry(from string, refs []string) bool {
 	return true
 }
 
+// Pulling says whether a run resolves its external bases: as flag says when given (--pull,
+// --pull=false), else as the config does (pull:).
+func Pulling(flag *bool, config bool) bool {
+	if flag != nil {
+		return *flag
+	}
+	return config
+}
+
 // basePuller is plan's Puller when pull is set: the external bases are resolved with a
 // registry client of their own (a base is wherever its ref says, Docker Hub included), one
 // request per base, in parallel. A base is read for the platform its image builds for, else
