@@ -72,8 +72,8 @@ type watcher struct {
 	m       *project.Model // the last good project
 	scanner *inputs.Scanner
 	state   *inputs.State // the manifests, the last of each image kept in memory
-	names   []string // images and groups to build: the arguments and the task's needs
-	task    string   // the task to run and restart; "" for none
+	names   []string      // images and groups to build: the arguments and the task's needs
+	task    string        // the task to run and restart; "" for none
 	proc    *watch.Task
 	started bool // the task ran (its needed tasks too)
 
