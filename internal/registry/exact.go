@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -16,8 +17,12 @@ var ErrOtherInputs = errors.New("holds an image with other inputs")
 
 // Pinned is the ref found, pinned to the digest found: name:tag@sha256:…. Registries and
 // engines read it as the digest, so whatever it names is the manifest this lookup saw,
-// however the tag moves afterwards; people still read the tag in it.
+// however the tag moves afterwards; people still read the tag in it. A ref that was a
+// digest already is itself.
 func (f *Found) Pinned() string {
+	if strings.Contains(f.Ref, "@") {
+		return f.Ref
+	}
 	return f.Ref + "@" + f.Digest
 }
 

@@ -97,3 +97,15 @@ func TestRetagInputsOfAPinnedDigestGone(t *testing.T) {
 		t.Fatalf("RetagInputs of a digest the registry no longer holds: %v, want ErrNotFound", err)
 	}
 }
+
+func TestPinned(t *testing.T) {
+	d := "sha256:" + strings.Repeat("a", 64)
+	for ref, want := range map[string]string{
+		"reg:5000/app:in-0123": "reg:5000/app:in-0123@" + d,
+		"reg:5000/app@" + d:    "reg:5000/app@" + d,
+	} {
+		if got := (&registry.Found{Ref: ref, Digest: d}).Pinned(); got != want {
+			t.Errorf("Pinned(%s) = %s, want %s", ref, got, want)
+		}
+	}
+}
