@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/imagemake/imagemake/internal/config"
@@ -96,15 +97,25 @@ func defaultBuilderPlatform(ctx context.Context, m *project.Model) (string, erro
 	return b.Platform(), nil
 }
 
-// checkReadFor refuses to build on a builder of another platform than the one the
+// checkReadFor refuses to build, on a builder of another platform than the one the
 // platform-dependent Dockerfiles were read for (--builder naming another builder than the
-// default): their inputs would not be what that build reads.
+// default), an image whose Dockerfile was read so: its inputs would not be what that build
+// reads. Images up to date are not built, so they do not count.
 func (s *Run) checkReadFor(builder string) error {
 	m := s.Model
-	if m.BuildPlatform == "" || m.BuildPlatform == builder || len(m.ReadForBuilder) == 0 {
+	if m.BuildPlatform == "" || m.BuildPlatform == builder {
+		return nil
+	}
+	var names []string
+	for _, pi := range s.Images {
+		if pi.Status != plan.UpToDate && slices.Contains(m.ReadForBuilder, pi.Name) {
+			names = append(names, pi.Name)
+		}
+	}
+	if len(names) == 0 {
 		return nil
 	}
 	return badInput(fmt.Errorf("images %s read platform args without a platform:, and were read for %s, the platform of the default builder; "+
 		"this build runs on a %s builder: give them platform: (or platforms:), or build on the default builder",
-		strings.Join(m.ReadForBuilder, ", "), m.BuildPlatform, builder))
+		strings.Join(names, ", "), m.BuildPlatform, builder))
 }

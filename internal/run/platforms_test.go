@@ -71,14 +71,19 @@ func TestEngineCannotPushAnIndex(t *testing.T) {
 
 // Dockerfiles read for the default builder's platform are not built on one of another platform.
 func TestCheckReadFor(t *testing.T) {
-	m := &project.Model{BuildPlatform: "linux/amd64", ReadForBuilder: []string{"app"}}
-	s := &Run{Model: m}
+	m := &project.Model{BuildPlatform: "linux/amd64", ReadForBuilder: []string{"app", "done"}}
+	s := &Run{Model: m, Images: []*plan.Image{{Name: "app", Status: plan.Stale}, {Name: "done", Status: plan.UpToDate},
+		{Name: "other", Status: plan.Stale}}}
 	if err := s.checkReadFor("linux/amd64"); err != nil {
 		t.Errorf("same platform: %v", err)
 	}
 	err := s.checkReadFor("linux/arm64")
 	if KindOf(err) != BadInput || !strings.Contains(err.Error(), "images app read platform args without a platform:, and were read for linux/amd64") {
 		t.Errorf("other platform: %v", err)
+	}
+	s.Images[0].Status = plan.UpToDate
+	if err := s.checkReadFor("linux/arm64"); err != nil {
+		t.Errorf("nothing read for the default builder to build: %v", err)
 	}
 	s.Model = &project.Model{}
 	if err := s.checkReadFor("linux/arm64"); err != nil {
