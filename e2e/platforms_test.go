@@ -221,6 +221,10 @@ RUN ["/bin/busybox", "sh", "-c", "test \"$(/bin/busybox uname -m)\" = aarch64 &&
 	write(t, filepath.Join(r.dir, "app/busybox-amd64"), readFile(t, "/bin/busybox"), 0o755)
 	write(t, filepath.Join(r.dir, "app/bin/arm64/app"), r.prefix, 0o644)
 	write(t, filepath.Join(r.dir, "app/bin/amd64/app"), r.prefix, 0o644)
+	write(t, filepath.Join(r.dir, ".gitignore"), ".imagemake/\nbase/\n", 0o644)
+	git(t, r.dir, "init", "-q", "-b", "main")
+	git(t, r.dir, "add", "-A")
+	git(t, r.dir, "commit", "-q", "-m", "c1")
 
 	if got := r.build(0, "--push")["app"]; got.Status != "built" {
 		t.Fatalf("app %+v, want built", got)
@@ -235,6 +239,14 @@ RUN ["/bin/busybox", "sh", "-c", "test \"$(/bin/busybox uname -m)\" = aarch64 &&
 	}
 	if cfg, err := img.ConfigFile(); err != nil || cfg.Architecture != "arm64" {
 		t.Fatalf("pushed image config %+v (%v), want arm64", cfg, err)
+	}
+	// One platform, one manifest: the git annotations are on it (no remote: no source).
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Annotations["org.opencontainers.image.revision"] != git(t, r.dir, "rev-parse", "HEAD") || m.Annotations["org.opencontainers.image.source"] != "" {
+		t.Errorf("manifest annotations %v, want the revision of HEAD", m.Annotations)
 	}
 	write(t, filepath.Join(r.dir, "app/bin/amd64/app"), "changed", 0o644)
 	if st := planStatus(t, r, "app"); st != "in-registry" {
