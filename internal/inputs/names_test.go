@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestQuotePath(t *testing.T) {
@@ -88,4 +89,30 @@ func TestChangeJSONKeepsTheNameBytes(t *testing.T) {
 	if got := (Change{"file", "esc\x1b", "changed"}).String(); got != `file "esc\x1b" changed` {
 		t.Errorf("String() = %q", got)
 	}
+}
+
+// FuzzFilesJSON: any file name (bytes without NUL) and value read back from the manifest's
+// JSON as they were written.
+func FuzzFilesJSON(f *testing.F) {
+	f.Add("caf\xe9", "f 0644 1 x")
+	f.Add("esc\x1b[2J/\u202e", `l 0777 "t\xff"`)
+	f.Add("plain/name.txt", "d 0755")
+	f.Fuzz(func(t *testing.T, name, value string) {
+		if name == "" || strings.Contains(name, "\x00") || !utf8.ValidString(value) {
+			t.Skip()
+		}
+		in := FilesOf(map[string]string{name: value, "other": "d 0755"})
+		data, err := json.Marshal(in)
+		must(t, err)
+		var out Files
+		must(t, json.Unmarshal(data, &out))
+		if len(out) != len(in) {
+			t.Fatalf("%q read back as %q", in, out)
+		}
+		for i := range in {
+			if in[i] != out[i] {
+				t.Fatalf("%q read back as %q", in, out)
+			}
+		}
+	})
 }
