@@ -9,8 +9,12 @@
 #     first line (the round's header: the change taken, planned and the run opened).
 #   - idle CPU: utime+stime of the watcher (/proc/PID/stat) over BENCH_IDLE seconds (default 30)
 #     with nothing changing, after the first round.
-# Usage: [BENCH_TRIALS=5] [BENCH_IDLE=30] [BENCH_DIR=/tmp/imagemake-bench-watch] bench/watch.sh [-- gen flags]
-# Prints a Markdown table; the images it makes are removed.
+# Usage: [BENCH_TRIALS=5] [BENCH_IDLE=30] [BENCH_NICE=N] [BENCH_KEEP=1] [BENCH_DIR=/tmp/imagemake-bench-watch]
+#        bench/watch.sh [-- gen flags]
+#   BENCH_NICE runs the watcher at that niceness (-20..19), e.g. -10 on a machine others load,
+#   to measure its own path rather than its wait for a CPU; BENCH_KEEP=1 keeps the images for
+#   the next run (whose first round then builds nothing).
+# Prints a Markdown table; the images it makes are removed unless BENCH_KEEP=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -19,7 +23,7 @@ export BENCH_DIR=${BENCH_DIR:-/tmp/imagemake-bench-watch}
 bench_repo "$@"
 trials=${BENCH_TRIALS:-5}
 idle=${BENCH_IDLE:-30}
-export DOCKER_REPO=benchwatch$$ DOCKER_TAG=w
+export DOCKER_REPO=benchwatch DOCKER_TAG=w
 out=$work/watch.out
 err=$work/watch.err
 cd "$work/repo"
@@ -29,13 +33,14 @@ echo "bench: tree of $(git ls-files | wc -l) files; the changed file: $changed; 
 # stamp: each line of stdin prefixed with the time it arrived (bash's clock, no fork per line)
 stamp() { while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done; }
 rm -f "$out" "$err"
-"$im" watch --format json > >(stamp > "$out") 2> >(stamp > "$err") &
+nice -n "${BENCH_NICE:-0}" "$im" watch --format json > >(stamp > "$out") 2> >(stamp > "$err") &
 pid=$!
 cleanup() {
 	kill -INT "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	git -C "$work/repo" checkout -q -- . 2>/dev/null || true
-	docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$DOCKER_REPO/" | xargs -r docker rmi -f >/dev/null 2>&1 || true
+	[ "${BENCH_KEEP:-0}" = 1 ] ||
+		docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$DOCKER_REPO/" | xargs -r docker rmi -f >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -71,16 +76,17 @@ for t in $(seq "$trials"); do
 	w=$EPOCHREALTIME
 	printf -- '-- watch bench %s %s\n' "$t" "$w" >> "$changed"
 	wait_rounds $((t + 1))
-	first=$(tail -n +$((lines + 1)) "$out" | awk 'NR==1 {print $1}')
-	start=$(tail -n +$((lines + 1)) "$out" | awk '/"event":"start"/ {print $1; exit}')
-	built=$(tail -n +$((lines + 1)) "$out" | grep -c '"status":"built"' || true)
+	# awk reads the file itself: a pipe from tail into an awk that exits early fails (SIGPIPE)
+	first=$(awk -v n="$lines" 'NR > n {print $1; exit}' "$out")
+	start=$(awk -v n="$lines" 'NR > n && /"event":"start"/ {print $1; exit}' "$out")
+	built=$(awk -v n="$lines" 'NR > n && /"status":"built"/ {c++} END {print c + 0}' "$out")
 	lat+=("$(echo "($start - $w) * 1000" | bc)")
 	head+=("$(echo "($first - $w) * 1000" | bc)")
 	echo "bench: trial $t: first line $(printf '%.1f' "${head[-1]}") ms, first build start $(printf '%.1f' "${lat[-1]}") ms, $built images built; load $(cut -d' ' -f1 /proc/loadavg)" >&2
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "| imagemake watch, $(git ls-files | wc -l) files, 30 images | value |"
+echo "| imagemake watch, $(git ls-files | wc -l) files, 30 images, niceness ${BENCH_NICE:-0}, load $(cut -d' ' -f1 /proc/loadavg) | value |"
 echo "|---|---|"
 printf '| write → the round'"'"'s first line (median of %d) | %.1f ms |\n' "$trials" "$(median "${head[@]}")"
 printf '| write → the first build starts (median of %d; min %.1f, max %.1f) | %.1f ms |\n' "$trials" \
