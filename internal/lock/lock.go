@@ -31,6 +31,12 @@ func Acquire(ctx context.Context, dir, what string, wait bool, waiting func(hold
 		return nil, err
 	}
 	path := filepath.Join(dir, "lock")
+	if fi, err := os.Lstat(path); err == nil && fi.IsDir() {
+		// A folder in its place is damaged state: no lock can be held on it, so nothing is lost.
+		if err := os.RemoveAll(path); err != nil {
+			return nil, fmt.Errorf("locking %s: it is a folder, which could not be removed: %w", path, err)
+		}
+	}
 	fl := flock.New(path, flock.SetPermissions(0o644)) // umask applies, as to the other state files
 	for told := false; ; told = true {
 		ok, err := fl.TryLock()
