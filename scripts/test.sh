@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 . scripts/engine.sh
 . scripts/engine2.sh     # a second engine: the other machine of the two-machine tests (IMAGEMAKE_ENGINE_B)
 . scripts/buildkitd.sh   # buildkitd and buildctl for the BuildKit tests (IMAGEMAKE_BUILDKITD)
+. scripts/qemu.sh        # QEMU arm64 binfmt and an arm64 busybox for the multi-platform tests (IMAGEMAKE_BUSYBOX_ARM64)
 . scripts/sshd.sh        # an sshd on 127.0.0.1 for the ssh:// engine and builder tests (IMAGEMAKE_SSH_HOST)
 # The terminal view is tested in tmux, the HTML report in headless Chromium.
 for tool in tmux chromium; do
