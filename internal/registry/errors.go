@@ -13,6 +13,10 @@ import (
 // ErrNotFound is wrapped by errors about a manifest that the registry says does not exist.
 var ErrNotFound = errors.New("not found in the registry")
 
+// ErrOtherPlatform is wrapped by errors about an image, or every image of an index, being of
+// another platform than the one asked for: it is not the image asked for, as if absent.
+var ErrOtherPlatform = errors.New("of another platform")
+
 // ErrDenied is wrapped by errors about a registry refusing access (401 or 403).
 var ErrDenied = errors.New("access denied")
 

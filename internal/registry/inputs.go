@@ -48,7 +48,25 @@ func (c *Client) InputsFor(ctx context.Context, ref, platform string) (string, e
 	if err != nil {
 		return "", describe("reading the config of", ref, r, err)
 	}
+	if err := samePlatform(cfg, ref, want); err != nil {
+		return "", err
+	}
 	return cfg.Config.Labels[InputsLabel], nil
+}
+
+// samePlatform fails with ErrOtherPlatform when the image's config names another platform
+// than want: an image of the same inputs built for linux/amd64 is not the linux/arm64 one (the
+// inputs digest of an image without platform: does not hold the builder's platform). A config
+// that names none is taken as it is.
+func samePlatform(cfg *v1.ConfigFile, ref string, want ocispecs.Platform) error {
+	if cfg.OS == "" || cfg.Architecture == "" {
+		return nil
+	}
+	got := ocispecs.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant}
+	if platforms.NewMatcher(want).Match(got) {
+		return nil
+	}
+	return fmt.Errorf("%s is a %s image, not %s: %w", ref, platforms.Format(got), platforms.Format(want), ErrOtherPlatform)
 }
 
 // image is the image desc describes: itself, or its pick of an index.
@@ -80,8 +98,9 @@ func image(desc *remote.Descriptor, ref string, want ocispecs.Platform) (v1.Imag
 	return idx.Image(child.Digest)
 }
 
-// pick chooses the image of an index for the platform want, or its only image. BuildKit's
-// attestation manifests (platform unknown/unknown) are not images to choose.
+// pick chooses the image of an index for the platform want, or its only image when that one
+// names no platform (its config is checked then). BuildKit's attestation manifests (platform
+// unknown/unknown) are not images to choose.
 func pick(manifests []v1.Descriptor, ref string, want ocispecs.Platform) (v1.Descriptor, error) {
 	match := platforms.NewMatcher(want)
 	var images []v1.Descriptor
@@ -98,8 +117,8 @@ func pick(manifests []v1.Descriptor, ref string, want ocispecs.Platform) (v1.Des
 			found = append(found, m.Platform.String())
 		}
 	}
-	if len(images) == 1 {
+	if len(images) == 1 && images[0].Platform == nil {
 		return images[0], nil
 	}
-	return v1.Descriptor{}, fmt.Errorf("the index %s has no %s image (platforms: %s)", ref, platforms.Format(want), strings.Join(found, ", "))
+	return v1.Descriptor{}, fmt.Errorf("the index %s has no %s image (platforms: %s): %w", ref, platforms.Format(want), strings.Join(found, ", "), ErrOtherPlatform)
 }

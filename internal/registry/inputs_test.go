@@ -25,11 +25,16 @@ func TestInputs(t *testing.T) {
 	pushIndex(t, host+"/app:single", index(platformed(arm64, "linux", "arm64"), attested(attestation)))
 	pushIndex(t, host+"/app:nomatch", index(platformed(arm64, "linux", "arm64"), platformed(amd64, "windows", "amd64")))
 
+	armConfig, err := mutate.ConfigFile(arm64, &v1.ConfigFile{OS: "linux", Architecture: "arm64",
+		Config: v1.Config{Labels: map[string]string{registry.InputsLabel: "sha256:arm64"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	push(t, host+"/app:armonly", armConfig)
 	for tag, want := range map[string]string{
 		"labelled": "sha256:abc",
 		"bare":     "",
 		"multi":    "sha256:amd64",
-		"single":   "sha256:arm64",
 	} {
 		got, err := client().Inputs(context.Background(), host+"/app:"+tag)
 		if err != nil || got != want {
@@ -39,7 +44,19 @@ func TestInputs(t *testing.T) {
 	if _, err := client().Inputs(context.Background(), host+"/app:nomatch"); err == nil || !strings.Contains(err.Error(), "no linux/amd64 image") {
 		t.Errorf("Inputs of an index without linux/amd64 nor a single image: %v", err)
 	}
+	// An image of the same inputs built for another platform is not the one asked for (the
+	// digest of an image without platform: does not hold the builder's): as if absent.
+	for _, tag := range []string{"single", "armonly"} {
+		if _, err := client().Inputs(context.Background(), host+"/app:"+tag); !errors.Is(err, registry.ErrOtherPlatform) {
+			t.Errorf("Inputs(app:%s) of an arm64 image for a linux/amd64 builder: %v, want ErrOtherPlatform", tag, err)
+		}
+	}
 	arm := client(registry.WithPlatform("linux/arm64"))
+	for _, tag := range []string{"single", "armonly"} {
+		if got, err := arm.Inputs(context.Background(), host+"/app:"+tag); err != nil || got != "sha256:arm64" {
+			t.Errorf("Inputs(app:%s) for a linux/arm64 builder = %q, %v; want sha256:arm64", tag, got, err)
+		}
+	}
 	if got, err := arm.Inputs(context.Background(), host+"/app:multi"); err != nil || got != "sha256:arm64" {
 		t.Errorf("Inputs(app:multi) for a linux/arm64 builder = %q, %v; want sha256:arm64", got, err)
 	}

@@ -81,6 +81,7 @@ func (s *Run) checkLabels(ctx context.Context, want []*plan.Image, found []*regi
 			defer mu.Unlock()
 			switch {
 			case errors.Is(err, registry.ErrNotFound): // deleted since the lookup: not there
+			case errors.Is(err, registry.ErrOtherPlatform): // not the image this builder makes
 			case err != nil && firstErr == nil:
 				firstErr = failed(fmt.Errorf("reading the labels of %s: %w", ref, err))
 			case err == nil && label == pi.Manifest.Digest:

@@ -72,13 +72,18 @@ func TestFindInRegistryKeepsTheDigestWhoseLabelItRead(t *testing.T) {
 	}
 }
 
-// A manifest deleted between the lookup and the label's read is not there; any other failure
-// to read the label fails the run (it is never taken as "not found").
+// A manifest deleted between the lookup and the label's read is not there, nor is an image of
+// the same inputs built for another platform; any other failure to read the label fails the run
+// (it is never taken as "not found").
 func TestFindInRegistryOfAManifestDeletedSince(t *testing.T) {
 	for _, c := range []struct {
 		err     error
 		wantErr bool
-	}{{fmt.Errorf("reading x: %w", registry.ErrNotFound), false}, {fmt.Errorf("reading x: 503"), true}} {
+	}{
+		{fmt.Errorf("reading x: %w", registry.ErrNotFound), false},
+		{fmt.Errorf("x is a linux/arm64 image, not linux/amd64: %w", registry.ErrOtherPlatform), false},
+		{fmt.Errorf("reading x: 503"), true},
+	} {
 		s, pi := registryRun(t, &fakeEngine{}, &fakeRegistry{inputsErr: c.err})
 		err := s.findInRegistry(context.Background(), []*plan.Image{pi})
 		if (err != nil) != c.wantErr || s.inRegistry["api"] != "" {
