@@ -2,10 +2,15 @@ package e2e
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,10 +20,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/imagemake/imagemake/internal/engine/docker"
 	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/plan"
+	"github.com/imagemake/imagemake/internal/registry"
 	"github.com/imagemake/imagemake/internal/registry/registrytest"
 )
 
@@ -73,20 +80,21 @@ func TestSameSizeEditDuringBuild(t *testing.T) {
 			t.Errorf("plan --check passes, but child's a.txt holds %q, not AAAA\n%s\n%s", content, out, errOut)
 		}
 	}
-	checkConsistent(t, r, "", "", map[string]string{})
+	checkEngine(t, r, "after a.txt was edited back")
 }
 
 // raceStats counts the trials of TestRaceSameSizeEdits.
 type raceStats struct {
-	trials, changed, consistent, pushed int
+	trials, changed, built, pushed, inconsistent int
 }
 
 // TestRaceSameSizeEdits edits child/a.txt, keeping its size, at a random moment of a build of
-// the child: 30 trials, half of them `build --push` to a registry on loopback.
-// After each, every label, recorded manifest and inputs tag that names a digest of one of
-// the trial's two contents must hold that content; a build either is consistent or fails
-// saying the file changed.
+// the child: 30 trials, half of them `build --push` to a registry on loopback. After each,
+// what names an inputs digest of child (the engine's label, .imagemake/'s record, the
+// registry's ref and inputs tags, the inputs manifests published beside them) must hold the
+// a.txt that digest's manifest says; a build either is so or fails saying the file changed.
 func TestRaceSameSizeEdits(t *testing.T) {
+	bin := binary(t) // faster than in-process under -race: the trials are timed by its builds
 	addr := registrytest.Start(t, registrytest.Options{})
 	r := raceProject(t, "0")
 	r.env["DOCKER_REPO"] = addr + "/" + r.prefix
@@ -100,109 +108,158 @@ func TestRaceSameSizeEdits(t *testing.T) {
 	r.build(0)
 	window := time.Since(begin)
 	var st raceStats
+	checked := map[string]string{} // registry tags checked, by image digest
 	const trials = 30
 	for i := range trials {
 		push := i%2 == 1
-		x, y := randomHex(8), randomHex(8) // the same size, other bytes
-		write(t, a, x, 0o644)
-		args := []string{"build", "--format", "json"}
+		write(t, a, randomHex(8), 0o644)
+		args := []string{"-C", r.dir, "build", "--format", "json"}
 		if push {
 			args = append(args, "--push")
 		}
-		done := make(chan [3]string, 1)
-		go func() {
-			code, out, errOut := r.run(args...)
-			done <- [3]string{fmt.Sprint(code), out, errOut}
-		}()
+		cmd := exec.Command(bin, args...)
+		for k, v := range r.env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
 		time.Sleep(rand.N(window))
-		write(t, a, y, 0o644)
-		got := <-done
+		write(t, a, randomHex(8), 0o644) // the same size, other bytes
+		err := cmd.Wait()
 		st.trials++
 		trial := fmt.Sprintf("trial %d (push %v)", i, push)
 		switch {
-		case got[0] == "0":
-			st.consistent++
-		case got[0] == "1" && strings.Contains(got[1]+got[2], changedMessage):
+		case err == nil:
+			st.built++
+		case cmd.ProcessState.ExitCode() == 1 && strings.Contains(out.String(), changedMessage):
 			st.changed++
 		default:
-			t.Errorf("%s: build exit %s, neither built nor failed saying %q\n%s\n%s", trial, got[0], changedMessage, got[1], got[2])
+			t.Errorf("%s: build %v, neither built nor failed saying %q\n%s", trial, err, changedMessage, out.String())
 		}
-		if push && got[0] == "0" {
+		if push && err == nil {
 			st.pushed++
 		}
-		digests := map[string]string{}
-		digests[planInputs(t, r, "child")] = y
-		write(t, a, x, 0o644)
-		digests[planInputs(t, r, "child")] = x
-		reg := ""
+		ok := checkEngine(t, r, trial)
 		if push {
-			reg = addr
+			ok = checkRegistry(t, r, trial, checked) && ok
 		}
-		if !checkConsistent(t, r, trial, reg, digests) {
-			t.Logf("%s: build output\n%s\n%s", trial, got[1], got[2])
+		if !ok {
+			st.inconsistent++
+			t.Logf("%s: build output\n%s", trial, out.String())
 		}
 	}
-	t.Logf("race: %d trials in %v (window %v): %d failed saying a.txt changed while building, %d built consistent (%d of them pushed); every label, recorded manifest and inputs tag checked against the image's content",
-		st.trials, time.Since(start).Round(time.Second), window.Round(time.Millisecond), st.changed, st.consistent, st.pushed)
-	if st.changed+st.consistent != st.trials {
-		t.Errorf("%d of %d trials ended otherwise", st.trials-st.changed-st.consistent, st.trials)
+	t.Logf("race: %d trials in %v (a child build: %v): %d failed saying a.txt changed while building, %d built (%d of them pushed); %d left a label, recorded manifest or inputs tag disagreeing with the image's content",
+		st.trials, time.Since(start).Round(time.Second), window.Round(time.Millisecond), st.changed, st.built, st.pushed, st.inconsistent)
+	if st.changed+st.built != st.trials {
+		t.Errorf("%d of %d trials ended otherwise", st.trials-st.changed-st.built, st.trials)
 	}
 }
 
-// planInputs returns the inputs digest plan gives image now.
-func planInputs(t *testing.T, r *repo, image string) string {
+// checkEngine checks that the engine's child holds the a.txt that the manifest .imagemake/
+// recorded for its label says, and that .imagemake/ records child as built with that label.
+// It returns false when something disagrees.
+func checkEngine(t *testing.T, r *repo, trial string) bool {
 	t.Helper()
-	e, _ := r.planImage(image)
-	return e.Inputs
-}
-
-// checkConsistent checks that what names an inputs digest of child holds what that digest
-// says: the engine's image (its label), the manifest .imagemake/ recorded for it, and, with a
-// registry, its pushed ref and inputs tags. digests maps each digest the trial's contents of
-// a.txt have to that content. It returns false when something disagrees.
-func checkConsistent(t *testing.T, r *repo, trial, reg string, digests map[string]string) bool {
-	t.Helper()
-	ok := true
-	fail := func(format string, args ...any) {
-		t.Errorf(trial+": "+format, args...)
-		ok = false
-	}
 	label, content, found := engineImage(t, r, r.ref("child"))
-	if want, named := digests[label]; found && named && content != want {
-		fail("the engine's child is labelled %s (a.txt %q) but holds a.txt %q", short(label), want, content)
-	}
 	state := inputs.OpenState(r.dir)
-	if last := state.LastSeenDigest("child"); last != "" {
-		if !found || last != label {
-			fail(".imagemake/ records child as built with %s, the engine's child is labelled %q", short(last), label)
-		}
-		m, err := state.Load("child", last)
-		if err != nil || m == nil {
-			fail("the recorded manifest %s of child: %v", short(last), err)
-		} else if v := fileValue(m.Files(), "a.txt"); found && !strings.HasSuffix(v, " "+sha256Hex(content)) {
-			fail("the recorded manifest %s says a.txt is %q, the image holds %q", short(last), v, content)
-		}
+	last := state.LastSeenDigest("child")
+	switch {
+	case !found && last == "":
+		return true
+	case !found || last != label:
+		t.Errorf("%s: .imagemake/ records child as built with %q, the engine's child is labelled %q", trial, last, label)
+		return false
 	}
-	if reg == "" {
-		return ok
+	m, err := state.Load("child", label)
+	if err != nil || m == nil {
+		t.Errorf("%s: no recorded manifest for the engine's child, labelled %s: %v", trial, label, err)
+		return false
 	}
-	refs := []string{r.ref("child")}
-	for d := range digests {
-		refs = append(refs, r.env["DOCKER_REPO"]+"/child:"+plan.InputsTagPrefix+strings.TrimPrefix(d, "sha256:")[:16])
+	return agree(t, trial, "the engine's "+r.ref("child"), ".imagemake/", label, content, m)
+}
+
+// checkRegistry checks the registry's child ref and every inputs tag of child not checked
+// before (checked: tag -> image digest): each holds the a.txt its label's inputs manifest says
+// (the one published beside the inputs tag, else the one .imagemake/ recorded), and an inputs
+// tag names its image's label.
+func checkRegistry(t *testing.T, r *repo, trial string, checked map[string]string) bool {
+	t.Helper()
+	repoName := r.env["DOCKER_REPO"] + "/child"
+	nr, err := name.NewRepository(repoName, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i, ref := range refs {
-		label, content, found := registryImage(t, ref)
-		if !found {
+	tags, err := remote.List(nr)
+	var terr *transport.Error
+	if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
+		return true // nothing pushed yet
+	}
+	if err != nil {
+		t.Fatalf("%s: listing %s: %v", trial, repoName, err)
+	}
+	ok := true
+	for _, tag := range tags {
+		if strings.HasSuffix(tag, ".inputs") || (tag != r.env["DOCKER_TAG"] && !strings.HasPrefix(tag, plan.InputsTagPrefix)) {
 			continue
 		}
-		if want, named := digests[label]; named && content != want {
-			fail("the registry's %s is labelled %s (a.txt %q) but holds a.txt %q", ref, short(label), want, content)
+		ref := repoName + ":" + tag
+		id, label, content := registryImage(t, ref)
+		if checked[tag] == id {
+			continue
 		}
-		if i > 0 && !strings.HasSuffix(ref, strings.TrimPrefix(label, "sha256:")[:16]) {
-			fail("the inputs tag %s holds an image labelled %s", ref, label)
+		checked[tag] = id
+		if inputsTag := strings.HasPrefix(tag, plan.InputsTagPrefix); inputsTag && tag != plan.InputsTagPrefix+strings.TrimPrefix(label, "sha256:")[:16] {
+			t.Errorf("%s: the inputs tag %s holds an image labelled %s", trial, ref, label)
+			ok = false
 		}
+		where, m := "the published inputs manifest", publishedManifest(t, repoName+":"+plan.InputsTagPrefix+strings.TrimPrefix(label, "sha256:")[:16]+".inputs")
+		if m == nil {
+			where, m = ".imagemake/", mustLoad(t, r, label)
+		}
+		ok = agree(t, trial, "the registry's "+ref, where, label, content, m) && ok
 	}
 	return ok
+}
+
+// agree checks that an image labelled label holding a.txt content agrees with m, the inputs
+// manifest of label that where holds.
+func agree(t *testing.T, trial, image, where, label, content string, m *inputs.Manifest) bool {
+	t.Helper()
+	if v := fileValue(m.Files(), "a.txt"); m.Digest != label || !strings.HasSuffix(v, " "+sha256Hex(content)) {
+		t.Errorf("%s: %s is labelled %s and holds a.txt %q (sha256 %s), but the inputs manifest %s in %s says a.txt is %q",
+			trial, image, short(label), content, sha256Hex(content)[:12], short(m.Digest), where, v)
+		return false
+	}
+	return true
+}
+
+func mustLoad(t *testing.T, r *repo, digest string) *inputs.Manifest {
+	t.Helper()
+	m, err := inputs.OpenState(r.dir).Load("child", digest)
+	if err != nil || m == nil {
+		t.Fatalf("no manifest of child %s in .imagemake/: %v", digest, err)
+	}
+	return m
+}
+
+// publishedManifest returns the inputs manifest build --push stored as ref; nil when none.
+func publishedManifest(t *testing.T, ref string) *inputs.Manifest {
+	t.Helper()
+	doc, err := registry.New().FetchInputs(context.Background(), ref)
+	if errors.Is(err, registry.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("the inputs manifest %s: %v", ref, err)
+	}
+	var m inputs.Manifest
+	if err := json.Unmarshal(doc, &m); err != nil {
+		t.Fatalf("the inputs manifest %s: %v", ref, err)
+	}
+	return &m
 }
 
 func short(digest string) string { return strings.TrimPrefix(digest, "sha256:")[:12] }
@@ -268,9 +325,9 @@ func fileInTar(r io.Reader, name string) (string, error) {
 	}
 }
 
-// registryImage returns the inputs label of ref in the registry and the content of its /a.txt;
-// found is false when the registry has no ref.
-func registryImage(t *testing.T, ref string) (label, content string, found bool) {
+// registryImage returns the image digest of ref in the registry, its inputs label and the
+// content of its /a.txt.
+func registryImage(t *testing.T, ref string) (id, label, content string) {
 	t.Helper()
 	nr, err := name.ParseReference(ref, name.Insecure)
 	if err != nil {
@@ -278,7 +335,11 @@ func registryImage(t *testing.T, ref string) (label, content string, found bool)
 	}
 	img, err := remote.Image(nr)
 	if err != nil {
-		return "", "", false
+		t.Fatalf("%s: %v", ref, err)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatalf("%s: %v", ref, err)
 	}
 	cfg, err := img.ConfigFile()
 	if err != nil {
@@ -290,5 +351,5 @@ func registryImage(t *testing.T, ref string) (label, content string, found bool)
 	if err != nil {
 		t.Fatalf("a.txt in %s: %v", ref, err)
 	}
-	return cfg.Config.Labels[docker.InputsLabel], content, true
+	return d.String(), cfg.Config.Labels[docker.InputsLabel], content
 }
