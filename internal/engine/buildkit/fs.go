@@ -144,7 +144,7 @@ func (f *entriesFS) Walk(ctx context.Context, target string, fn fs.WalkDirFunc) 
 // Open opens the regular file named p (a context path) for the builder, which asks for it
 // because what it holds from an earlier build has another stat. What is read is hashed as it
 // is read; at its end, bytes other than those the file was digested with fail the read, and
-// so the file sync and the build, before the builder stores anything.
+// so the file sync and the build (abortOnChange), before the builder stores anything.
 //
 // Open itself fails only for a name that is no file of the context: fsutil sends a file it
 // cannot open as an empty one, so a file gone or unreadable is an error of its reads.
