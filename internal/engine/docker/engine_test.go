@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/imagemake/imagemake/internal/engine/buildkit"
+	"github.com/imagemake/imagemake/internal/config"
 	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/schedule"
 )
@@ -64,7 +65,8 @@ func testRef(t *testing.T, e *Engine, repo string) string {
 	return ref
 }
 
-// testContext is a context on disk with busybox at /busybox and the given Dockerfile.
+// testContext is a context on disk with busybox at /busybox and the given Dockerfile, its
+// entries digested as a run digests them (the builder sends only the bytes it was digested with).
 func testContext(t *testing.T, dockerfile string) []inputs.Entry {
 	t.Helper()
 	busybox, err := os.ReadFile("/bin/busybox")
@@ -79,10 +81,15 @@ func testContext(t *testing.T, dockerfile string) []inputs.Entry {
 	if err := os.WriteFile(bb, busybox, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return []inputs.Entry{
-		{Name: "Dockerfile", Src: df, Mode: 0o644, Size: int64(len(dockerfile))},
-		{Name: "busybox", Src: bb, Mode: 0o755, Size: int64(len(busybox))},
+	s, err := inputs.NewScanner(&config.Project{Root: dir, File: filepath.Join(dir, config.FileName)})
+	if err != nil {
+		t.Fatal(err)
 	}
+	l, _, err := s.Inputs(&config.Image{Name: "test", Context: ".", Dockerfile: "Dockerfile"}, inputs.Build{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Entries()
 }
 
 // testBuilder is the engine's BuildKit.
