@@ -15,8 +15,8 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
-	"github.com/imagemake/imagemake/internal/engine/buildkit"
 	"github.com/imagemake/imagemake/internal/config"
+	"github.com/imagemake/imagemake/internal/engine/buildkit"
 	"github.com/imagemake/imagemake/internal/inputs"
 	"github.com/imagemake/imagemake/internal/schedule"
 )
