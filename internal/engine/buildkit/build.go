@@ -109,6 +109,9 @@ func (b *Builder) addLoad(ctx context.Context, eg *errgroup.Group, opt *client.S
 // solveOpt turns a request into the solve's options: the frontend's attributes, the local
 // sources, outputs, cache and session services.
 func (b *Builder) solveOpt(req schedule.Request, logs func(string)) (client.SolveOpt, error) {
+	if err := sendable(req); err != nil {
+		return client.SolveOpt{}, err
+	}
 	opt := client.SolveOpt{
 		SharedKey:     req.SharedKey,
 		FrontendAttrs: frontendAttrs(req),
