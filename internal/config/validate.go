@@ -379,7 +379,7 @@ func (d *decoder) checkTasks(p *Project) {
 			d.checkNeed(p, fmt.Sprintf("%s.needs[%d]", f, i), name, need)
 		}
 		if t.Restart != "" && t.Restart != "compose" && !d.bad[f+".restart"] {
-			d.errField(f+".restart", "unknown restart %q; want compose, or none to restart the command", t.Restart)
+			d.errField(f+".restart", "unknown restart %q: want compose, or leave restart out to restart the command itself", t.Restart)
 		}
 	}
 }
