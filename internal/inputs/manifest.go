@@ -20,6 +20,10 @@ import (
 // and left out of the digest the build args no stage declares.
 const ManifestVersion = 2
 
+// Label is the image label that carries an image's inputs digest: every image imagemake builds
+// has it, and an image is up to date where it holds the current digest.
+const Label = "imagemake.inputs"
+
 // Manifest is everything an image's inputs digest covers, kept so that a later run can tell
 // what changed (Explain).
 type Manifest struct {

@@ -3,7 +3,7 @@ package plan
 import (
 	"fmt"
 
-	"github.com/imagemake/imagemake/internal/engine/docker"
+	"github.com/imagemake/imagemake/internal/inputs"
 )
 
 // refsReason says why pi, whose main ref the engine holds with the current inputs, is not up
@@ -28,7 +28,7 @@ func refReason(ref string, e EngineImage, found bool, want string) string {
 	case !found:
 		return "ref " + ref + " missing from engine"
 	case e.Inputs == "":
-		return fmt.Sprintf("ref %s holds an image without the %s label (%s)", ref, docker.InputsLabel, short(e.ID))
+		return fmt.Sprintf("ref %s holds an image without the %s label (%s)", ref, inputs.Label, short(e.ID))
 	case e.Inputs != want:
 		return fmt.Sprintf("ref %s points at another image (inputs %s ≠ %s)", ref, short(e.Inputs), short(want))
 	}

@@ -7,10 +7,12 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/imagemake/imagemake/internal/dockerfile"
+	"github.com/imagemake/imagemake/internal/inputs"
 )
 
-// InputsLabel is the label every image imagemake builds carries: the digest of its inputs.
-const InputsLabel = "imagemake.inputs"
+// InputsLabel is inputs.Label, the label every image imagemake builds carries: the digest of
+// its inputs.
+const InputsLabel = inputs.Label
 
 // Image is an image of the engine under a ref: one imagemake built, or another one.
 type Image struct {
