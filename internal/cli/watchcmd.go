@@ -71,9 +71,10 @@ type watcher struct {
 	o       watchOptions
 	m       *project.Model // the last good project
 	scanner *inputs.Scanner
-	state   *inputs.State // the manifests, the last of each image kept in memory
-	names   []string      // images and groups to build: the arguments and the task's needs
-	task    string        // the task to run and restart; "" for none
+	state   *inputs.State     // the manifests, the last of each image kept in memory
+	conns   *imagerun.Session // the engine's and the builders' connections, kept across rounds
+	names   []string          // images and groups to build: the arguments and the task's needs
+	task    string            // the task to run and restart; "" for none
 	proc    *watch.Task
 	started bool // the task ran (its needed tasks too)
 
@@ -94,6 +95,8 @@ func runWatch(ctx context.Context, g *global, o watchOptions, args []string) err
 		return failedErr(err)
 	}
 	w.state = inputs.OpenState(m.Root).Keep()
+	w.conns = imagerun.NewSession()
+	defer w.conns.Close()
 	n := w.notifier()
 	defer n.Close()
 	err = watch.Run(ctx, n, watch.Options{Debounce: o.debounce}, w.round)
@@ -220,7 +223,7 @@ func (w *watcher) reload(ctx context.Context, changed []string) bool {
 // is up to date now. The stat cache is saved once the builds are done, not before they start.
 func (w *watcher) build(ctx context.Context, changed []string) (results []schedule.Result, ok bool) {
 	r, err := imagerun.Open(ctx, w.m, imagerun.OpenOptions{Names: w.names, LockAs: "imagemake watch",
-		Scanner: w.scanner, State: w.state, NoSave: true, Warn: w.warn,
+		Scanner: w.scanner, State: w.state, NoSave: true, Warn: w.warn, Session: w.conns,
 		Waiting: func(holder string) { w.say("waiting for another imagemake on this project (%s)", holder) }})
 	if err != nil {
 		w.failed(err)

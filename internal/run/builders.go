@@ -45,7 +45,7 @@ func (s *Run) backend(ctx context.Context, o Options, env map[string]string) err
 	var errs []string
 	opts := s.daemonOptions(ctx, o)
 	for _, addr := range addrs {
-		b, err := buildkit.Dial(ctx, addr, opts...)
+		b, err := s.dial(ctx, addr, o, opts) // session.go: kept by a Session
 		if err != nil {
 			errs = append(errs, err.Error())
 			continue
@@ -64,7 +64,7 @@ func (s *Run) backend(ctx context.Context, o Options, env map[string]string) err
 
 // engineBackend builds on the Docker engine's BuildKit, a pool of one.
 func (s *Run) engineBackend(ctx context.Context, o Options) error {
-	b, err := s.engine.BuildKit(ctx)
+	b, err := s.engineBuildKit(ctx)
 	if err != nil {
 		return failed(fmt.Errorf("cannot build: %w", err))
 	}

@@ -33,6 +33,7 @@ type Run struct {
 	restoreGC  func()            // turns the garbage collector back on after planning
 	release    func()            // releases the project lock
 	asked      chan struct{}     // closed once askEngine has set engine and engineErr
+	kept       *Session          // nil: the run's own connections, closed with it
 	closeOnce  sync.Once
 }
 
@@ -43,10 +44,12 @@ func (s *Run) Close() {
 	s.closeOnce.Do(func() {
 		s.restoreGC()
 		<-s.asked
-		if s.engine != nil {
-			s.engine.Close()
+		if s.kept == nil { // a Session's stay open for the next run
+			if s.engine != nil {
+				s.engine.Close()
+			}
+			s.bk.close()
 		}
-		s.bk.close()
 		s.release()
 	})
 }
@@ -73,6 +76,9 @@ type OpenOptions struct {
 	// caller to save once the builds started (Scanner.Save).
 	State  *inputs.State
 	NoSave bool
+	// Session, when set, holds the connections to the engine and the builders from one run to
+	// the next (watch's rounds): the run takes them from it and leaves them open.
+	Session *Session
 }
 
 func (o OpenOptions) warn(line string) {
@@ -108,7 +114,7 @@ func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
 		return nil, err
 	}
 	s := &Run{Model: m, State: o.State, restoreGC: gcOffWhilePlanning(), release: release,
-		asked: make(chan struct{})}
+		asked: make(chan struct{}), kept: o.Session}
 	if s.State == nil {
 		s.State = inputs.OpenState(m.Root)
 	}
@@ -130,7 +136,10 @@ func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
 	engine := make(chan map[string]plan.EngineImage, 1)
 	go func() { // overlaps the file scan
 		defer close(s.asked)
-		engine <- s.askEngine(ctx, m.Project.Env)
+		engine <- s.askEngine(ctx, m.Project.Env, o.warn)
+		if s.kept != nil && s.EngineErr == nil { // after the plan has its answer
+			s.kept.check(ctx, o.warn)
+		}
 	}()
 	s.Images, err = plan.Compute(m, s.Scanner, s.State, plan.Options{Names: names, Rebuild: rebuild, Pull: basePuller(ctx, m, Pulling(o.Pull, m.Project.Pull)),
 		Engine: func() map[string]plan.EngineImage { return <-engine }})
@@ -151,14 +160,11 @@ func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
 	return s, nil
 }
 
-func (s *Run) askEngine(ctx context.Context, env map[string]string) map[string]plan.EngineImage {
-	e, err := docker.New(ctx, env)
-	if err != nil {
-		s.EngineErr = err
-		return nil
+func (s *Run) askEngine(ctx context.Context, env map[string]string, warn func(string)) map[string]plan.EngineImage {
+	e, images, err := s.engineImages(ctx, env, warn)
+	if e != nil {
+		s.engine = e
 	}
-	s.engine = e
-	images, err := e.Images(ctx)
 	if err != nil {
 		s.EngineErr = err
 		return nil
@@ -168,6 +174,19 @@ func (s *Run) askEngine(ctx context.Context, env map[string]string) map[string]p
 		held[ref] = plan.EngineImage{ID: img.ID, Inputs: img.Inputs}
 	}
 	return held
+}
+
+// engineImages connects to the engine (or takes the Session's connection) and lists its images.
+func (s *Run) engineImages(ctx context.Context, env map[string]string, warn func(string)) (*docker.Engine, map[string]docker.Image, error) {
+	if s.kept != nil {
+		return s.kept.dockerEngine(ctx, env, warn)
+	}
+	e, err := docker.New(ctx, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	images, err := e.Images(ctx)
+	return e, images, err
 }
 
 // RecordSeen remembers the inputs of the images the engine holds up to date (of every image when
