@@ -10,10 +10,11 @@
 #   - idle CPU: utime+stime of the watcher (/proc/PID/stat) over BENCH_IDLE seconds (default 30)
 #     with nothing changing, after the first round.
 # Usage: [BENCH_TRIALS=5] [BENCH_IDLE=30] [BENCH_NICE=N] [BENCH_KEEP=1] [BENCH_DIR=/tmp/imagemake-bench-watch]
-#        bench/watch.sh [-- gen flags]
+#        [BENCH_IM=path] bench/watch.sh [-- gen flags]
 #   BENCH_NICE runs the watcher at that niceness (-20..19), e.g. -10 on a machine others load,
 #   to measure its own path rather than its wait for a CPU; BENCH_KEEP=1 keeps the images for
-#   the next run (whose first round then builds nothing).
+#   the next run (whose first round then builds nothing); BENCH_IM measures that binary instead
+#   of the checkout's (e.g. one built before a change, for a before/after).
 # Prints a Markdown table; the images it makes are removed unless BENCH_KEEP=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,7 @@ cd "$(dirname "$0")/.."
 [ "${1:-}" = -- ] && shift
 export BENCH_DIR=${BENCH_DIR:-/tmp/imagemake-bench-watch}
 bench_repo "$@"
+im=${BENCH_IM:-$im}
 trials=${BENCH_TRIALS:-5}
 idle=${BENCH_IDLE:-30}
 export DOCKER_REPO=benchwatch DOCKER_TAG=w

@@ -44,7 +44,9 @@ func (s *Run) Close() {
 	s.closeOnce.Do(func() {
 		s.restoreGC()
 		<-s.asked
-		if s.kept == nil { // a Session's stay open for the next run
+		if s.kept != nil { // a Session's stay open for the next run
+			s.kept.idle()
+		} else {
 			if s.engine != nil {
 				s.engine.Close()
 			}
@@ -136,10 +138,7 @@ func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
 	engine := make(chan map[string]plan.EngineImage, 1)
 	go func() { // overlaps the file scan
 		defer close(s.asked)
-		engine <- s.askEngine(ctx, m.Project.Env, o.warn)
-		if s.kept != nil && s.EngineErr == nil { // after the plan has its answer
-			s.kept.check(ctx, o.warn)
-		}
+		engine <- s.askEngine(ctx, o.warn)
 	}()
 	s.Images, err = plan.Compute(m, s.Scanner, s.State, plan.Options{Names: names, Rebuild: rebuild, Pull: basePuller(ctx, m, Pulling(o.Pull, m.Project.Pull)),
 		Engine: func() map[string]plan.EngineImage { return <-engine }})
@@ -160,8 +159,8 @@ func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
 	return s, nil
 }
 
-func (s *Run) askEngine(ctx context.Context, env map[string]string, warn func(string)) map[string]plan.EngineImage {
-	e, images, err := s.engineImages(ctx, env, warn)
+func (s *Run) askEngine(ctx context.Context, warn func(string)) map[string]plan.EngineImage {
+	e, images, err := s.engineImages(ctx, warn)
 	if e != nil {
 		s.engine = e
 	}
@@ -176,12 +175,13 @@ func (s *Run) askEngine(ctx context.Context, env map[string]string, warn func(st
 	return held
 }
 
-// engineImages connects to the engine (or takes the Session's connection) and lists its images.
-func (s *Run) engineImages(ctx context.Context, env map[string]string, warn func(string)) (*docker.Engine, map[string]docker.Image, error) {
+// engineImages connects to the engine and lists its images, or takes the Session's connection
+// and list.
+func (s *Run) engineImages(ctx context.Context, warn func(string)) (*docker.Engine, map[string]docker.Image, error) {
 	if s.kept != nil {
-		return s.kept.dockerEngine(ctx, env, warn)
+		return s.kept.dockerEngine(ctx, s.Model, warn)
 	}
-	e, err := docker.New(ctx, env)
+	e, err := docker.New(ctx, s.Model.Project.Env)
 	if err != nil {
 		return nil, nil, err
 	}

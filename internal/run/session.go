@@ -3,39 +3,62 @@ package run
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
+	"github.com/imagemake/imagemake/internal/dockerfile"
 	"github.com/imagemake/imagemake/internal/engine/buildkit"
 	"github.com/imagemake/imagemake/internal/engine/docker"
+	"github.com/imagemake/imagemake/internal/project"
 )
 
 // Session keeps what a run connects to open from one run to the next, for a command that opens
-// many runs (imagemake watch): the Docker engine's client and the builders' connections (the
-// engine's BuildKit, or the BuildKit daemons). A run opened with it (OpenOptions.Session) takes
-// them from it instead of connecting, and leaves them open at its Close; each run checks, while
-// it plans, that they still answer, and one that does not is connected again, said with a
-// warning. Runs use a Session one at a time; Close closes what it holds.
+// many runs (imagemake watch): the Docker engine's client, the builders' connections (the
+// engine's BuildKit, or the BuildKit daemons) and the engine's list of images. A run opened with
+// it (OpenOptions.Session) takes them instead of connecting and listing, and leaves them open
+// at its Close. Between runs the session lists the engine's images again (what the run built)
+// and checks that the builders answer; the engine's image events since keep the list valid, so
+// the next run asks the engine nothing before it builds. A connection that drops (the events
+// stop, a builder does not answer) is opened again by the next run, said with a warning. Runs
+// use a Session one at a time; Close closes what it holds.
 type Session struct {
-	mu       sync.Mutex
-	engine   *docker.Engine
-	env      string                       // the env the engine was reached with (its endpoint's)
-	builders map[string]*buildkit.Builder // by address and options (builderKey)
+	ctx    context.Context // ends with Close: the session's own work between runs
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	engine    *docker.Engine
+	env       string             // the env the engine was reached with (fmt.Sprint)
+	endEvents context.CancelFunc // stops the engine's event stream
+	lost      error              // the engine's event stream ended: it is reached again
+	builders  map[string]*buildkit.Builder
+	images    *engineList
+	inRun     bool
+	pending   []string // warnings found between runs, for the next run
+}
+
+// engineList is the engine's image list as last listed; fresh while no event since the
+// listing began touched one of its images or refs, or a ref of the project.
+type engineList struct {
+	images  map[string]docker.Image
+	ids     map[string]bool
+	refs    map[string]bool // the project's refs, normalised
+	fresh   bool
+	seq     int           // events that made it stale
+	listing chan struct{} // closed when the listing between runs ends; nil when none runs
 }
 
 // NewSession returns a Session holding nothing yet: the first run connects.
 func NewSession() *Session {
-	return &Session{builders: map[string]*buildkit.Builder{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Session{ctx: ctx, cancel: cancel, builders: map[string]*buildkit.Builder{}, images: &engineList{}}
 }
 
-// Close closes the connections the session holds.
+// Close closes the connections the session holds and ends its work between runs.
 func (k *Session) Close() {
+	k.cancel()
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.dropBuilders()
-	if k.engine != nil {
-		_ = k.engine.Close()
-		k.engine = nil
-	}
+	k.dropEngine()
 }
 
 func (k *Session) dropBuilders() {
@@ -45,45 +68,170 @@ func (k *Session) dropBuilders() {
 	}
 }
 
-// dockerEngine is the kept engine when it was reached with the same env and still answers
-// (its image list, which the run needs anyway), else a new connection. The engine's image
-// list is returned with it.
-func (k *Session) dockerEngine(ctx context.Context, env map[string]string, warn func(string)) (*docker.Engine, map[string]docker.Image, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	key := fmt.Sprint(env)
-	if k.engine != nil && k.env == key {
-		images, err := k.engine.Images(ctx)
-		if err == nil {
-			return k.engine, images, nil
-		}
-		warn(fmt.Sprintf("the Docker engine at %s does not answer on the kept connection (%v); connecting again", k.engine.Endpoint(), err))
-	}
-	if k.engine != nil { // gone, or another engine: its builders with it
-		k.dropBuilders()
+// dropEngine closes the engine's connection, its builders' with it; the next run connects.
+func (k *Session) dropEngine() {
+	k.dropBuilders()
+	if k.engine != nil {
+		k.endEvents()
 		_ = k.engine.Close()
-		k.engine = nil
 	}
-	e, err := docker.New(ctx, env)
-	if err != nil {
-		return nil, nil, err
-	}
-	k.engine, k.env = e, key
-	images, err := e.Images(ctx)
-	return e, images, err
+	k.engine, k.lost, k.images = nil, nil, &engineList{}
 }
 
-// check drops the kept builders that no longer answer on their connection, so that the run
-// connects to them again; warn says which.
-func (k *Session) check(ctx context.Context, warn func(string)) {
+// dockerEngine starts a run: it returns the kept engine when it was reached with the same env
+// and its connection held, else a new connection; and the engine's images, the kept list when
+// no event made it stale since it was taken.
+func (k *Session) dockerEngine(ctx context.Context, m *project.Model, warn func(string)) (*docker.Engine, map[string]docker.Image, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.inRun = true
+	for _, w := range k.pending {
+		warn(w)
+	}
+	k.pending = nil
+	key := fmt.Sprint(m.Project.Env)
+	switch {
+	case k.engine != nil && k.lost != nil:
+		warn(fmt.Sprintf("%v; connecting again", k.lost))
+		k.dropEngine()
+	case k.engine != nil && k.env != key:
+		k.dropEngine()
+	}
+	if k.engine == nil {
+		if err := k.connect(ctx, m.Project.Env, key); err != nil {
+			return nil, nil, err
+		}
+	}
+	k.images.refs = projectRefs(m)
+	if err := k.waitListing(ctx); err != nil {
+		return nil, nil, err
+	}
+	if l := k.images; l.fresh {
+		return k.engine, l.images, nil
+	}
+	images, err := k.engine.Images(ctx)
+	if err == nil {
+		k.images.set(images)
+	}
+	return k.engine, images, err
+}
+
+// waitListing waits for the listing between runs, if one runs: it began before, so it ends
+// before a new one would.
+func (k *Session) waitListing(ctx context.Context) error {
+	for k.images.listing != nil {
+		done := k.images.listing
+		k.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+		k.mu.Lock()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// connect reaches the engine and follows its image events.
+func (k *Session) connect(ctx context.Context, env map[string]string, key string) error {
+	e, err := docker.New(ctx, env)
+	if err != nil {
+		return err
+	}
+	events, cancel := context.WithCancel(k.ctx)
+	k.engine, k.env, k.endEvents = e, key, cancel
+	changes, errs := e.ImageChanges(events)
+	go k.follow(e, changes, errs)
+	return nil
+}
+
+// follow makes the image list stale at each event about it, and lists again when no run
+// runs; when the stream ends, the engine's connection counts as lost.
+func (k *Session) follow(e *docker.Engine, changes <-chan docker.ImageChange, errs <-chan error) {
+	for c := range changes {
+		k.mu.Lock()
+		if k.engine == e && k.images.touchedBy(c) {
+			k.images.fresh = false
+			k.images.seq++
+			if !k.inRun {
+				k.listBetweenRuns()
+			}
+		}
+		k.mu.Unlock()
+	}
+	err := <-errs
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.engine == e && k.ctx.Err() == nil {
+		k.lost, k.images.fresh = err, false
+	}
+}
+
+// listBetweenRuns lists the engine's images in the background, again until no event came
+// during a listing. Called with k.mu held.
+func (k *Session) listBetweenRuns() {
+	l, e := k.images, k.engine
+	if l.listing != nil || e == nil || k.lost != nil {
+		return
+	}
+	done := make(chan struct{})
+	l.listing = done
+	seq := l.seq
+	go func() {
+		defer close(done)
+		images, err := e.Images(k.ctx)
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		l.listing = nil
+		switch {
+		case k.engine != e || l != k.images:
+		case err != nil:
+			k.lost = err
+		default:
+			l.set(images)
+			l.fresh = l.seq == seq
+			if !l.fresh && !k.inRun {
+				k.listBetweenRuns()
+			}
+		}
+	}()
+}
+
+// idle ends a run: what it built makes the image list stale, listed again now, and the
+// builders are checked while nothing runs.
+func (k *Session) idle() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.inRun = false
+	k.images.fresh = false
+	k.images.seq++
+	k.listBetweenRuns()
+	go k.checkBuilders(k.ctx)
+}
+
+// checkBuilders drops the kept builders that no longer answer on their connection, so that the
+// next run connects to them again and says so.
+func (k *Session) checkBuilders(ctx context.Context) {
+	k.mu.Lock()
+	kept := make(map[string]*buildkit.Builder, len(k.builders))
 	for key, b := range k.builders {
-		if err := b.Ping(ctx); err != nil {
-			warn(fmt.Sprintf("%v on the kept connection; connecting again", err))
+		kept[key] = b
+	}
+	k.mu.Unlock()
+	for key, b := range kept {
+		err := b.Ping(ctx)
+		if err == nil || ctx.Err() != nil {
+			continue
+		}
+		k.mu.Lock()
+		if k.builders[key] == b {
+			k.pending = append(k.pending, fmt.Sprintf("%v on the kept connection; connecting again", err))
 			_ = b.Close()
 			delete(k.builders, key)
 		}
+		k.mu.Unlock()
 	}
 }
 
@@ -100,6 +248,42 @@ func (k *Session) builder(key string, dial func() (*buildkit.Builder, error)) (*
 	}
 	k.builders[key] = b
 	return b, nil
+}
+
+func (l *engineList) set(images map[string]docker.Image) {
+	l.images, l.ids = images, map[string]bool{}
+	for _, img := range images {
+		l.ids[img.ID] = true
+	}
+}
+
+// touchedBy tells whether c is about an image of the list, or a ref of the project.
+func (l *engineList) touchedBy(c docker.ImageChange) bool {
+	if l.ids[c.ID] || l.ids[c.Name] {
+		return true
+	}
+	if strings.HasPrefix(c.Name, "sha256:") || c.Name == "" {
+		return c.Name == "" && c.ID == ""
+	}
+	ref, err := dockerfile.Normalize(c.Name)
+	if err != nil {
+		return true
+	}
+	_, held := l.images[ref]
+	return held || l.refs[ref]
+}
+
+// projectRefs are the refs of m's images, normalised as the engine's list is.
+func projectRefs(m *project.Model) map[string]bool {
+	out := map[string]bool{}
+	for _, img := range m.Project.Images {
+		for _, ref := range img.Refs() {
+			if n, err := dockerfile.Normalize(ref); err == nil {
+				out[n] = true
+			}
+		}
+	}
+	return out
 }
 
 // builderKey names a builder's connection by what it was opened with: its address, TLS, the

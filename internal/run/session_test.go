@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/imagemake/imagemake/internal/config"
 	"github.com/imagemake/imagemake/internal/engine/buildkit"
 	"github.com/imagemake/imagemake/internal/engine/docker"
+	"github.com/imagemake/imagemake/internal/project"
 )
 
-// engineEnv is the env that reaches this machine's Docker engine; the test is skipped without
-// one.
-func engineEnv(t *testing.T) map[string]string {
+// engineModel is a project whose env reaches this machine's Docker engine, with an image of
+// ref; the test is skipped without an engine.
+func engineModel(t *testing.T, ref string) *project.Model {
 	t.Helper()
 	env := map[string]string{"HOME": os.Getenv("HOME"), "DOCKER_HOST": os.Getenv("DOCKER_HOST")}
 	e, err := docker.New(context.Background(), env)
@@ -24,44 +28,53 @@ func engineEnv(t *testing.T) map[string]string {
 		t.Fatal(err)
 	}
 	_ = e.Close()
-	return env
+	return &project.Model{Project: &config.Project{Env: env, Images: []*config.Image{{Name: "x", Ref: ref}}}}
+}
+
+// endRun is a run of session k ending, as Close ends it.
+func endRun(t *testing.T, k *Session, e *docker.Engine, b *buildkit.Builder) {
+	asked := make(chan struct{})
+	close(asked)
+	r := &Run{kept: k, engine: e, restoreGC: func() {}, release: func() {}, asked: asked}
+	if b != nil {
+		r.bk = &builders{engine: true, pool: buildkit.NewPool([]*buildkit.Builder{b}, 1, nil)}
+	}
+	r.Close()
 }
 
 func TestSessionKeepsConnectionsAndRedialsADroppedOne(t *testing.T) {
 	ctx := context.Background()
-	env := engineEnv(t)
+	m := engineModel(t, "imagemake-session-test/x:t")
 	k := NewSession()
 	defer k.Close()
 	var warnings []string
 	warn := func(line string) { warnings = append(warnings, line) }
 
-	e1, _, err := k.dockerEngine(ctx, env, warn)
+	e1, _, err := k.dockerEngine(ctx, m, warn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e2, _, err := k.dockerEngine(ctx, env, warn)
-	if err != nil || e2 != e1 {
-		t.Fatalf("second run: engine %p (err %v), want the kept %p", e2, err, e1)
-	}
-	asked := make(chan struct{})
-	close(asked)
-	r := &Run{kept: k, engine: e1, restoreGC: func() {}, release: func() {}, asked: asked}
+	r := &Run{kept: k, engine: e1}
 	b1, err := r.engineBuildKit(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.bk = &builders{engine: true, pool: buildkit.NewPool([]*buildkit.Builder{b1}, 1, nil)}
-	r.Close() // a run of the session leaves its connections open
-	if _, err := e1.Images(ctx); err != nil {
-		t.Fatalf("the engine's connection closed with the run: %v", err)
+	endRun(t, k, e1, b1) // a run of the session leaves its connections open
+	k.checkBuilders(ctx)
+	e2, _, err := k.dockerEngine(ctx, m, warn)
+	if err != nil || e2 != e1 {
+		t.Fatalf("second run: engine %p (err %v), want the kept %p", e2, err, e1)
 	}
-	k.check(ctx, warn)
 	if b2, err := r.engineBuildKit(ctx); err != nil || b2 != b1 || len(warnings) > 0 {
 		t.Fatalf("second run: builder %p (err %v), warnings %q; want the kept %p and none", b2, err, warnings, b1)
 	}
 
 	_ = b1.Close() // the connection drops under the session
-	k.check(ctx, warn)
+	endRun(t, k, e1, nil)
+	k.checkBuilders(ctx)
+	if _, _, err := k.dockerEngine(ctx, m, warn); err != nil {
+		t.Fatal(err)
+	}
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "connecting again") {
 		t.Fatalf("warnings %q, want one saying the builder is connected again", warnings)
 	}
@@ -73,9 +86,71 @@ func TestSessionKeepsConnectionsAndRedialsADroppedOne(t *testing.T) {
 		t.Fatalf("the new builder does not answer: %v", err)
 	}
 
-	other := map[string]string{"HOME": env["HOME"], "DOCKER_HOST": env["DOCKER_HOST"], "X": "y"}
+	other := &project.Model{Project: &config.Project{Env: map[string]string{"HOME": m.Project.Env["HOME"], "DOCKER_HOST": m.Project.Env["DOCKER_HOST"], "X": "y"}}}
 	e4, _, err := k.dockerEngine(ctx, other, warn)
 	if err != nil || e4 == e1 || len(k.builders) != 0 {
 		t.Fatalf("another env: engine %p (err %v), %d builders kept; want a new engine and its builders dropped", e4, err, len(k.builders))
 	}
+}
+
+// TestSessionImageListFollowsEvents: between runs the session lists the engine's images again,
+// and an image event about a ref of the project makes it list them once more.
+func TestSessionImageListFollowsEvents(t *testing.T) {
+	ctx := context.Background()
+	const ref = "imagemake-session-test/tagged:t"
+	m := engineModel(t, ref)
+	k := NewSession()
+	defer k.Close()
+	e, images, err := k.dockerEngine(ctx, m, logTo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var source string
+	for r, img := range images {
+		if !strings.HasPrefix(r, "docker.io/imagemake-session-test/") {
+			source = img.ID
+			break
+		}
+	}
+	if source == "" {
+		t.Skip("the engine holds no image to tag")
+	}
+	endRun(t, k, e, nil)
+	waitFresh(t, k, true)
+
+	if err := e.Tag(ctx, source, ref); err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Command("docker", "rmi", ref).Run() // the tag only: the image has others
+	normal := "docker.io/" + ref
+	for range 400 { // no run starts: the event alone makes the session list again
+		k.mu.Lock()
+		id, fresh := k.images.images[normal].ID, k.images.fresh
+		k.mu.Unlock()
+		if id == source && fresh {
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	_, images, err = k.dockerEngine(ctx, m, logTo(t))
+	if err != nil || images[normal].ID != source {
+		t.Fatalf("the list after tagging %s holds %+v there (err %v), want %s", ref, images[normal], err, source)
+	}
+}
+
+func logTo(t *testing.T) func(string) { return func(line string) { t.Log(line) } }
+
+// waitFresh waits until the session's list is fresh (or not).
+func waitFresh(t *testing.T, k *Session, want bool) {
+	t.Helper()
+	for range 400 {
+		k.mu.Lock()
+		fresh := k.images.fresh
+		k.mu.Unlock()
+		if fresh == want {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("the session's image list never became fresh=%v", want)
 }
