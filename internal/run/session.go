@@ -37,10 +37,14 @@ type Session struct {
 }
 
 // engineList is the engine's image list as last listed; fresh while no event since the
-// listing began touched one of its images or refs, or a ref of the project.
+// listing began touched a ref of the project or an image it held under one. Events about other
+// images (other projects build and remove theirs all the time) leave it fresh: they count only
+// as an image of the same inputs under another ref (plan's SameAs), which a stale list may miss
+// (the image is built instead) or name after it was removed (its tagging fails, and the
+// list of the next round knows).
 type engineList struct {
 	images  map[string]docker.Image
-	ids     map[string]bool
+	ids     map[string]bool // the images under the project's refs
 	refs    map[string]bool // the project's refs, normalised
 	fresh   bool
 	seq     int           // events that made it stale
@@ -102,7 +106,7 @@ func (k *Session) dockerEngine(ctx context.Context, m *project.Model, warn func(
 			return nil, nil, err
 		}
 	}
-	k.images.refs = projectRefs(m)
+	k.images.setRefs(projectRefs(m))
 	if err := k.waitListing(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -251,26 +255,29 @@ func (k *Session) builder(key string, dial func() (*buildkit.Builder, error)) (*
 }
 
 func (l *engineList) set(images map[string]docker.Image) {
-	l.images, l.ids = images, map[string]bool{}
-	for _, img := range images {
-		l.ids[img.ID] = true
+	l.images = images
+	l.setRefs(l.refs)
+}
+
+func (l *engineList) setRefs(refs map[string]bool) {
+	l.refs, l.ids = refs, map[string]bool{}
+	for ref := range refs {
+		if img, ok := l.images[ref]; ok {
+			l.ids[img.ID] = true
+		}
 	}
 }
 
-// touchedBy tells whether c is about an image of the list, or a ref of the project.
+// touchedBy tells whether c is about a ref of the project or an image held under one.
 func (l *engineList) touchedBy(c docker.ImageChange) bool {
 	if l.ids[c.ID] || l.ids[c.Name] {
 		return true
 	}
-	if strings.HasPrefix(c.Name, "sha256:") || c.Name == "" {
-		return c.Name == "" && c.ID == ""
+	if c.Name == "" || strings.HasPrefix(c.Name, "sha256:") {
+		return false
 	}
 	ref, err := dockerfile.Normalize(c.Name)
-	if err != nil {
-		return true
-	}
-	_, held := l.images[ref]
-	return held || l.refs[ref]
+	return err != nil || l.refs[ref]
 }
 
 // projectRefs are the refs of m's images, normalised as the engine's list is.

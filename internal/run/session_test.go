@@ -154,3 +154,30 @@ func waitFresh(t *testing.T, k *Session, want bool) {
 	}
 	t.Fatalf("the session's image list never became fresh=%v", want)
 }
+
+func TestEngineListTouchedBy(t *testing.T) {
+	l := &engineList{}
+	l.set(map[string]docker.Image{
+		"docker.io/acme/api:latest":   {ID: "sha256:a1", Inputs: "sha256:i1"},
+		"docker.io/other/thing:v1":    {ID: "sha256:b2", Inputs: "sha256:i2"},
+		"docker.io/library/alpine:3":  {ID: "sha256:c3"},
+		"registry.example.com/x/y:v9": {ID: "sha256:d4"},
+	})
+	l.setRefs(map[string]bool{"docker.io/acme/api:latest": true, "docker.io/acme/worker:latest": true})
+	for _, c := range []struct {
+		change docker.ImageChange
+		want   bool
+	}{
+		{docker.ImageChange{Action: "tag", Name: "acme/api:latest", ID: "sha256:new"}, true},
+		{docker.ImageChange{Action: "tag", Name: "acme/worker", ID: "sha256:new"}, true}, // not held yet
+		{docker.ImageChange{Action: "untag", Name: "sha256:a1", ID: "sha256:a1"}, true},
+		{docker.ImageChange{Action: "delete", Name: "sha256:a1", ID: "sha256:a1"}, true},
+		{docker.ImageChange{Action: "tag", Name: "other/thing:v2", ID: "sha256:b2"}, false},
+		{docker.ImageChange{Action: "delete", Name: "sha256:b2", ID: "sha256:b2"}, false},
+		{docker.ImageChange{Action: "pull", Name: "alpine:3", ID: "sha256:c3"}, false},
+	} {
+		if got := l.touchedBy(c.change); got != c.want {
+			t.Errorf("touchedBy(%+v) = %v, want %v", c.change, got, c.want)
+		}
+	}
+}
