@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 
@@ -106,7 +107,10 @@ func (k *Session) dockerEngine(ctx context.Context, m *project.Model, warn func(
 			return nil, nil, err
 		}
 	}
-	k.images.setRefs(projectRefs(m))
+	if refs := projectRefs(m); !maps.Equal(refs, k.images.refs) { // events about new refs were not followed
+		k.images.setRefs(refs)
+		k.images.fresh = false
+	}
 	if err := k.waitListing(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -114,10 +118,12 @@ func (k *Session) dockerEngine(ctx context.Context, m *project.Model, warn func(
 		return k.engine, l.images, nil
 	}
 	images, err := k.engine.Images(ctx)
-	if err == nil {
-		k.images.set(images)
+	if err != nil {
+		k.lost = err // the next run connects again
+		return k.engine, nil, err
 	}
-	return k.engine, images, err
+	k.images.set(images)
+	return k.engine, images, nil
 }
 
 // waitListing waits for the listing between runs, if one runs: it began before, so it ends
