@@ -52,8 +52,9 @@ go run ./bench/gen -out "$work/repo" "$@" >&2
 
 dockerA() { DOCKER_HOST= /usr/bin/docker "$@"; }
 dockerB() { DOCKER_HOST=$hostB /usr/bin/docker "$@"; }
-# mine ENGINE: the benchmark's images on that engine (the registry's repo, the make runs' mach*)
-mine() { "$1" images --format '{{.Repository}}:{{.Tag}}' | grep -E "^($reg|mach[0-9]+)/" || true; }
+# mine ENGINE: the IDs of the benchmark's images on that engine (the registry's repo, the make
+# runs' mach*), untagged ones included
+mine() { "$1" images --format '{{.Repository}} {{.ID}}' | awk -v r="^($reg|mach[0-9]+)/" '$1 ~ r {print $2}' | sort -u; }
 clear_b() {
 	mine dockerB | xargs -r /usr/bin/docker -H "$hostB" rmi -f >/dev/null
 	timeout 180 /usr/bin/docker -H "$hostB" builder prune -af >/dev/null ||
