@@ -49,8 +49,10 @@ func (s *Run) registryCandidates(o Options) []*plan.Image {
 // the jobs, reporting every event of the run to report, the run's header first. It returns
 // every image's result; an error means nothing was built (bad input, no builder, no registry).
 func (s *Run) Build(ctx context.Context, o Options, report func(schedule.Event)) ([]schedule.Result, error) {
-	if err := s.backend(ctx, o, s.Model.Project.Env); err != nil {
-		return nil, err
+	if needsBuilder(s.Images, o) {
+		if err := s.backend(ctx, o, s.Model.Project.Env); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.RecordSeen(); err != nil {
 		return nil, err
@@ -64,6 +66,21 @@ func (s *Run) Build(ctx context.Context, o Options, report func(schedule.Event))
 	}
 	s.travelReasons(ctx, o) // reasons.go: what changed since the nearest commit's pushed image
 	return s.schedule(ctx, o, report), nil
+}
+
+// needsBuilder tells whether a build run may build: unless every image is up to date in the
+// engine and nothing is pushed or rebuilt, a builder is picked (and dialled). A no-op run asks
+// no builder anything, as it asks the registry nothing.
+func needsBuilder(images []*plan.Image, o Options) bool {
+	if o.Push || o.Rebuild {
+		return true
+	}
+	for _, pi := range images {
+		if pi.Status != plan.UpToDate {
+			return true
+		}
+	}
+	return false
 }
 
 // Push pushes every planned image, each of which must be up to date in the engine or in the

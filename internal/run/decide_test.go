@@ -1,6 +1,10 @@
 package run
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/imagemake/imagemake/internal/plan"
+)
 
 func TestDecide(t *testing.T) {
 	for _, tc := range []struct {
@@ -43,6 +47,30 @@ func TestActionString(t *testing.T) {
 	for a, want := range map[Action]string{Nothing: "up to date", Publish: "publish", Tag: "tag", Reuse: "reuse", Build: "build", Unavailable: "unavailable", Action(9): "Action(9)"} {
 		if got := a.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", int(a), got, want)
+		}
+	}
+}
+
+// A run dials a builder unless every image is up to date in the engine and nothing is pushed
+// or rebuilt: a no-op asks no builder anything.
+func TestNeedsBuilder(t *testing.T) {
+	up := &plan.Image{Status: plan.UpToDate}
+	stale := &plan.Image{Status: plan.Stale}
+	held := &plan.Image{Status: plan.InRegistry}
+	for _, c := range []struct {
+		images []*plan.Image
+		o      Options
+		want   bool
+	}{
+		{[]*plan.Image{up, up}, Options{}, false},
+		{nil, Options{}, false},
+		{[]*plan.Image{up, stale}, Options{}, true},
+		{[]*plan.Image{up, held}, Options{}, true},
+		{[]*plan.Image{up}, Options{Push: true}, true},
+		{[]*plan.Image{up}, Options{Rebuild: true}, true},
+	} {
+		if got := needsBuilder(c.images, c.o); got != c.want {
+			t.Errorf("needsBuilder(%s, push %v, rebuild %v) = %v, want %v", statusesOf(&Run{Images: c.images}), c.o.Push, c.o.Rebuild, got, c.want)
 		}
 	}
 }
