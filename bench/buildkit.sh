@@ -47,7 +47,7 @@ timed() {
 	rm -rf .imagemake
 	export DOCKER_REPO=127.0.0.1:$port/$ns DOCKER_TAG=bench
 	s=$(now)
-	if ! "$im" build -B --push --output json "$@" > "$bk/$ns.json" 2> "$bk/$ns.err"; then
+	if ! "$im" build -B --push --format json "$@" > "$bk/$ns.json" 2> "$bk/$ns.err"; then
 		echo "bench: $label failed" >&2 && tail -5 "$bk/$ns.err" >&2 && exit 1
 	fi
 	e=$(now)

@@ -25,7 +25,7 @@ rm -rf "$work/ci-clone" && git clone -q "$work/repo" "$work/ci-clone"
 /usr/bin/docker images --format '{{.Repository}}:{{.Tag}}' | grep "^127.0.0.1:$port/bench/" | xargs -r /usr/bin/docker rmi -f > /dev/null
 cd "$work/ci-clone"
 export DOCKER_TAG=second
-s=$(now); "$im" build --push -j 4 --output json > "$work/reuse.json"; e=$(now)
+s=$(now); "$im" build --push -j 4 --format json > "$work/reuse.json"; e=$(now)
 printf '| fresh clone, new tag: imagemake build --push (%s reused, %s built) | %.2f s |\n' \
 	"$(grep -c '"status":"reused"' "$work/reuse.json")" "$(grep -c '"status":"built"' "$work/reuse.json" || true)" \
 	"$(echo "$e - $s" | bc)"
