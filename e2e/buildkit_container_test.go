@@ -101,14 +101,22 @@ func TestBuildKitInAContainer(t *testing.T) {
 	}
 	engine(t)
 	addr := startBuildkitdContainer(t, buildkitdImage(t))
+	buildsOn(t, addr, "in a container")
+}
+
+// buildsOn builds a one-image project on the builder at addr, whose RUN step prints what and
+// the run's prefix: the step's output and the run's `builder:` line must name it, and the image,
+// loaded into the engine, is then up to date there.
+func buildsOn(t *testing.T, addr, what string) {
+	t.Helper()
 	r := localRepo(t)
 	write(t, filepath.Join(r.dir, "imagemake.yaml"), "repo: ${DOCKER_REPO}\nimages:\n  app: {context: base, network: none}\n", 0o644)
-	write(t, filepath.Join(r.dir, "base/Dockerfile"), "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"echo\", \"in a container "+r.prefix+"\"]\n", 0o644)
-	code, out, errOut := r.run("build", "--output", "json", "--builder", addr)
+	write(t, filepath.Join(r.dir, "base/Dockerfile"), "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"echo\", \""+what+" "+r.prefix+"\"]\n", 0o644)
+	code, out, errOut := r.run("build", "--format", "json", "--builder", addr)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
-	if !anyContains(logsOf(t, out, "app"), "in a container "+r.prefix) || !strings.Contains(out, "builder: "+addr) {
+	if !anyContains(logsOf(t, out, "app"), what+" "+r.prefix) || !strings.Contains(out, "builder: "+addr) {
 		t.Errorf("the build did not run on %s:\n%s", addr, out)
 	}
 	if got := statuses(r.build(0)); !reflect.DeepEqual(got, map[string]string{"app": "up-to-date"}) {

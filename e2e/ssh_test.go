@@ -99,19 +99,7 @@ func TestBuilderOverSSH(t *testing.T) {
 	host := sshHost(t)
 	d := startBuildkitd(t, "127.0.0.1:1")
 	addr := "ssh://" + host + strings.TrimPrefix(d.sock, "unix://")
-	r := localRepo(t)
-	write(t, filepath.Join(r.dir, "imagemake.yaml"), "repo: ${DOCKER_REPO}\nimages:\n  app: {context: base, network: none}\n", 0o644)
-	write(t, filepath.Join(r.dir, "base/Dockerfile"), "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"echo\", \"over ssh "+r.prefix+"\"]\n", 0o644)
-	code, out, errOut := r.run("build", "--format", "json", "--builder", addr)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
-	if !anyContains(logsOf(t, out, "app"), "over ssh "+r.prefix) || !strings.Contains(out, "builder: "+addr) {
-		t.Errorf("the build did not run on %s:\n%s", addr, out)
-	}
-	if got := statuses(r.build(0)); !reflect.DeepEqual(got, map[string]string{"app": "up-to-date"}) {
-		t.Errorf("then on the engine: %v", got)
-	}
+	buildsOn(t, addr, "over ssh")
 }
 
 // removeRefsAt removes refs from the engine at host, when the test made them there.
