@@ -169,16 +169,7 @@ func TestPlatformArm64OnEngine(t *testing.T) {
 	t.Cleanup(r.removeImages)
 	write(t, filepath.Join(r.dir, "imagemake.yaml"), "version: 1\nrepo: ${DOCKER_REPO}\ntag: ${DOCKER_TAG}\n"+
 		"images:\n  app:\n    context: app\n    platform: linux/arm64\n    network: none\n", 0o644)
-	write(t, filepath.Join(r.dir, "app/Dockerfile"), `FROM scratch
-ARG TARGETARCH
-COPY busybox-${TARGETARCH} /bin/busybox
-COPY bin/${TARGETARCH}/app /app
-RUN ["/bin/busybox", "sh", "-c", "test \"$(/bin/busybox uname -m)\" = aarch64 && /bin/busybox cat /app"]
-`, 0o644)
-	write(t, filepath.Join(r.dir, "app/busybox-arm64"), readFile(t, arm64Busybox(t)), 0o755)
-	write(t, filepath.Join(r.dir, "app/busybox-amd64"), readFile(t, "/bin/busybox"), 0o755)
-	write(t, filepath.Join(r.dir, "app/bin/arm64/app"), prefix, 0o644)
-	write(t, filepath.Join(r.dir, "app/bin/amd64/app"), prefix, 0o644)
+	writeArchApp(t, r)
 
 	if got := r.build(0)["app"]; got.Status != "built" {
 		t.Fatalf("app %+v, want built", got)
@@ -200,6 +191,22 @@ RUN ["/bin/busybox", "sh", "-c", "test \"$(/bin/busybox uname -m)\" = aarch64 &&
 	}
 }
 
+// writeArchApp writes app/, an image that reads the files of its target architecture only
+// (busybox-${TARGETARCH}, bin/${TARGETARCH}/app) and whose RUN step must run on aarch64.
+func writeArchApp(t *testing.T, r *repo) {
+	t.Helper()
+	write(t, filepath.Join(r.dir, "app/Dockerfile"), `FROM scratch
+ARG TARGETARCH
+COPY busybox-${TARGETARCH} /bin/busybox
+COPY bin/${TARGETARCH}/app /app
+RUN ["/bin/busybox", "sh", "-c", "test \"$(/bin/busybox uname -m)\" = aarch64 && /bin/busybox cat /app"]
+`, 0o644)
+	write(t, filepath.Join(r.dir, "app/busybox-arm64"), readFile(t, arm64Busybox(t)), 0o755)
+	write(t, filepath.Join(r.dir, "app/busybox-amd64"), readFile(t, "/bin/busybox"), 0o755)
+	write(t, filepath.Join(r.dir, "app/bin/arm64/app"), r.prefix, 0o644)
+	write(t, filepath.Join(r.dir, "app/bin/amd64/app"), r.prefix, 0o644)
+}
+
 // TestPlatformOfTheBuilder builds an image without platform: on a BuildKit daemon whose worker
 // is linux/arm64 (under QEMU here): imagemake asks the builder before planning and reads the
 // Dockerfile for arm64, as the build runs it. COPY bin/${TARGETARCH}/app reads bin/arm64 only:
@@ -211,16 +218,7 @@ func TestPlatformOfTheBuilder(t *testing.T) {
 	d := startBuildkitd(t, addr, "--oci-worker-platform", "linux/arm64")
 	write(t, filepath.Join(r.dir, "imagemake.yaml"), "version: 1\nrepo: ${DOCKER_REPO}\ntag: ${DOCKER_TAG}\n"+
 		"builders: ["+d.addr+"]\nimages:\n  app:\n    context: app\n", 0o644)
-	write(t, filepath.Join(r.dir, "app/Dockerfile"), `FROM scratch
-ARG TARGETARCH
-COPY busybox-${TARGETARCH} /bin/busybox
-COPY bin/${TARGETARCH}/app /app
-RUN ["/bin/busybox", "sh", "-c", "test \"$(/bin/busybox uname -m)\" = aarch64 && /bin/busybox cat /app"]
-`, 0o644)
-	write(t, filepath.Join(r.dir, "app/busybox-arm64"), readFile(t, arm64Busybox(t)), 0o755)
-	write(t, filepath.Join(r.dir, "app/busybox-amd64"), readFile(t, "/bin/busybox"), 0o755)
-	write(t, filepath.Join(r.dir, "app/bin/arm64/app"), r.prefix, 0o644)
-	write(t, filepath.Join(r.dir, "app/bin/amd64/app"), r.prefix, 0o644)
+	writeArchApp(t, r)
 	write(t, filepath.Join(r.dir, ".gitignore"), ".imagemake/\nbase/\n", 0o644)
 	git(t, r.dir, "init", "-q", "-b", "main")
 	git(t, r.dir, "add", "-A")
