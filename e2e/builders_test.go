@@ -105,7 +105,9 @@ images:
 `, 0o644)
 			r.env["E2E_TOKEN"] = "s3cret"
 			r.env["SSH_AUTH_SOCK"] = startSSHAgent(t)
-			write(t, filepath.Join(r.dir, "base/Dockerfile"), "FROM scratch\nCOPY busybox /bin/busybox\n", 0o644)
+			// Inputs of this run's own: an image of the same inputs in the engine would be tagged.
+			write(t, filepath.Join(r.dir, "base/Dockerfile"), "FROM scratch\nCOPY busybox /bin/busybox\nCOPY id /id\n", 0o644)
+			write(t, filepath.Join(r.dir, "base/id"), r.prefix, 0o644)
 			write(t, filepath.Join(r.dir, "shared/msg.txt"), "from shared "+r.prefix, 0o644) // no step cached from another run
 			write(t, filepath.Join(r.dir, "app/Dockerfile"), `# syntax=docker/dockerfile:1
 FROM base
