@@ -26,11 +26,10 @@ func (c *Client) InputsFor(ctx context.Context, ref, platform string) (string, e
 	}
 	want := c.platform
 	if platform != "" {
-		p, err := platforms.Parse(platform)
-		if err != nil {
-			return "", fmt.Errorf("reading %s: platform %q: %w", ref, platform, err)
+		var err error
+		if want, err = parsePlatform(platform); err != nil {
+			return "", fmt.Errorf("reading %s: %w", ref, err)
 		}
-		want = platforms.Normalize(p)
 	}
 	r, err := c.parse(ref)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/containerd/platforms"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -117,11 +116,11 @@ func defaults() *Client {
 // builder's (such as linux/arm64). The default is linux/amd64.
 func WithPlatform(p string) Option {
 	return func(c *Client) error {
-		parsed, err := platforms.Parse(p)
+		parsed, err := parsePlatform(p)
 		if err != nil {
-			return fmt.Errorf("WithPlatform(%q): %w", p, err)
+			return fmt.Errorf("WithPlatform: %w", err)
 		}
-		c.platform = platforms.Normalize(parsed)
+		c.platform = parsed
 		return nil
 	}
 }
