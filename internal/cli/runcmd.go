@@ -10,12 +10,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/imagemake/imagemake/internal/config"
 	"github.com/imagemake/imagemake/internal/project"
+	"github.com/imagemake/imagemake/internal/watch"
 )
 
 func newRun(g *global) *cobra.Command {
@@ -148,10 +148,7 @@ func taskExit(ctx context.Context, t *config.Task, err error) error {
 	case ctx.Err() != nil:
 		return silent(ExitInterrupted)
 	case errors.As(err, &exit):
-		code := exit.ExitCode()
-		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			code = 128 + int(ws.Signal())
-		}
+		code := watch.ExitCode(err)
 		return &exitError{code, fmt.Errorf("task %s failed with exit code %d", t.Name, code)}
 	default:
 		return failedErr(fmt.Errorf("task %s: %w", t.Name, err))
