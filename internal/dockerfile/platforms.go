@@ -10,26 +10,23 @@ func resolveAll(f *file, opts Options, escape rune) (*Info, error) {
 	for _, p := range opts.Platforms {
 		one := opts
 		one.Platform, one.Platforms = p, nil
-		r, err := newResolver(f, one, escape)
+		info, err := resolveOne(f, one, escape)
 		if err != nil {
 			return nil, err
 		}
-		if err := r.resolve(); err != nil {
-			return nil, err
-		}
 		if all == nil {
-			all = r.info
+			all = info
 			continue
 		}
-		all.merge(r.info)
-		all.platformDependent = all.platformDependent || r.info.platformDependent
+		all.merge(info)
 	}
 	return all, nil
 }
 
 // merge adds to i the refs, sources and stage needs of o that i lacks, keeping i's order and
-// adding o's new ones after.
+// adding o's new ones after; i depends on the platform when either does.
 func (i *Info) merge(o *Info) {
+	i.platformDependent = i.platformDependent || o.platformDependent
 	for _, r := range o.Refs {
 		if !slices.Contains(i.Refs, r) {
 			i.Refs = append(i.Refs, r)
