@@ -25,15 +25,15 @@ type Run struct {
 	EngineErr error         // why the engine cannot be reached (nil: it can): statuses are "unknown"
 
 	engine     Engine
-	bk         *builders         // nil: the engine builds
-	reg        Registry          // nil: no registry named, or --no-reuse
-	git        gitinfo.Info      // cache tags from history
-	inRegistry map[string]string // image name -> its inputs tag, found in the registry
-	failing    atomic.Bool       // a failure stops the run: push nothing more
-	restoreGC  func()            // turns the garbage collector back on after planning
-	release    func()            // releases the project lock
-	asked      chan struct{}     // closed once askEngine has set engine and engineErr
-	kept       *Session          // nil: the run's own connections, closed with it
+	bk         *builders           // nil: the engine builds
+	reg        Registry            // nil: no registry named, or --no-reuse
+	git        func() gitinfo.Info // cache tags from history, read from git once first asked (history)
+	inRegistry map[string]string   // image name -> its inputs tag, found in the registry
+	failing    atomic.Bool         // a failure stops the run: push nothing more
+	restoreGC  func()              // turns the garbage collector back on after planning
+	release    func()              // releases the project lock
+	asked      chan struct{}       // closed once askEngine has set engine and engineErr
+	kept       *Session            // nil: the run's own connections, closed with it
 	closeOnce  sync.Once
 }
 

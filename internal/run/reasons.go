@@ -91,11 +91,15 @@ func (s *Run) unexplained(reused map[string]string) []*plan.Image {
 // words its reason against it.
 func (s *Run) explainFromRegistry(ctx context.Context, want []*plan.Image, warn func(string)) map[string]Since {
 	store, ok := s.reg.(inputsStore)
-	if !ok || len(want) == 0 || len(s.git.Commits) == 0 {
+	if !ok || len(want) == 0 {
 		return nil
 	}
-	tags := make([]string, len(s.git.Commits))
-	for i, c := range s.git.Commits {
+	commits := s.history().Commits
+	if len(commits) == 0 {
+		return nil
+	}
+	tags := make([]string, len(commits))
+	for i, c := range commits {
 		tags[i] = c + inputsSuffix
 	}
 	found := map[string]Since{}
@@ -170,8 +174,8 @@ func (s *Run) storeInputs(ctx context.Context, store inputsStore, pi *plan.Image
 	}
 	tag := s.inputsTag(pi)
 	refs := []string{tag + inputsSuffix}
-	if len(s.git.Commits) > 0 {
-		refs = append(refs, artifactRepo(tag)+":"+s.git.Commits[0]+inputsSuffix)
+	if commits := s.history().Commits; len(commits) > 0 {
+		refs = append(refs, artifactRepo(tag)+":"+commits[0]+inputsSuffix)
 	}
 	return store.StoreInputs(ctx, doc, refs...)
 }

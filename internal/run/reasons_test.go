@@ -48,7 +48,7 @@ func manifestOf(t *testing.T, name string, files, args map[string]string) *input
 func runOf(t *testing.T, repo string, reg Registry, commits []string, images ...*plan.Image) *Run {
 	t.Helper()
 	return &Run{Model: &project.Model{Project: &config.Project{Repo: repo}}, State: inputs.OpenState(t.TempDir()),
-		Images: images, reg: reg, git: gitinfo.Info{Commits: commits}, inRegistry: map[string]string{}}
+		Images: images, reg: reg, git: func() gitinfo.Info { return gitinfo.Info{Commits: commits} }, inRegistry: map[string]string{}}
 }
 
 func stale(name string, m *inputs.Manifest) *plan.Image {

@@ -39,7 +39,17 @@ func (s *Run) OpenRegistry(ctx context.Context, noReuse bool) {
 		opts = append(opts, registry.WithPlatform(s.Model.BuildPlatform))
 	}
 	s.reg = registry.New(opts...)
-	s.git = gitinfo.Read(ctx, s.Model.Root, gitCommits)
+	root := s.Model.Root // git runs only when a lookup needs it: a no-op build asks git nothing
+	s.git = sync.OnceValue(func() gitinfo.Info { return gitinfo.Read(ctx, root, gitCommits) })
+}
+
+// history is the project's git history as cache tags and stored inputs name it; empty
+// without a registry.
+func (s *Run) history() gitinfo.Info {
+	if s.git == nil {
+		return gitinfo.Info{}
+	}
+	return s.git()
 }
 
 // findInRegistry looks up, in parallel, the inputs-digest tag of every image in want and keeps
@@ -102,7 +112,7 @@ func (s *Run) CacheFrom(ctx context.Context, pi *plan.Image) (string, error) {
 	if s.reg == nil {
 		return "", nil
 	}
-	f, err := s.reg.FirstExisting(ctx, plan.CacheCandidates(s.Model.Project, pi.Config, pi.Manifest.Digest, s.git))
+	f, err := s.reg.FirstExisting(ctx, plan.CacheCandidates(s.Model.Project, pi.Config, pi.Manifest.Digest, s.history()))
 	if err != nil || f == nil {
 		return "", err
 	}
