@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/imagemake/imagemake/internal/dockerfile"
-	"github.com/imagemake/imagemake/internal/graph"
 )
 
 // PlatformDependent names, sorted, the images that name no platform and whose Dockerfile reads
@@ -43,15 +42,7 @@ func (m *Model) ForBuilder(p string) error {
 	if !regraph {
 		return nil
 	}
-	refs := map[string][]dockerfile.Ref{}
-	for _, img := range m.Images {
-		refs[img.Name] = m.Dockerfiles[img.Name].TargetRefs()
-	}
-	nodes, err := graph.Resolve(m.Project, refs)
-	if err != nil {
-		return err
-	}
-	g, err := graph.New(nodes)
+	g, err := graphOf(m.Project, m.Dockerfiles)
 	if err != nil {
 		return fmt.Errorf("the Dockerfiles read for the builder's platform %s: %w", p, err)
 	}

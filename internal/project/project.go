@@ -65,20 +65,14 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 		}
 	}
 	m := &Model{Project: p, Dockerfiles: map[string]*dockerfile.Info{}}
-	refs := map[string][]dockerfile.Ref{}
 	for _, img := range p.Images {
 		info, err := parseDockerfile(p, img, "")
 		if err != nil {
 			return nil, err
 		}
 		m.Dockerfiles[img.Name] = info
-		refs[img.Name] = info.TargetRefs()
 	}
-	nodes, err := graph.Resolve(p, refs)
-	if err != nil {
-		return nil, err
-	}
-	if m.Graph, err = graph.New(nodes); err != nil {
+	if m.Graph, err = graphOf(p, m.Dockerfiles); err != nil {
 		var cycle *graph.CycleError
 		if errors.As(err, &cycle) {
 			return nil, cycleError(p, imp, cycle)
@@ -90,6 +84,19 @@ func Load(ctx context.Context, opt Options) (*Model, error) {
 	}
 	m.Warnings = slices.Concat(p.Warnings, imp.warnings, secretArgWarnings(p))
 	return m, nil
+}
+
+// graphOf is the dependency graph of p's images, whose Dockerfiles read as dockerfiles says.
+func graphOf(p *config.Project, dockerfiles map[string]*dockerfile.Info) (*graph.Graph, error) {
+	refs := make(map[string][]dockerfile.Ref, len(p.Images))
+	for _, img := range p.Images {
+		refs[img.Name] = dockerfiles[img.Name].TargetRefs()
+	}
+	nodes, err := graph.Resolve(p, refs)
+	if err != nil {
+		return nil, err
+	}
+	return graph.New(nodes)
 }
 
 // cycleError blames a dependency cycle on an image of imagemake.yaml when one is in it, else on
