@@ -124,7 +124,7 @@ func execTask(ctx context.Context, g *global, m *project.Model, t *config.Task, 
 	cmd := exec.Command("sh", "-c", script)
 	cmd.Dir = filepath.Join(m.Root, filepath.FromSlash(t.Dir))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = g.io.In, g.io.Out, g.io.Err
-	ownGroup(cmd)
+	watch.OwnGroup(cmd)
 	for k, v := range base {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

@@ -28,7 +28,7 @@ func (t *Task) Start() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	cmd := t.Cmd()
-	ownGroup(cmd)
+	OwnGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("task %s: %w", t.Name, err)
 	}

@@ -11,8 +11,9 @@ import (
 	"time"
 )
 
-// ownGroup starts the task in a process group of its own, so that a stop reaches all of it.
-func ownGroup(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
+// OwnGroup starts cmd in a process group of its own, so that a stop or an interrupt reaches
+// all of it.
+func OwnGroup(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
 
 // stopGroup sends SIGINT to the process group pgid, then SIGKILL when something of the group
 // is still there after grace (a process may ignore SIGINT, e.g. one sh started in the

@@ -6,7 +6,9 @@ import (
 	"time"
 )
 
-func ownGroup(cmd *exec.Cmd) {}
+// OwnGroup leaves cmd in imagemake's console: Windows delivers Ctrl-C to every process
+// attached to it.
+func OwnGroup(cmd *exec.Cmd) {}
 
 // stopGroup kills the task: Windows has no SIGINT to send to a process group.
 func stopGroup(pid int, done <-chan struct{}, grace time.Duration) {
