@@ -78,19 +78,6 @@ func (h *fpHash) Reset()              { h.xx.Reset(); h.crc = 0 }
 func (h *fpHash) Size() int           { return 8 }
 func (h *fpHash) BlockSize() int      { return 32 }
 
-// fingerprintOf is the fingerprint of m's digest input with its files as one part of values
-// as text (see partsFingerprint).
-func fingerprintOf(m *Manifest) fingerprint {
-	files := m.Files()
-	entries := make([]Entry, len(files))
-	values := make([]string, len(files))
-	for i, f := range files {
-		entries[i].Name, values[i] = f.Name, f.Value
-	}
-	l := ownList(entries)
-	return partsFingerprint(m, l, contextValues{sums: make([]*treeSum, len(l.parts)), text: [][]string{values}[:len(l.parts)]})
-}
-
 // snapshot returns the records to save and whether an image had none before this run.
 func (c *digestCache) snapshot() (map[string]digestRec, bool) {
 	c.mu.Lock()

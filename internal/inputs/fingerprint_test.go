@@ -2,9 +2,11 @@ package inputs
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"hash/crc32"
+	"io/fs"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -73,32 +75,74 @@ func TestComputeDigestMatchesEncoding(t *testing.T) {
 	}
 }
 
+// fingerprintOf is the fingerprint of m's digest input with entries for its files, as one
+// part of the image's own, and cells their hash cells.
+func fingerprintOf(m *Manifest, entries []Entry, cells []*hashCell) fingerprint {
+	return partsFingerprint(m, ownList(entries), contextValues{cells: [][]*hashCell{cells}[:min(1, len(entries))]})
+}
+
+// fpEntries are n files for fingerprintOf: sizes and hashes differ from file to file.
+func fpEntries(n int) ([]Entry, []*hashCell) {
+	entries := make([]Entry, n)
+	cells := make([]*hashCell, n)
+	for i := range n {
+		entries[i] = Entry{Name: fmt.Sprintf("src/pkg%d/file%d.py", i%37, i), Mode: 0o644, Size: int64(i)}
+		cells[i] = &hashCell{}
+		binary.BigEndian.PutUint64(cells[i].sum[24:], uint64(i))
+	}
+	slices.SortFunc(entries, byName)
+	return entries, cells
+}
+
 // The fingerprint changes with every part of the digest's input.
 func TestFingerprintCoversDigestInput(t *testing.T) {
-	base := fingerprintOf(bigManifest(100))
-	if again := fingerprintOf(bigManifest(100)); again != base {
+	e, c := fpEntries(100)
+	base := fingerprintOf(bigManifest(0), e, c)
+	e, c = fpEntries(100)
+	if again := fingerprintOf(bigManifest(0), e, c); again != base {
 		t.Fatalf("fingerprint not stable: %v, %v", base, again)
 	}
-	for name, change := range map[string]func(m *Manifest){
-		"version":    func(m *Manifest) { m.Version++ },
-		"dockerfile": func(m *Manifest) { m.Dockerfile = "Dockerfile.x" },
-		"file value": func(m *Manifest) { m.files[3].Value = "f 0755" + m.files[3].Value[6:] },
-		"file name":  func(m *Manifest) { m.files[3].Name += "x" },
-		"file gone":  func(m *Manifest) { m.files = m.files[1:] },
-		"name/value": func(m *Manifest) { m.files[3].Name, m.files[3].Value = m.files[3].Name+"f", m.files[3].Value[1:] },
-		"arg":        func(m *Manifest) { m.Args["A"] = "2" },
-		"arg added":  func(m *Manifest) { m.Args["C"] = "" },
-		"target":     func(m *Manifest) { m.Target = "u" },
-		"platform":   func(m *Manifest) { m.Platform = "linux/arm64" },
-		"network":    func(m *Manifest) { m.Network = "host" },
-		"label":      func(m *Manifest) { m.Labels["l"] = "w" },
-		"context":    func(m *Manifest) { m.Contexts["c"] = "url y" },
-		"upstream":   func(m *Manifest) { m.Upstream["base"] = "sha256:01" },
-		"secret":     func(m *Manifest) { m.Secrets = append(m.Secrets, "npm") },
+	for name, change := range map[string]func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell){
+		"version": func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) { m.Version++; return e, c },
+		"dockerfile": func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) {
+			m.Dockerfile = "Dockerfile.x"
+			return e, c
+		},
+		"file mode": func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) { e[3].Mode = 0o755; return e, c },
+		"file size": func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) { e[3].Size++; return e, c },
+		"file hash": func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) { c[3].sum[0] = 1; return e, c },
+		"file name": func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) { e[3].Name += "x"; return e, c },
+		"file gone": func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) { return e[1:], c[1:] },
+		"file type": func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) {
+			e[3].Mode, e[3].Size, c[3] = fs.ModeSymlink|0o777, 0, nil
+			return e, c
+		},
+		"arg":       func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) { m.Args["A"] = "2"; return e, c },
+		"arg added": func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) { m.Args["C"] = ""; return e, c },
+		"target":    func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) { m.Target = "u"; return e, c },
+		"platform": func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) {
+			m.Platform = "linux/arm64"
+			return e, c
+		},
+		"network": func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) { m.Network = "host"; return e, c },
+		"label":   func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) { m.Labels["l"] = "w"; return e, c },
+		"context": func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) {
+			m.Contexts["c"] = "url y"
+			return e, c
+		},
+		"upstream": func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) {
+			m.Upstream["base"] = "sha256:01"
+			return e, c
+		},
+		"secret": func(m *Manifest, e []Entry, c []*hashCell) ([]Entry, []*hashCell) {
+			m.Secrets = append(m.Secrets, "npm")
+			return e, c
+		},
 	} {
-		m := bigManifest(100)
-		change(m)
-		if fingerprintOf(m) == base {
+		m := bigManifest(0)
+		e, c := fpEntries(100)
+		e, c = change(m, e, c)
+		if fingerprintOf(m, e, c) == base {
 			t.Errorf("%s: fingerprint unchanged", name)
 		}
 	}

@@ -156,20 +156,11 @@ func appendFPEntry(b []byte, e *Entry, c *hashCell) []byte {
 	return b
 }
 
-// appendFPText appends a name and a value, each as uvarint length + bytes.
-func appendFPText(b []byte, name, value string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(name)))
-	b = binary.AppendUvarint(append(b, name...), uint64(len(value)))
-	return append(b, value...)
-}
-
 // contextValues are what the values of a context's entries are made of, by part: a walk
-// part's sum, or the hash cells of a part of its own (or, for a manifest read back, its
-// values as text).
+// part's sum, or the hash cells of a part of its own.
 type contextValues struct {
 	sums  []*treeSum
 	cells [][]*hashCell
-	text  [][]string
 }
 
 // valuesOf returns the cells of l's entries, hashing the files that need it.
@@ -193,12 +184,6 @@ func (s *Scanner) valuesOf(l *EntryList) (contextValues, error) {
 func (l *EntryList) files(v contextValues) Files {
 	out := make(Files, 0, l.n)
 	for i, p := range l.parts {
-		if v.text != nil && v.text[i] != nil {
-			for j, e := range p.own {
-				out = append(out, File{e.Name, v.text[i][j]})
-			}
-			continue
-		}
 		cells := v.cells[i]
 		if p.t != nil {
 			cells = v.sums[i].cells
@@ -214,8 +199,7 @@ func (l *EntryList) files(v contextValues) Files {
 // made of v: the head and tail lines as ComputeDigest writes them, between them a line
 // "files parts", the count of entries and of parts, then per part a byte 1, its entry count
 // and its walk's fingerprint (XXH64, CRC-32C, little endian) for a walk part; a byte 0, its
-// entry count and each entry as appendFPEntry writes it for a part of its own; a byte 2, its
-// entry count and each name and value as appendFPText writes them for values as text.
+// entry count and each entry as appendFPEntry writes it for a part of its own.
 //
 // It is a function of the entries and values (a walk's fingerprint is one of its entries,
 // and an entry's binary form says what its value does), and of how they are cut in parts:
@@ -235,13 +219,6 @@ func partsFingerprint(m *Manifest, l *EntryList, v contextValues) fingerprint {
 			d.buf = binary.AppendUvarint(append(d.buf, 1), uint64(len(p.t.entries)))
 			d.buf = binary.LittleEndian.AppendUint64(d.buf, v.sums[i].fp.xx)
 			d.buf = binary.LittleEndian.AppendUint32(d.buf, v.sums[i].fp.crc)
-		case v.text != nil && v.text[i] != nil:
-			d.buf = binary.AppendUvarint(append(d.buf, 2), uint64(len(p.own)))
-			for j, e := range p.own {
-				if d.buf = appendFPText(d.buf, e.Name, v.text[i][j]); len(d.buf) >= digestFlush {
-					d.flush()
-				}
-			}
 		default:
 			d.buf = binary.AppendUvarint(append(d.buf, 0), uint64(len(p.own)))
 			for j := range p.own {

@@ -136,7 +136,7 @@ func (s *Scanner) Stats() Stats {
 // found stale. It replaces the file atomically (temporary file and rename). Records of files
 // this run's listings show gone are dropped then.
 //
-// It keeps the digests of the images too (see fingerprintOf), and is written as well when an
+// It keeps the digests of the images too (see partsFingerprint), and is written as well when an
 // image had no digest kept.
 func (s *Scanner) Save() error {
 	digests, added := s.digests.snapshot()
