@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -101,32 +102,19 @@ func inputsArtifact(doc []byte) (rawArtifact, []v1.Layer, error) {
 	}
 	layer := static.NewLayer(enc.EncodeAll(doc, nil), InputsLayerType)
 	config := static.NewLayer(emptyConfig, types.OCIEmptyJSON)
-	layerDesc, err := describeBlob(layer)
+	layerDesc, err := partial.Descriptor(layer)
 	if err != nil {
 		return rawArtifact{}, nil, err
 	}
-	configDesc, err := describeBlob(config)
+	configDesc, err := partial.Descriptor(config)
 	if err != nil {
 		return rawArtifact{}, nil, err
 	}
 	raw, err := json.Marshal(v1.Manifest{
 		SchemaVersion: 2, MediaType: types.OCIManifestSchema1, ArtifactType: InputsArtifactType,
-		Config: configDesc, Layers: []v1.Descriptor{layerDesc},
+		Config: *configDesc, Layers: []v1.Descriptor{*layerDesc},
 	})
 	return rawArtifact{raw}, []v1.Layer{config, layer}, err
-}
-
-func describeBlob(l v1.Layer) (v1.Descriptor, error) {
-	d, err := l.Digest()
-	if err != nil {
-		return v1.Descriptor{}, err
-	}
-	size, err := l.Size()
-	if err != nil {
-		return v1.Descriptor{}, err
-	}
-	mt, err := l.MediaType()
-	return v1.Descriptor{MediaType: mt, Size: size, Digest: d}, err
 }
 
 // FetchInputs returns the inputs manifest stored as ref (see StoreInputs), as JSON. An absent
