@@ -276,5 +276,5 @@ func (s *Run) buildkitCache(ctx context.Context, pi *plan.Image, o Options, req 
 // the image and exports the cache at the same time, and two pushes of the same layers into one
 // repository at once can fail ("provided digest did not match uploaded content").
 func buildCacheRef(inputsTag string) string {
-	return inputsTag[:strings.LastIndex(inputsTag, ":")] + "-buildcache:latest"
+	return artifactRepo(inputsTag) + "-buildcache:latest"
 }
