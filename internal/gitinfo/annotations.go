@@ -17,10 +17,11 @@ import (
 // no remote on a host) is left out; outside git the map is empty.
 func Annotations(ctx context.Context, dir string) map[string]string {
 	out := map[string]string{}
-	if rev, err := git(ctx, dir, "rev-parse", "--verify", "-q", "HEAD^{commit}"); err == nil && rev != "" {
-		out[ocispecs.AnnotationRevision] = rev
-	}
-	if t, err := git(ctx, dir, "show", "-s", "--format=%cI", "HEAD"); err == nil {
+	if head, err := git(ctx, dir, "show", "-s", "--format=%H %cI", "HEAD^{commit}"); err == nil {
+		rev, t, _ := strings.Cut(head, " ")
+		if rev != "" {
+			out[ocispecs.AnnotationRevision] = rev
+		}
 		if when, err := time.Parse(time.RFC3339, t); err == nil {
 			out[ocispecs.AnnotationCreated] = when.UTC().Format(time.RFC3339)
 		}
