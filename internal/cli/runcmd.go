@@ -115,6 +115,23 @@ func taskEnv(m *project.Model) map[string]string {
 	return env
 }
 
+// withTaskEnv is base with t's env: over it: the environment t runs with.
+func withTaskEnv(base map[string]string, t *config.Task) map[string]string {
+	env := maps.Clone(base)
+	maps.Copy(env, t.Env)
+	return env
+}
+
+// envList is env as a command takes it, sorted.
+func envList(env map[string]string) []string {
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	slices.Sort(out)
+	return out
+}
+
 func execTask(ctx context.Context, g *global, m *project.Model, t *config.Task, base map[string]string, args []string) error {
 	script := t.Run
 	for _, a := range args {
@@ -125,12 +142,7 @@ func execTask(ctx context.Context, g *global, m *project.Model, t *config.Task, 
 	cmd.Dir = filepath.Join(m.Root, filepath.FromSlash(t.Dir))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = g.io.In, g.io.Out, g.io.Err
 	watch.OwnGroup(cmd)
-	for k, v := range base {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	for k, v := range t.Env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
+	cmd.Env = envList(withTaskEnv(base, t))
 	if err := cmd.Start(); err != nil {
 		return failedErr(fmt.Errorf("task %s: %w", t.Name, err))
 	}

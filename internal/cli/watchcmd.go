@@ -403,25 +403,8 @@ func (w *watcher) taskCmd() *exec.Cmd {
 	cmd := exec.Command("sh", "-c", t.Run)
 	cmd.Dir = filepath.Join(w.m.Root, filepath.FromSlash(t.Dir))
 	cmd.Stdout, cmd.Stderr = w.g.io.Out, w.g.io.Err
-	cmd.Env = envList(w.taskEnv(t))
+	cmd.Env = envList(withTaskEnv(taskEnv(w.m), t))
 	return cmd
-}
-
-func (w *watcher) taskEnv(t *config.Task) map[string]string {
-	env := taskEnv(w.m)
-	for k, v := range t.Env {
-		env[k] = v
-	}
-	return env
-}
-
-func envList(env map[string]string) []string {
-	out := make([]string, 0, len(env))
-	for k, v := range env {
-		out = append(out, k+"="+v)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func (w *watcher) stopTask() {
@@ -446,7 +429,7 @@ func (w *watcher) changedImages(results []schedule.Result) []watch.Image {
 
 // composeUp recreates the Compose services that run the changed images.
 func (w *watcher) composeUp(ctx context.Context, t *config.Task, changed []watch.Image) {
-	c := watch.Compose{Dir: filepath.Join(w.m.Root, filepath.FromSlash(t.Dir)), Env: w.taskEnv(t)}
+	c := watch.Compose{Dir: filepath.Join(w.m.Root, filepath.FromSlash(t.Dir)), Env: withTaskEnv(taskEnv(w.m), t)}
 	services, err := c.Services(ctx, changed)
 	if err != nil {
 		w.say("task %s: %v", t.Name, err)
