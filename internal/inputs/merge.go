@@ -9,30 +9,8 @@ import (
 	"slices"
 )
 
-// mergeAll joins lists sorted in path order into one; for a name several lists hold, the last
-// list wins, and a directory may only meet a directory. A run of one list that sorts before
-// every other list's next entry is copied at once, so that an include, which mostly lands in
-// a place of its own, costs a binary search.
-//
-// When one list only holds entries, it is returned as it is, not copied: the result is to
-// be read, not written.
-func mergeAll(lists [][]Entry) ([]Entry, error) {
-	runs, total, err := mergeRuns(lists)
-	if err != nil || len(runs) == 0 {
-		return nil, err
-	}
-	if r := runs[0]; len(runs) == 1 && r.list >= 0 {
-		return slices.Clip(lists[r.list]), nil
-	}
-	out := make([]Entry, 0, total)
-	for _, r := range runs {
-		out = r.appendTo(out, lists)
-	}
-	return out, nil
-}
-
-// mergeRun is a piece of a merged list: lists[list][from:from+n], or when list is -1 the one
-// entry e that several lists held (the last list's).
+// mergeRun is a piece of a merged list (see mergeRuns): lists[list][from:from+n], or when
+// list is -1 the one entry e that several lists held (the last list's).
 type mergeRun struct {
 	list, from, n int
 	e             Entry
@@ -45,8 +23,11 @@ func (r mergeRun) appendTo(out []Entry, lists [][]Entry) []Entry {
 	return append(out, lists[r.list][r.from:r.from+r.n]...)
 }
 
-// mergeRuns returns the runs mergeAll's result is made of, in order, and its length; it
-// copies no entry.
+// mergeRuns merges lists sorted in path order, in runs, and returns them in order with the
+// merged length; it copies no entry. For a name several lists hold, the last list wins, and a
+// directory may only meet a directory. A run of one list that sorts before every other
+// list's next entry is taken at once, so that an include, which mostly lands in a place of
+// its own, costs a binary search.
 func mergeRuns(lists [][]Entry) ([]mergeRun, int, error) {
 	orig := lists
 	lists = slices.Clone(lists) // its heads move

@@ -51,7 +51,7 @@ func TestContextPathOrder(t *testing.T) {
 	}
 }
 
-func TestMergeAll(t *testing.T) {
+func TestMergeWalks(t *testing.T) {
 	list := func(src string, names ...string) []Entry {
 		var out []Entry
 		for _, n := range names {
@@ -76,13 +76,14 @@ func TestMergeAll(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := mergeAll(tt.lists)
+			l, err := mergeWalks(tt.lists, nil)
 			var got []string
-			for _, e := range out {
-				got = append(got, e.Name+"@"+e.Src)
-			}
 			if err != nil {
 				got = []string{"error: " + err.Error()}
+			} else {
+				for _, e := range l.Entries() {
+					got = append(got, e.Name+"@"+e.Src)
+				}
 			}
 			if g := strings.Join(got, " "); g != tt.want {
 				t.Errorf("got  %s\nwant %s", g, tt.want)

@@ -67,7 +67,7 @@ func ownList(entries []Entry) *EntryList {
 	return l
 }
 
-// mergeWalks merges lists as mergeAll does; walks[i], when there is one, is the walk lists[i]
+// mergeWalks merges lists (see mergeRuns); walks[i], when there is one, is the walk lists[i]
 // is, so that a list the result holds whole is a part of its walk, not copied.
 func mergeWalks(lists [][]Entry, walks []*tree) (*EntryList, error) {
 	runs, total, err := mergeRuns(lists)
