@@ -110,23 +110,32 @@ func (c *Client) FirstExisting(ctx context.Context, refs []string) (*Found, erro
 }
 
 func (c *Client) lookupAll(ctx context.Context, refs []string, parallel int) ([]*Found, []error) {
+	return inParallel(ctx, refs, parallel, "looking up", func(ref string) string { return ref },
+		func(ref string) (*Found, error) { return c.Lookup(ctx, ref) })
+}
+
+// inParallel calls do with every item, at most parallel at a time (0 or fewer:
+// DefaultParallel), and returns, in the order of items, what each call returned. An item
+// still waiting for its turn when ctx ends is not done: its error is "<verb> <name>: ctx's".
+func inParallel[T, R any](ctx context.Context, items []T, parallel int, verb string, name func(T) string,
+	do func(T) (R, error)) ([]R, []error) {
 	if parallel <= 0 {
 		parallel = DefaultParallel
 	}
-	found, errs := make([]*Found, len(refs)), make([]error, len(refs))
+	out, errs := make([]R, len(items)), make([]error, len(items))
 	slots := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
-	for i, ref := range refs {
+	for i, item := range items {
 		wg.Go(func() {
 			select {
 			case slots <- struct{}{}:
 				defer func() { <-slots }()
-				found[i], errs[i] = c.Lookup(ctx, ref)
+				out[i], errs[i] = do(item)
 			case <-ctx.Done():
-				errs[i] = fmt.Errorf("looking up %s: %w", ref, ctx.Err())
+				errs[i] = fmt.Errorf("%s %s: %w", verb, name(item), ctx.Err())
 			}
 		})
 	}
 	wg.Wait()
-	return found, errs
+	return out, errs
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/containerd/platforms"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -76,23 +75,6 @@ func parsePlatform(p string) (ocispecs.Platform, error) {
 // ResolveAll resolves every base, at most parallel at a time (0 or fewer: DefaultParallel),
 // and returns, in the order of bases, each one's digest or why it has none.
 func (c *Client) ResolveAll(ctx context.Context, bases []Base, parallel int) ([]string, []error) {
-	if parallel <= 0 {
-		parallel = DefaultParallel
-	}
-	digests, errs := make([]string, len(bases)), make([]error, len(bases))
-	slots := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, b := range bases {
-		wg.Go(func() {
-			select {
-			case slots <- struct{}{}:
-				defer func() { <-slots }()
-				digests[i], errs[i] = c.Resolve(ctx, b)
-			case <-ctx.Done():
-				errs[i] = fmt.Errorf("resolving %s: %w", b.Ref, ctx.Err())
-			}
-		})
-	}
-	wg.Wait()
-	return digests, errs
+	return inParallel(ctx, bases, parallel, "resolving", func(b Base) string { return b.Ref },
+		func(b Base) (string, error) { return c.Resolve(ctx, b) })
 }
