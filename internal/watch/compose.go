@@ -62,10 +62,17 @@ func (c Compose) Services(ctx context.Context, images []Image) ([]string, error)
 func (c Compose) Up(services []string) *exec.Cmd {
 	cmd := exec.Command("docker", append([]string{"compose", "up", "-d", "--no-deps"}, services...)...)
 	cmd.Dir = c.Dir
-	for _, k := range slices.Sorted(maps.Keys(c.Env)) {
-		cmd.Env = append(cmd.Env, k+"="+c.Env[k])
-	}
+	cmd.Env = c.environ()
 	return cmd
+}
+
+// environ is Env as KEY=VALUE, sorted by key.
+func (c Compose) environ() []string {
+	env := make([]string, 0, len(c.Env))
+	for _, k := range slices.Sorted(maps.Keys(c.Env)) {
+		env = append(env, k+"="+c.Env[k])
+	}
+	return env
 }
 
 // files are the files COMPOSE_FILE names, relative to Dir as docker compose run there takes
@@ -89,8 +96,6 @@ func (c Compose) files() []string {
 	return out
 }
 
-var logMu sync.Mutex
-
 // profiles are the active profiles COMPOSE_PROFILES names.
 func profiles(env map[string]string) []string {
 	var out []string
@@ -102,12 +107,11 @@ func profiles(env map[string]string) []string {
 	return out
 }
 
+// logMu keeps loads from swapping logrus's output under one another.
+var logMu sync.Mutex
+
 func (c Compose) load(ctx context.Context) (*types.Project, error) {
-	env := make([]string, 0, len(c.Env))
-	for _, k := range slices.Sorted(maps.Keys(c.Env)) {
-		env = append(env, k+"="+c.Env[k])
-	}
-	opts, err := cli.NewProjectOptions(c.files(), cli.WithWorkingDirectory(c.Dir), cli.WithEnv(env),
+	opts, err := cli.NewProjectOptions(c.files(), cli.WithWorkingDirectory(c.Dir), cli.WithEnv(c.environ()),
 		cli.WithDefaultConfigPath, cli.WithEnvFiles(), cli.WithDotEnv,
 		cli.WithProfiles(profiles(c.Env)), cli.WithConsistency(false))
 	if err != nil {
