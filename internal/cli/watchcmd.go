@@ -160,13 +160,14 @@ func (w *watcher) round(ctx context.Context, changed []string) ([]string, error)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	dirs := w.folders()
 	if results != nil {
 		if ok {
 			w.afterBuild(ctx, results)
 		}
-		w.say("watching %d folders for changes (Ctrl-C to stop)", len(w.folders()))
+		w.say("watching %d folders for changes (Ctrl-C to stop)", len(dirs))
 	}
-	return w.folders(), nil
+	return dirs, nil
 }
 
 // take readies the scanner for the changed paths and loads the project again when one of its
