@@ -50,7 +50,7 @@ func (s *Run) registryCandidates(o Options) []*plan.Image {
 // every image's result; an error means nothing was built (bad input, no builder, no registry).
 func (s *Run) Build(ctx context.Context, o Options, report func(schedule.Event)) ([]schedule.Result, error) {
 	if needsBuilder(s.Images, o) {
-		if err := s.backend(ctx, o, s.Model.Project.Env); err != nil {
+		if err := s.backend(ctx, o); err != nil {
 			return nil, err
 		}
 	}

@@ -23,13 +23,10 @@ type builders struct {
 // backend picks what builds: the BuildKit daemons of --builder (or builders: in
 // imagemake.yaml, or $BUILDKIT_HOST), else the Docker engine's own BuildKit. With daemons and
 // --push the engine is not needed.
-func (s *Run) backend(ctx context.Context, o Options, env map[string]string) error {
+func (s *Run) backend(ctx context.Context, o Options) error {
 	addrs := o.Builders
 	if len(addrs) == 0 {
-		addrs = s.Model.Project.Builders
-	}
-	if len(addrs) == 0 && env["BUILDKIT_HOST"] != "" {
-		addrs = []string{env["BUILDKIT_HOST"]}
+		addrs = defaultBuilders(s.Model)
 	}
 	if err := s.checkBuilders(addrs, o); err != nil {
 		return err

@@ -71,12 +71,21 @@ func readForBuilder(ctx context.Context, m *project.Model) string {
 	return ""
 }
 
+// defaultBuilders are the BuildKit daemons a build uses without --builder: builders: in
+// imagemake.yaml, else $BUILDKIT_HOST; none: the Docker engine's own BuildKit.
+func defaultBuilders(m *project.Model) []string {
+	if len(m.Project.Builders) > 0 {
+		return m.Project.Builders
+	}
+	if host := m.Project.Env["BUILDKIT_HOST"]; host != "" {
+		return []string{host}
+	}
+	return nil
+}
+
 // defaultBuilderPlatform is the platform of the builder a build uses without --builder.
 func defaultBuilderPlatform(ctx context.Context, m *project.Model) (string, error) {
-	addrs := m.Project.Builders
-	if len(addrs) == 0 && m.Project.Env["BUILDKIT_HOST"] != "" {
-		addrs = []string{m.Project.Env["BUILDKIT_HOST"]}
-	}
+	addrs := defaultBuilders(m)
 	var b *buildkit.Builder
 	if len(addrs) > 0 {
 		var err error

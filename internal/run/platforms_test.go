@@ -90,3 +90,22 @@ func TestCheckReadFor(t *testing.T) {
 		t.Errorf("nothing read for a builder: %v", err)
 	}
 }
+
+func TestDefaultBuilders(t *testing.T) {
+	model := func(builders []string, host string) *project.Model {
+		return &project.Model{Project: &config.Project{Builders: builders, Env: map[string]string{"BUILDKIT_HOST": host}}}
+	}
+	for _, c := range []struct {
+		builders []string
+		host     string
+		want     []string
+	}{
+		{[]string{"tcp://a:1234", "tcp://b:1234"}, "tcp://env:1234", []string{"tcp://a:1234", "tcp://b:1234"}},
+		{nil, "tcp://env:1234", []string{"tcp://env:1234"}},
+		{nil, "", nil},
+	} {
+		if got := defaultBuilders(model(c.builders, c.host)); !slices.Equal(got, c.want) {
+			t.Errorf("builders %v, BUILDKIT_HOST %q: %v, want %v", c.builders, c.host, got, c.want)
+		}
+	}
+}
