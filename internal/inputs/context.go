@@ -254,7 +254,7 @@ func (s *Scanner) Prefetch(images []*config.Image) {
 				srcs = s.sources(img, ctxDir)
 			}
 			for _, src := range srcs {
-				_, _ = s.tree(m, src)
+				s.walked(m, src)
 			}
 		}
 	}()

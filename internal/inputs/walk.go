@@ -30,14 +30,9 @@ type tree struct {
 	sum treeSum // made on first need
 }
 
-// tree returns the kept entries of a source, in path order. Images whose patterns and
-// source are the same (a shared folder included at the same place) share one walk.
-func (s *Scanner) tree(m *matcher, src source) ([]Entry, error) {
-	t := s.walked(m, src)
-	return t.entries, t.err
-}
-
-// walked returns the walk of a source with patterns m, made once per run.
+// walked returns the walk of a source with patterns m (its kept entries, in path order), made
+// once per run: images whose patterns and source are the same (a shared folder included at
+// the same place) share one walk.
 func (s *Scanner) walked(m *matcher, src source) *tree {
 	key := m.key + "\x00" + src.src + "\x00" + src.to
 	if src.read {
