@@ -51,27 +51,16 @@ func checkInputs(desc *remote.Descriptor, ref, want string) error {
 		}
 		return imageInputs(img, ref, want)
 	}
-	idx, err := desc.ImageIndex()
+	idx, m, err := readIndex(desc, ref)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", ref, err)
-	}
-	m, err := idx.IndexManifest()
-	if err != nil {
-		return fmt.Errorf("reading the index %s: %w", ref, err)
+		return err
 	}
 	for _, child := range platformImages(m.Manifests) {
-		at := ref + "@" + child.Digest.String()
-		if err := checkMediaType(child.MediaType, at); err != nil {
+		img, err := childImage(idx, child, ref)
+		if err != nil {
 			return err
 		}
-		if child.MediaType.IsIndex() {
-			return fmt.Errorf("the index %s holds an index (%s): not supported", ref, child.Digest)
-		}
-		img, err := idx.Image(child.Digest)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", at, err)
-		}
-		if err := imageInputs(img, at, want); err != nil {
+		if err := imageInputs(img, ref+"@"+child.Digest.String(), want); err != nil {
 			return err
 		}
 	}

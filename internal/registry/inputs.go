@@ -76,25 +76,45 @@ func image(desc *remote.Descriptor, ref string, want ocispecs.Platform) (v1.Imag
 	if !desc.MediaType.IsIndex() {
 		return desc.Image()
 	}
-	idx, err := desc.ImageIndex()
+	idx, m, err := readIndex(desc, ref)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", ref, err)
-	}
-	m, err := idx.IndexManifest()
-	if err != nil {
-		return nil, fmt.Errorf("reading the index %s: %w", ref, err)
+		return nil, err
 	}
 	child, err := pick(m.Manifests, ref, want)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkMediaType(child.MediaType, ref+"@"+child.Digest.String()); err != nil {
+	return childImage(idx, child, ref)
+}
+
+// readIndex is the index desc describes, and its manifest.
+func readIndex(desc *remote.Descriptor, ref string) (v1.ImageIndex, *v1.IndexManifest, error) {
+	idx, err := desc.ImageIndex()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", ref, err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the index %s: %w", ref, err)
+	}
+	return idx, m, nil
+}
+
+// childImage is the image child, a manifest of the index idx of ref; an index in an index is
+// not supported.
+func childImage(idx v1.ImageIndex, child v1.Descriptor, ref string) (v1.Image, error) {
+	at := ref + "@" + child.Digest.String()
+	if err := checkMediaType(child.MediaType, at); err != nil {
 		return nil, err
 	}
 	if child.MediaType.IsIndex() {
 		return nil, fmt.Errorf("the index %s holds an index (%s): not supported", ref, child.Digest)
 	}
-	return idx.Image(child.Digest)
+	img, err := idx.Image(child.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", at, err)
+	}
+	return img, nil
 }
 
 // pick chooses the image of an index for the platform want, or its only image when that one
