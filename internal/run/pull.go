@@ -71,11 +71,7 @@ func (s *Run) findByRef(ctx context.Context, want []*plan.Image) error {
 	if len(rest) == 0 {
 		return nil
 	}
-	found, err := s.reg.LookupAll(ctx, refs, 16)
-	if err != nil {
-		return failed(fmt.Errorf("looking for built images in the registry (--no-reuse skips this): %w", err))
-	}
-	return s.checkLabels(ctx, rest, found)
+	return s.lookUpLabelled(ctx, rest, refs)
 }
 
 // Pull brings the requested images (every planned one when none was named) into the engine,

@@ -64,7 +64,13 @@ func (s *Run) findInRegistry(ctx context.Context, want []*plan.Image) error {
 	for i, pi := range want {
 		refs[i] = s.inputsTag(pi)
 	}
-	found, err := s.reg.LookupAll(ctx, refs, 16)
+	return s.lookUpLabelled(ctx, want, refs)
+}
+
+// lookUpLabelled looks up refs in parallel, refs[i] for want[i], and keeps in inRegistry those
+// the registry holds with want[i]'s inputs label (checkLabels).
+func (s *Run) lookUpLabelled(ctx context.Context, want []*plan.Image, refs []string) error {
+	found, err := s.reg.LookupAll(ctx, refs, registry.DefaultParallel)
 	if err != nil {
 		return failed(fmt.Errorf("looking for built images in the registry (--no-reuse skips this): %w", err))
 	}
