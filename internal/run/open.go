@@ -110,7 +110,6 @@ func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
 	if err != nil {
 		return nil, badInput(err)
 	}
-	rebuild := o.Rebuild
 	release, err := lockProject(ctx, m.Root, o)
 	if err != nil {
 		return nil, err
@@ -140,7 +139,7 @@ func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
 		defer close(s.asked)
 		engine <- s.askEngine(ctx, o.warn)
 	}()
-	s.Images, err = plan.Compute(m, s.Scanner, s.State, plan.Options{Names: names, Rebuild: rebuild, Pull: basePuller(ctx, m, Pulling(o.Pull, m.Project.Pull)),
+	s.Images, err = plan.Compute(m, s.Scanner, s.State, plan.Options{Names: names, Rebuild: o.Rebuild, Pull: basePuller(ctx, m, Pulling(o.Pull, m.Project.Pull)),
 		Engine: func() map[string]plan.EngineImage { return <-engine }})
 	if ie := (*inputs.InputError)(nil); errors.As(err, &ie) {
 		return fail(badInput(err)) // the project's files are wrong, as with a bad config

@@ -16,13 +16,14 @@ import (
 // plan.InRegistry, up to date in the registry and not pulled. Without a registry (none named,
 // or noReuse) nothing changes. A registry error is returned, the statuses left as they were.
 func (s *Run) FindInRegistry(ctx context.Context, noReuse bool) error {
-	if len(lacking(s.Images)) == 0 {
+	want := lacking(s.Images)
+	if len(want) == 0 {
 		return nil // a no-op plan asks nothing, not even git
 	}
 	if s.reg == nil {
 		s.OpenRegistry(ctx, noReuse)
 	}
-	return s.lookInRegistry(ctx, lacking(s.Images))
+	return s.lookInRegistry(ctx, want)
 }
 
 // lookInRegistry looks up want's inputs tags, then the refs of the lacking images the inputs
