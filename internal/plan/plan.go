@@ -181,7 +181,7 @@ func changedSince(pi *Image, old *inputs.Manifest, engineDigest string) {
 		pi.Reason = "inputs changed since the engine's image was built (" + short(engineDigest) + ", built elsewhere)"
 		return
 	}
-	pi.Reason = join(inputs.ExplainAt(old, pi.Manifest, SourcePath(pi.Config)))
+	pi.Reason = inputs.Summary(inputs.ExplainAt(old, pi.Manifest, SourcePath(pi.Config)))
 }
 
 func missing(st *inputs.State, pi *Image) error {
@@ -213,7 +213,7 @@ func sinceLastSeen(st *inputs.State, pi *Image, repinning bool, digests map[stri
 	case seen.Digest == pi.Manifest.Digest:
 		pi.Reason = "inputs unchanged since the last plan or build"
 	default:
-		pi.Reason = join(inputs.ExplainAt(seen, pi.Manifest, SourcePath(pi.Config)))
+		pi.Reason = inputs.Summary(inputs.ExplainAt(seen, pi.Manifest, SourcePath(pi.Config)))
 	}
 	return nil
 }
@@ -234,18 +234,6 @@ func SourcePath(img *config.Image) func(name string) string {
 		}
 		return path.Join(img.Context, name)
 	}
-}
-
-// join makes one line of reasons, the first ones in full.
-func join(reasons []string) string {
-	const shown = 3
-	if len(reasons) == 0 {
-		return "inputs changed"
-	}
-	if len(reasons) <= shown {
-		return strings.Join(reasons, "; ")
-	}
-	return fmt.Sprintf("%s (and %d more)", strings.Join(reasons[:shown], "; "), len(reasons)-shown)
 }
 
 func normalize(ref string) string {
