@@ -136,6 +136,13 @@ RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo "agent at $SSH_AUTH_SOCK"
 			if !anyContains(logs, "# syntax=docker/dockerfile:1 ignored") {
 				t.Errorf("no line saying # syntax= is ignored:\n%s", strings.Join(logs, "\n"))
 			}
+			// The Dockerfile reaches the frontend as an input, the ignore rules already applied:
+			// no sync of the "dockerfile" local, none of the main context's .dockerignore (a named
+			// local context's is still read by the frontend).
+			if !anyContains(logs, "load build definition from Dockerfile") || anyContains(logs, "[internal] load .dockerignore") ||
+				anyContains(logs, "transferring dockerfile") {
+				t.Errorf("the Dockerfile not given as the frontend's input:\n%s", strings.Join(logs, "\n"))
+			}
 			if !exists(t, r.ref("app")) {
 				t.Errorf("%s not pushed", r.ref("app"))
 			}

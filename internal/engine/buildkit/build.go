@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 
@@ -117,6 +119,11 @@ func (b *Builder) solveOpt(req schedule.Request, logs func(string)) (client.Solv
 		FrontendAttrs: frontendAttrs(req),
 		LocalMounts:   localMounts(req),
 		Exports:       b.exports(req),
+	}
+	if st, ok, err := dockerfileInput(req); err != nil {
+		return client.SolveOpt{}, err
+	} else if ok {
+		opt.FrontendInputs = map[string]llb.State{dockerui.DefaultLocalNameDockerfile: st}
 	}
 	for name, nc := range req.Contexts {
 		if nc.Source != "" {
