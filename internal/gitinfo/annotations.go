@@ -74,3 +74,14 @@ func SourceURL(remote string) string {
 	}
 	return scheme + "://" + host + "/" + p
 }
+
+// Identity names the repository in dir the same way in every clone of it: its remote's web
+// address (SourceURL, without credentials), or the remote as git has it when it is a folder or
+// file:// URL; "" outside git or without a remote.
+func Identity(ctx context.Context, dir string) string {
+	remote := remoteURL(ctx, dir)
+	if src := SourceURL(remote); src != "" {
+		return src
+	}
+	return remote // a folder or file:// remote: no host, no credentials
+}

@@ -58,3 +58,25 @@ func TestAnnotationsOutsideGit(t *testing.T) {
 		t.Errorf("outside git: %v", got)
 	}
 }
+
+func TestIdentity(t *testing.T) {
+	ctx := context.Background()
+	if got := Identity(ctx, t.TempDir()); got != "" {
+		t.Errorf("outside git: %q", got)
+	}
+	dir := t.TempDir()
+	run(t, dir, "init", "-q", "-b", "main")
+	if got := Identity(ctx, dir); got != "" {
+		t.Errorf("no remote: %q", got)
+	}
+	run(t, dir, "remote", "add", "origin", "https://user:token@example.com/acme/app.git")
+	if got := Identity(ctx, dir); got != "https://example.com/acme/app" {
+		t.Errorf("https remote with credentials: %q", got)
+	}
+	clone := t.TempDir()
+	run(t, clone, "init", "-q", "-b", "main")
+	run(t, clone, "remote", "add", "origin", dir)
+	if got := Identity(ctx, clone); got != dir {
+		t.Errorf("a clone of a folder: %q, want %q", got, dir)
+	}
+}

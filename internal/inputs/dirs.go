@@ -102,7 +102,6 @@ func (c *dirCache) prefill(dir string, ents []dirent, f *folder) {
 		}
 		d.cell.cached = true
 		d.cell.sum = *sum
-		d.cell.mtime = d.st.mtime
 		d.cell.prefilled = true
 	})
 }

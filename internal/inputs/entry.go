@@ -86,33 +86,32 @@ func lstatEntry(name, src string, follow bool) (Entry, error) {
 	return entryOf(name, src, statOf(fi), link, cell), nil
 }
 
-// Hashed returns what a regular file was digested with: the sha256 of its content, and the
-// modification time (ns) its stat had when it was hashed (its size is e.Size). ok is false
-// for an entry that is not a file, one whose hash is not known (its image was not digested:
-// ask after Scanner.Inputs or Manifest), or one that changed while it was hashed.
-func (e Entry) Hashed() (sum [32]byte, mtime int64, ok bool) {
+// Hashed returns the sha256 a regular file was digested with (its size is e.Size). ok is
+// false for an entry that is not a file, one whose hash is not known (its image was not
+// digested: ask after Scanner.Inputs or Manifest), or one that changed while it was hashed.
+func (e Entry) Hashed() (sum [32]byte, ok bool) {
 	c := e.cell
 	if c == nil || !e.IsFile() {
-		return sum, 0, false
+		return sum, false
 	}
 	if !c.prefilled {
 		cl := c.claim.Load()
 		if cl == nil || cl.done == nil {
-			return sum, 0, false
+			return sum, false
 		}
 		select {
 		case <-cl.done:
 		default:
-			return sum, 0, false
+			return sum, false
 		}
 		if cl.err != nil {
-			return sum, 0, false
+			return sum, false
 		}
 	}
 	if c.moved {
-		return sum, 0, false
+		return sum, false
 	}
-	return c.sum, c.mtime, true
+	return c.sum, true
 }
 
 // unixMode is the mode as tar and the manifest write it: permission bits plus 04000 setuid,

@@ -20,10 +20,8 @@ import (
 type hashCell struct {
 	sum   [32]byte
 	claim atomic.Pointer[cellClaim]
-	// mtime is the file's modification time (ns) when sum was taken; moved tells that its
-	// stat changed while it was read, or differs from the entry's size: sum matches no stat.
-	// The builder serves the file with this stat and checks the bytes it sends against sum.
-	mtime int64
+	// moved tells that the file's stat changed while it was read, or differs from the entry's
+	// size: sum matches no stat. The builder checks the bytes it sends against sum.
 	moved bool
 	used  atomic.Bool // some manifest asked for it: later asks count as reused
 	// prefilled: the listing filled the cell (its value) from the stat cache before
@@ -171,7 +169,7 @@ func (s *Scanner) claim(c *hashCell, e Entry) (job hashJob, mine bool) {
 		st := statOf(fi)
 		if sum, ok := s.cache.lookup(e.Src, st); ok {
 			c.sum, cl.done, c.cached = sum, closed, true
-			c.mtime, c.moved = st.mtime, st.size != e.Size
+			c.moved = st.size != e.Size
 			return
 		}
 		cl.done, mine = make(chan struct{}), true
@@ -235,7 +233,7 @@ func (s *Scanner) hash(j hashJob) {
 	s.hashed.Add(1)
 	s.bytesHashed.Add(after.size)
 	j.cell.sum = sum
-	j.cell.mtime, j.cell.moved = after.mtime, after != j.st || after.size != j.e.Size
+	j.cell.moved = after != j.st || after.size != j.e.Size
 	if after == j.st && !s.racy(after) {
 		s.cache.add(j.e.Src, statRec{st: after, sum: sum})
 	}

@@ -2,6 +2,8 @@ package run
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/imagemake/imagemake/internal/config"
 	"github.com/imagemake/imagemake/internal/engine/docker"
+	"github.com/imagemake/imagemake/internal/gitinfo"
 	"github.com/imagemake/imagemake/internal/plan"
 	"github.com/imagemake/imagemake/internal/schedule"
 )
@@ -266,7 +269,7 @@ func (s *Run) Request(pi *plan.Image, o Options) (schedule.Request, error) {
 		Secrets:     s.secrets(img),
 		SSH:         ssh,
 		InlineCache: s.Model.Cache.Inline,
-		SharedKey:   s.Model.Project.Root + ":" + pi.Name,
+		SharedKey:   s.contextKey() + ":" + pi.Name,
 	}, nil
 }
 
@@ -301,4 +304,18 @@ func (s *Run) sshAgents(img *config.Image) ([]schedule.SSH, error) {
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// contextKey is the part of every image's shared key (schedule.Request.SharedKey) that names
+// the repository: a hash of what names it in every clone (gitinfo.Identity), else of its root.
+// A builder keeps the last context it received under a key and then receives only the files
+// whose stat differs; a file's stat is drawn from its content (engine/buildkit's stat), so a
+// fresh clone of the same tree, whose files all have new times, sends only what differs too.
+func contextKey(ctx context.Context, root string) string {
+	id := gitinfo.Identity(ctx, root)
+	if id == "" {
+		id = root
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "imagemake:" + hex.EncodeToString(sum[:8])
 }

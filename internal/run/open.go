@@ -28,6 +28,7 @@ type Run struct {
 	bk         *builders           // nil: the engine builds
 	reg        Registry            // nil: no registry named, or --no-reuse
 	git        func() gitinfo.Info // cache tags from history, read from git once first asked (history)
+	contextKey func() string       // the repository's part of the builder's shared keys, once asked
 	inRegistry map[string]string   // image name -> its inputs tag, found in the registry
 	failing    atomic.Bool         // a failure stops the run: push nothing more
 	restoreGC  func()              // turns the garbage collector back on after planning
@@ -119,6 +120,8 @@ func Open(ctx context.Context, m *project.Model, o OpenOptions) (*Run, error) {
 	if s.State == nil {
 		s.State = inputs.OpenState(m.Root)
 	}
+	root := m.Root // git runs only when a build asks: a no-op build asks git nothing
+	s.contextKey = sync.OnceValue(func() string { return contextKey(ctx, root) })
 	fail := func(err error) (*Run, error) { s.Close(); return nil, err } // not only at exit: cli.Run runs in tests
 	// Before the scanner narrows with the Dockerfiles.
 	if w := readForBuilder(ctx, m); w != "" {

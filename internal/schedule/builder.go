@@ -39,9 +39,9 @@ type Request struct {
 
 	Push []string // refs to push to the registry once built; none: no push
 	Load bool     // the image must end up in the local Docker engine under Refs
-	// SharedKey names the context for the builder (the project and the image): a builder that
-	// received the same key before diffs against what it kept, by metadata (size, mode, time),
-	// and receives only the files that changed.
+	// SharedKey names the context for the builder (the repository and the image): a builder
+	// that received the same key before diffs against what it kept, by metadata (size, mode,
+	// a time drawn from the content), and receives only the files that changed.
 	SharedKey string
 }
 

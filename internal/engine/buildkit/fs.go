@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"hash"
 	"io"
@@ -48,8 +49,8 @@ func (e *ChangedError) Error() string {
 func (e *ChangedError) Is(target error) bool { return target == ErrChanged }
 func (e *ChangedError) Unwrap() error        { return e.Err }
 
-// entryTime is the modification time of a directory made up to hold an include, which has no
-// time of its own: the one inputs.WriteTar gives it.
+// entryTime is the modification time of every folder and symlink sent, and where the times
+// of files start (fileTime): 2000-01-01 UTC, the time inputs.WriteTar gives every member.
 var entryTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 
 // entriesFS serves a build context's entries (inputs.Entry, in path order) to BuildKit's file
@@ -57,7 +58,7 @@ var entryTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 // `imagemake context` puts them and nothing is copied first.
 //
 // What the builder receives is what the inputs digest says, or the build fails: a file is
-// served with the stat it had when it was hashed (see stat), and the bytes sent of it are
+// served with a stat drawn from the hash it was digested with (see stat), and the bytes sent of it are
 // hashed while they are read and checked against the hash it was digested with (see Open).
 // The first file found changed is kept (Changed), for the build's error.
 type entriesFS struct {
@@ -153,11 +154,10 @@ func (f *entriesFS) Open(p string) (io.ReadCloser, error) {
 	if !ok || !e.IsFile() {
 		return nil, &os.PathError{Op: "open", Path: p, Err: os.ErrNotExist}
 	}
-	sum, mtime, ok := e.Hashed()
+	sum, ok := e.Hashed()
 	if !ok {
 		return failedReader{f.fail(&ChangedError{Name: e.Name, Src: e.Src})}, nil
 	}
-	settle(mtime, time.Now())
 	file, err := os.Open(e.Src)
 	if err != nil {
 		return failedReader{f.fail(&ChangedError{Name: e.Name, Src: e.Src, Err: err})}, nil
@@ -199,60 +199,37 @@ type failedReader struct{ err error }
 func (r failedReader) Read([]byte) (int, error) { return 0, r.err }
 func (failedReader) Close() error               { return nil }
 
-// Granularity of file times: a write within it may leave a file's mtime as it was.
-const (
-	fineGranularity   = 20 * time.Millisecond               // a kernel tick, twice
-	coarseGranularity = 2*time.Second + 10*time.Millisecond // FAT; ext3, HFS+: 1 s
-)
-
-// settle waits, before a file whose modification time is mtime is read to be sent, until a
-// write to it would change that time (git's "racy" rule). The builder keeps the bytes under
-// the stat they were sent with and asks for them again only when the stat differs; a file
-// rewritten within the same tick as the bytes sent keeps its stat, so its new bytes would
-// never be asked for, and a later build would use the old ones under the new digest. A time
-// with no fraction of a second is taken as a file system that keeps whole seconds.
-func settle(mtime int64, now time.Time) {
-	g := fineGranularity
-	if mtime%int64(time.Second) == 0 {
-		g = coarseGranularity
-	}
-	if d := time.Unix(0, mtime).Add(g).Sub(now); d > 0 && d <= g { // a time in the future: no use waiting
-		time.Sleep(d)
-	}
-}
-
 // stat is what the builder compares with what it received last time for the same local
-// source and session shared key: an entry whose size, mode and modification time did not
+// source and session shared key: an entry whose path, mode, size and modification time did not
 // change is not sent again.
 //
-// A file is given the size and modification time it had when it was hashed, not the ones it
-// has now on disk. The builder then holds the right bytes, or asks for them: what it holds
-// under that stat was checked against the hash made at that stat when it was sent (Open), and
-// settle makes sure no other bytes can have that stat later. Were the disk's stat served, a
-// file changed after it was hashed would be asked for and fail the check, but one given back
-// an older time (cp -p, rsync -t, tar) could match a stat the builder holds other bytes under,
-// and those would be built under the planned digest. Comparing the disk's stat with the hashed
-// one would fail builds the builder can make right. What neither can see: bytes of the same
-// size given by hand the very time (ns) of other bytes the builder holds (docker build has
-// the same blind spot). A file with no known hash (it changed while imagemake read it) fails
-// here.
+// The time is not the disk's. A file is served with fileTime, drawn from the SHA-256 it was
+// hashed with; a folder or symlink with entryTime. The stat so says what the bytes are: a
+// builder holding bytes under it holds those the digest says (they were checked against that
+// hash when they were sent: Open), whatever the disk's times do — a file rewritten within one
+// tick of its clock, or given back an older time (cp -p, rsync -t, tar), or a fresh clone of
+// the same tree, whose files all have new times and the same bytes. The last is why the shared
+// key need not name the checkout (the builder keeps what any clone sent). A file so has the
+// same time in every image built from it. A file with no known hash (it changed while
+// imagemake read it) fails here.
 func stat(e inputs.Entry) (*fstypes.Stat, error) {
 	st := &fstypes.Stat{Path: e.Name, Mode: uint32(e.Mode), Size: e.Size, ModTime: entryTime, Linkname: e.Link}
 	if e.IsFile() {
-		_, mtime, ok := e.Hashed()
+		sum, ok := e.Hashed()
 		if !ok {
 			return nil, &ChangedError{Name: e.Name, Src: e.Src}
 		}
-		st.ModTime = mtime
-		return st, nil
-	}
-	// A directory or symlink is made from its stat, never read: its time only needs to be its own.
-	if e.Src != "" {
-		if fi, err := os.Lstat(e.Src); err == nil {
-			st.ModTime = fi.ModTime().UnixNano()
-		}
+		st.ModTime = fileTime(sum)
 	}
 	return st, nil
+}
+
+// fileTime is the modification time a file whose content has SHA-256 sum is sent with: 57 bits
+// of the sum as nanoseconds after entryTime, a time between 2000-01-01 and mid-2004 (in the
+// past, and after 1980, which zip and so Python wheels need). Two contents of the same size
+// share a time once in 2^57: only then would a builder take one for the other.
+func fileTime(sum [32]byte) int64 {
+	return entryTime + int64(binary.BigEndian.Uint64(sum[:8])>>7)
 }
 
 // abortOnChange has the build's local sources call abort on the first file they find changed.

@@ -2,6 +2,7 @@ package buildkit
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"io/fs"
@@ -165,33 +166,55 @@ func TestEntriesFSOpenChanged(t *testing.T) {
 	}
 }
 
-// Walk serves a file with the size and time it was hashed at: a builder that holds bytes for
-// that stat holds the hashed bytes; one that does not asks for the file, whose read fails.
+// Walk serves a file with the size it was hashed at and a time drawn from its hash, whatever
+// the disk says now: a builder that holds bytes for that stat holds the hashed bytes; one that
+// does not asks for the file, whose read fails. Folders and symlinks get entryTime.
 func TestEntriesFSWalkServesHashedStat(t *testing.T) {
 	dir, entries := testEntries(t)
 	p := filepath.Join(dir, "lib", "a.txt")
-	before, err := os.Stat(p)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := os.WriteFile(p, []byte("hello, world"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	later := before.ModTime().Add(time.Hour)
+	later := time.Now().Add(time.Hour)
 	if err := os.Chtimes(p, later, later); err != nil {
 		t.Fatal(err)
 	}
-	var got *fstypes.Stat
-	err = newFS(entries).Walk(context.Background(), "lib/a.txt", func(_ string, d fs.DirEntry, _ error) error {
+	got := map[string]*fstypes.Stat{}
+	err := newFS(entries).Walk(context.Background(), "", func(name string, d fs.DirEntry, _ error) error {
 		fi, err := d.Info()
-		got = fi.Sys().(*fstypes.Stat)
+		got[filepath.ToSlash(name)] = fi.Sys().(*fstypes.Stat)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Size != 5 || got.ModTime != before.ModTime().UnixNano() {
-		t.Errorf("stat served: size %d, time %d; want 5 and the hashed time %d", got.Size, got.ModTime, before.ModTime().UnixNano())
+	hello := fileTime(sha256.Sum256([]byte("hello")))
+	if a := got["lib/a.txt"]; a.Size != 5 || a.ModTime != hello {
+		t.Errorf("stat served: size %d, time %d; want 5 and the time of the hashed bytes %d", a.Size, a.ModTime, hello)
+	}
+	if b := got["z/b"]; b.ModTime != fileTime(sha256.Sum256([]byte("b"))) {
+		t.Errorf("z/b served with time %d", b.ModTime)
+	}
+	for _, name := range []string{"lib", "lib/link", "z"} {
+		if got[name].ModTime != entryTime {
+			t.Errorf("%s served with time %d, want entryTime", name, got[name].ModTime)
+		}
+	}
+}
+
+// fileTime: the same bytes give the same time anywhere, others another, always in 2000–2004.
+func TestFileTime(t *testing.T) {
+	a, b := fileTime(sha256.Sum256([]byte("a"))), fileTime(sha256.Sum256([]byte("b")))
+	if a == b || a != fileTime(sha256.Sum256([]byte("a"))) {
+		t.Errorf("fileTime: a %d, b %d", a, b)
+	}
+	var max [32]byte
+	for i := range max {
+		max[i] = 0xff
+	}
+	lo, hi := time.Unix(0, fileTime([32]byte{})).UTC(), time.Unix(0, fileTime(max)).UTC()
+	if lo.Year() != 2000 || hi.Year() != 2004 {
+		t.Errorf("fileTime spans %v to %v, want 2000 to 2004", lo, hi)
 	}
 }
 
@@ -210,24 +233,6 @@ func TestEntriesFSWalkUnhashed(t *testing.T) {
 	}
 	if _, err := readAll(f, "a"); !errors.Is(err, ErrChanged) {
 		t.Errorf("read of an unhashed file: %v, want ErrChanged", err)
-	}
-}
-
-// settle waits for a file written this instant until a new write would change its time, and
-// not for an older one.
-func TestSettle(t *testing.T) {
-	now := time.Now()
-	mtime := now.Add(-time.Millisecond).UnixNano() | 1 // a fraction of a second: a file system with fine times
-	start := time.Now()
-	settle(mtime, now)
-	if d := time.Since(start); d < fineGranularity-2*time.Millisecond {
-		t.Errorf("settle of a file written now returned after %v, want %v", d, fineGranularity)
-	}
-	start = time.Now()
-	settle(now.Add(-time.Second).UnixNano()|1, now)
-	settle(now.Add(time.Hour).UnixNano(), now) // a time in the future: waiting would not help
-	if d := time.Since(start); d > 5*time.Millisecond {
-		t.Errorf("settle of an old or future time waited %v", d)
 	}
 }
 
