@@ -58,9 +58,9 @@ var entryTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 // `imagemake context` puts them and nothing is copied first.
 //
 // What the builder receives is what the inputs digest says, or the build fails: a file is
-// served with a stat drawn from the hash it was digested with (see stat), and the bytes sent of it are
-// hashed while they are read and checked against the hash it was digested with (see Open).
-// The first file found changed is kept (Changed), for the build's error.
+// served with a stat drawn from the hash it was digested with (see stat), and the bytes sent
+// of it are hashed while they are read and checked against that hash (see Open). The first
+// file found changed is kept (Changed), for the build's error.
 type entriesFS struct {
 	entries []inputs.Entry
 	byName  map[string]inputs.Entry
@@ -200,8 +200,8 @@ func (r failedReader) Read([]byte) (int, error) { return 0, r.err }
 func (failedReader) Close() error               { return nil }
 
 // stat is what the builder compares with what it received last time for the same local
-// source and session shared key: an entry whose path, mode, size and modification time did not
-// change is not sent again.
+// source and session shared key: an entry whose path, mode, size and modification time did
+// not change is not sent again.
 //
 // The time is not the disk's. A file is served with fileTime, drawn from the SHA-256 it was
 // hashed with; a folder or symlink with entryTime. The stat so says what the bytes are: a
