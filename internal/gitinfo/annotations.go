@@ -85,3 +85,10 @@ func Identity(ctx context.Context, dir string) string {
 	}
 	return remote // a folder or file:// remote: no host, no credentials
 }
+
+// Prefix is the path of dir inside its repository's work tree, with a trailing slash
+// ("services/shop/"); "" at the top of the work tree or outside git.
+func Prefix(ctx context.Context, dir string) string {
+	p, _ := git(ctx, dir, "rev-parse", "--show-prefix")
+	return p
+}

@@ -2,6 +2,8 @@ package gitinfo
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +80,24 @@ func TestIdentity(t *testing.T) {
 	run(t, clone, "remote", "add", "origin", dir)
 	if got := Identity(ctx, clone); got != dir {
 		t.Errorf("a clone of a folder: %q, want %q", got, dir)
+	}
+}
+
+func TestPrefix(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	run(t, dir, "init", "-q", "-b", "main")
+	sub := filepath.Join(dir, "services", "shop")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := Prefix(ctx, sub); got != "services/shop/" {
+		t.Errorf("a folder in the work tree: %q", got)
+	}
+	if got := Prefix(ctx, dir); got != "" {
+		t.Errorf("the top: %q", got)
+	}
+	if got := Prefix(ctx, t.TempDir()); got != "" {
+		t.Errorf("outside git: %q", got)
 	}
 }

@@ -307,7 +307,9 @@ func (s *Run) sshAgents(img *config.Image) ([]schedule.SSH, error) {
 }
 
 // contextKey is the part of every image's shared key (schedule.Request.SharedKey) that names
-// the repository: a hash of what names it in every clone (gitinfo.Identity), else of its root.
+// the project: a hash of what names its repository in every clone (gitinfo.Identity) and of
+// the project's folder in it (two imagemake projects of one monorepo each have an "api"), else
+// of its root.
 // A builder keeps the last context it received under a key and then receives only the files
 // whose stat differs; a file's stat is drawn from its content (engine/buildkit's stat), so a
 // fresh clone of the same tree, whose files all have new times, sends only what differs too.
@@ -315,6 +317,8 @@ func contextKey(ctx context.Context, root string) string {
 	id := gitinfo.Identity(ctx, root)
 	if id == "" {
 		id = root
+	} else {
+		id += "\x00" + gitinfo.Prefix(ctx, root)
 	}
 	sum := sha256.Sum256([]byte(id))
 	return "imagemake:" + hex.EncodeToString(sum[:8])
